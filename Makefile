@@ -1,0 +1,126 @@
+# ark - build, test and install.
+#
+#   make                 build bin/ark-* and lib/libark.a
+#   make check           install missing deps, build, run every test (prove)
+#   make check-asan      the same suite built with ASan+UBSan
+#   make demo            snapshot -> verify -> restore of the bundled sample
+#   make bench           scripts/bench/snapshot on a generated ~1 GB database
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Dependencies are found with pkg-config; scripts/install-deps installs them.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := sqlite3 libzstd libarchive libxxhash jansson
+
+# Objects go under $(BUILD); the default build puts binaries in bin/ and the
+# library in lib/ as the layout promises, the sanitizer build keeps its own.
+BUILD   ?= build/default
+BINDIR  ?= bin
+LIBA    ?= lib/libark.a
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wvla -Wpointer-arith -Wcast-qual -Wundef \
+	-Wimplicit-fallthrough
+OPT     ?= -O2 -g
+SAN     ?=
+CFLAGS  ?=
+DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEPLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Iinclude -Ilib \
+	$(DEPCFLAGS) $(CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBS = $(DEPLIBS) -lpthread
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TOOLS    := $(notdir $(wildcard tools/ark-*))
+TOOL_BIN := $(TOOLS:%=$(BINDIR)/%)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+MANS     := $(wildcard docs/man/*.1)
+
+.PHONY: all deps check check-unit check-e2e check-asan demo bench install \
+	uninstall clean
+
+all: $(TOOL_BIN) $(LIBA)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/tools/%/main.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+
+$(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) -ldl
+
+# An LD_PRELOAD shim for fault injection (ENOSPC and friends).
+$(BUILD)/tests/libinject.so: tests/helpers/inject.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -fPIC -shared $(WARN) -o $@ $< -ldl
+
+deps:
+	@scripts/install-deps
+
+TESTS_BUILT = $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/tests/libinject.so
+
+check: deps
+	$(MAKE) all
+	$(MAKE) check-unit check-e2e
+	$(MAKE) check-asan
+
+check-unit: $(UNIT_BIN)
+	prove --exec tests/run-test $(UNIT_BIN)
+
+check-e2e: all $(TESTS_BUILT)
+	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
+		prove --exec tests/run-test tests/e2e/*.bats
+
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-asan:
+	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin LIBA=build/asan/libark.a \
+		OPT="-O1 -g -fno-omit-frame-pointer" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		ASAN_OPTIONS=detect_leaks=1 check-unit check-e2e
+
+demo: deps all
+	scripts/demo
+
+bench: all
+	scripts/bench/snapshot
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+		$(DESTDIR)$(PREFIX)/include/ark $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(TOOL_BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/ark/*.h $(DESTDIR)$(PREFIX)/include/ark/
+	$(if $(MANS),install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/)
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) \
+		$(DESTDIR)$(PREFIX)/lib/libark.a
+	rm -rf $(DESTDIR)$(PREFIX)/include/ark
+	rm -f $(notdir $(MANS):%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
+
+clean:
+	rm -rf build bin lib/libark.a
+
+-include $(shell find build -name '*.d' 2>/dev/null)

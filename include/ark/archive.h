@@ -1,0 +1,95 @@
+/*
+ * ark/archive.h - writing and reading .ark archives (docs/archive-format.md).
+ *
+ * Writer: members are streamed one at a time through zstd (content
+ * checksums on) into a 0600 temporary beside the final path; finish() adds
+ * the manifest and checksum list and atomically gives the file its final
+ * name, never replacing an existing file.
+ *
+ * Reader: open() lists the tar members (refusing links, devices, unsafe
+ * paths and impossible sizes), checks the manifest against its hash, the
+ * regenerated tail and the member list.  verify_data() then checks every
+ * stored byte; extract_member() streams one member's raw content, checking
+ * its stored and raw hashes.
+ */
+#ifndef ARK_ARCHIVE_H
+#define ARK_ARCHIVE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ark/error.h"
+#include "ark/hash.h"
+#include "ark/manifest.h"
+#include "ark/progress.h"
+#include "ark/zio.h"
+
+struct ark_archive_writer; /* opaque */
+struct ark_archive_reader; /* opaque */
+
+struct ark_archive_writer_options {
+	const char *kind;   /* "sqlite" or "pg" */
+	const char *tool;   /* program name recorded in the manifest */
+	int level;          /* zstd level */
+	int threads;        /* zstd workers, 0 = none */
+	int64_t created_unix;
+};
+
+struct ark_archive_summary {
+	char path[4096];           /* final path */
+	uint64_t size;             /* bytes of the whole file */
+	struct ark_hash128 hash;   /* XXH3-128 of the whole file */
+	uint64_t raw_bytes;        /* sum of members' raw sizes */
+	size_t member_count;
+};
+
+int ark_archive_writer_open(const char *final_path,
+			    const struct ark_archive_writer_options *options,
+			    struct ark_archive_writer **out,
+			    struct ark_error *err);
+/* Record the source identity object (reference is stolen). */
+void ark_archive_writer_set_source(struct ark_archive_writer *writer,
+				   json_t *source);
+/*
+ * Start a data member.  raw_size is the exact raw size when known (written
+ * in the zstd frame header), else ARK_ZIO_UNKNOWN_SIZE.
+ */
+int ark_archive_member_begin(struct ark_archive_writer *writer,
+			     const char *path, const char *role,
+			     uint64_t raw_size, struct ark_error *err);
+int ark_archive_member_write(struct ark_archive_writer *writer,
+			     const void *buf, size_t len,
+			     struct ark_error *err);
+/* The current member as a sink (for ark_sink users). */
+struct ark_sink ark_archive_member_sink(struct ark_archive_writer *writer);
+int ark_archive_member_end(struct ark_archive_writer *writer,
+			   struct ark_error *err);
+/* Write manifest and sums, fsync, rename to the final path (no replace). */
+int ark_archive_writer_finish(struct ark_archive_writer *writer,
+			      struct ark_archive_summary *summary,
+			      struct ark_error *err);
+/* Without finish(): remove the temporary.  NULL is a no-op. */
+void ark_archive_writer_free(struct ark_archive_writer *writer);
+
+int ark_archive_reader_open(const char *path, struct ark_archive_reader **out,
+			    struct ark_error *err);
+void ark_archive_reader_free(struct ark_archive_reader *reader);
+const struct ark_manifest *
+ark_archive_reader_manifest(const struct ark_archive_reader *reader);
+uint64_t ark_archive_reader_file_size(const struct ark_archive_reader *reader);
+/* Check prefix_xxh128 and every member's stored_xxh128 in one pass. */
+int ark_archive_verify_data(struct ark_archive_reader *reader,
+			    struct ark_progress *progress,
+			    struct ark_error *err);
+/*
+ * Stream member index's raw content to out, checking stored hash and size,
+ * zstd checksums, raw size and raw hash.  Any mismatch is ARK_ERR_CORRUPT;
+ * out has then received unverified bytes and must be discarded.
+ */
+int ark_archive_extract_member(struct ark_archive_reader *reader,
+			       size_t index, struct ark_sink out,
+			       struct ark_progress *progress,
+			       struct ark_error *err);
+
+#endif

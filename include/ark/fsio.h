@@ -1,0 +1,101 @@
+/*
+ * ark/fsio.h - durable, atomic files and advisory locks.
+ *
+ * An atomic file is written as a 0600 temporary in the destination directory
+ * (named ".<final-name>.ark-tmp-XXXXXX"), then fsynced, renamed to its final
+ * name and the directory fsynced.  Until ark_atomic_commit() succeeds the
+ * final name is never touched; ark_atomic_abort() (or _free() without a
+ * commit) removes the temporary.  Temporaries of live atomic files are
+ * also removed by ark_fsio_cleanup_temporaries(), which the signal handler
+ * calls, so SIGINT/SIGTERM leave nothing behind either.
+ */
+#ifndef ARK_FSIO_H
+#define ARK_FSIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ark/error.h"
+
+struct ark_atomic_file; /* opaque */
+
+enum ark_commit_mode {
+	ARK_COMMIT_NO_REPLACE = 0, /* fail with ARK_ERR_REFUSED if final exists */
+	ARK_COMMIT_REPLACE = 1,    /* atomically replace an existing final file */
+};
+
+/*
+ * Create the temporary for final_path (0600, O_RDWR).  Fails with
+ * ARK_ERR_WRITE when the directory is not writable.
+ */
+int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
+		    struct ark_error *err);
+/* File descriptor of the temporary (for write/pwrite/pread). */
+int ark_atomic_fd(const struct ark_atomic_file *file);
+/* Path of the temporary and the final path. */
+const char *ark_atomic_temp_path(const struct ark_atomic_file *file);
+const char *ark_atomic_final_path(const struct ark_atomic_file *file);
+/* fsync, close, rename (per mode), fsync the directory. */
+int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
+		      struct ark_error *err);
+/* Close and unlink the temporary; safe after a failed commit. */
+void ark_atomic_abort(struct ark_atomic_file *file);
+/* Abort unless committed, then free.  NULL is a no-op. */
+void ark_atomic_free(struct ark_atomic_file *file);
+
+/*
+ * Write all of buf at the current offset / at offset, retrying EINTR and
+ * short writes.  On failure fills err (ARK_ERR_WRITE, errno kept, message
+ * naming what_path) and returns its code.  ENOSPC says "disk full".
+ */
+int ark_fsio_write_all(int fd, const void *buf, size_t len,
+		       const char *what_path, struct ark_error *err);
+int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
+			const char *what_path, struct ark_error *err);
+/*
+ * Read exactly len bytes at offset.  Short read (end of file) is
+ * ARK_ERR_CORRUPT "unexpected end of file"; other errors ARK_ERR_READ.
+ */
+int ark_fsio_pread_all(int fd, void *buf, size_t len, uint64_t offset,
+		       const char *what_path, struct ark_error *err);
+
+/* fsync the directory that contains path. */
+int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err);
+
+/*
+ * Rename old to new without replacing an existing new (renameat2
+ * RENAME_NOREPLACE, falling back to link+unlink).  ARK_ERR_REFUSED when new
+ * exists.
+ */
+int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
+			      struct ark_error *err);
+
+/*
+ * Advisory exclusive lock on lock_path (created 0600 if missing), without
+ * waiting: ARK_ERR_LOCKED when another process holds it.  Returns an fd
+ * to pass to ark_fsio_unlock() in *fd_out.
+ */
+int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err);
+void ark_fsio_unlock(int fd); /* -1 is a no-op */
+
+/* Free bytes available to an unprivileged writer in path's filesystem. */
+int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
+			struct ark_error *err);
+
+/*
+ * Signals: install SIGINT/SIGTERM/SIGHUP handlers (no SA_RESTART) that set a
+ * stop flag and remove the temporaries of live atomic files.  Long loops
+ * call ark_fsio_check_interrupt() and unwind with ARK_ERR_INTERRUPTED.
+ */
+void ark_fsio_install_signal_handlers(void);
+int ark_fsio_interrupted(void); /* non-zero after a signal */
+/* ARK_ERR_INTERRUPTED (and err filled) after a signal, else 0. */
+int ark_fsio_check_interrupt(struct ark_error *err);
+/* Async-signal-safe: unlink every registered temporary. */
+void ark_fsio_cleanup_temporaries(void);
+
+/* Current UTC time as "YYYYMMDDTHHMMSSZ" (16 chars + NUL). */
+void ark_fsio_utc_stamp(char out[17], int64_t unix_seconds);
+
+#endif

@@ -1,0 +1,409 @@
+/*
+ * archive_write.c - streaming writer of .ark archives.
+ *
+ * Data flow of a member: raw bytes -> raw hash -> zstd (checksummed frames)
+ * -> stored hash -> temporary file.  The member's headers are written with
+ * a zero size first and patched in place when the member ends, so nothing
+ * is staged in memory or in a second file.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ark/archive.h"
+#include "ark/cli.h"
+#include "ark/fsio.h"
+#include "archive_internal.h"
+#include "tar_internal.h"
+
+#define READBACK_CHUNK (1u << 20)
+
+struct ark_archive_writer {
+	struct ark_atomic_file *file;
+	int fd;
+	uint64_t pos; /* bytes written so far */
+	struct ark_archive_writer_options options;
+	json_t *source;
+
+	struct ark_member_info *members;
+	size_t member_count;
+	size_t member_room;
+
+	/* the member being written */
+	int in_member;
+	struct ark_member_info current;
+	struct ark_compressor *compressor;
+	struct ark_hasher *stored_hasher;
+	struct ark_hasher *raw_hasher;
+};
+
+static int stored_write(void *ctx, const void *buf, size_t len,
+			struct ark_error *err)
+{
+	struct ark_archive_writer *writer = ctx;
+	int rc;
+
+	rc = ark_fsio_write_all(writer->fd, buf, len,
+				ark_atomic_final_path(writer->file), err);
+	if (rc)
+		return rc;
+	ark_hasher_update(writer->stored_hasher, buf, len);
+	writer->current.stored_size += len;
+	writer->pos += len;
+	return 0;
+}
+
+static int write_zeros(struct ark_archive_writer *writer, uint64_t count,
+		       struct ark_error *err)
+{
+	static const uint8_t zeros[ARK_TAR_BLOCK * 2];
+
+	while (count > 0) {
+		size_t now = count > sizeof(zeros) ? sizeof(zeros)
+						   : (size_t)count;
+		int rc = ark_fsio_write_all(writer->fd, zeros, now,
+					    ark_atomic_final_path(writer->file),
+					    err);
+		if (rc)
+			return rc;
+		writer->pos += now;
+		count -= now;
+	}
+	return 0;
+}
+
+int ark_archive_writer_open(const char *final_path,
+			    const struct ark_archive_writer_options *options,
+			    struct ark_archive_writer **out,
+			    struct ark_error *err)
+{
+	struct ark_archive_writer *writer;
+	int rc;
+
+	*out = NULL;
+	writer = calloc(1, sizeof(*writer));
+	if (!writer)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	writer->options = *options;
+	writer->fd = -1;
+	writer->stored_hasher = ark_hasher_new();
+	writer->raw_hasher = ark_hasher_new();
+	if (!writer->stored_hasher || !writer->raw_hasher) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto fail;
+	}
+	rc = ark_atomic_open(final_path, &writer->file, err);
+	if (rc)
+		goto fail;
+	writer->fd = ark_atomic_fd(writer->file);
+	*out = writer;
+	return 0;
+fail:
+	ark_archive_writer_free(writer);
+	return rc;
+}
+
+void ark_archive_writer_set_source(struct ark_archive_writer *writer,
+				   json_t *source)
+{
+	json_decref(writer->source);
+	writer->source = source;
+}
+
+int ark_archive_member_begin(struct ark_archive_writer *writer,
+			     const char *path, const char *role,
+			     uint64_t raw_size, struct ark_error *err)
+{
+	uint8_t header[ARK_TAR_MEMBER_HEADER_SIZE];
+	struct ark_sink sink = { stored_write, writer };
+	int rc;
+
+	if (writer->in_member)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "member '%s' begun inside another",
+				     path);
+	if (!ark_member_path_valid(path) || !ark_member_path_is_data(path) ||
+	    strlen(role) >= sizeof(writer->current.role))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "invalid member path '%s'", path);
+	memset(&writer->current, 0, sizeof(writer->current));
+	strcpy(writer->current.path, path);
+	strcpy(writer->current.role, role);
+	writer->current.header_offset = writer->pos;
+	if (ark_tar_member_header(header, path, 0,
+				  writer->options.created_unix) != 0)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "member path '%s' too long", path);
+	rc = ark_fsio_write_all(writer->fd, header, sizeof(header),
+				ark_atomic_final_path(writer->file), err);
+	if (rc)
+		return rc;
+	writer->pos += sizeof(header);
+	writer->current.data_offset = writer->pos;
+	ark_hasher_reset(writer->stored_hasher);
+	ark_hasher_reset(writer->raw_hasher);
+	rc = ark_compressor_new(writer->options.level, writer->options.threads,
+				raw_size, sink, &writer->compressor, err);
+	if (rc)
+		return rc;
+	writer->in_member = 1;
+	return 0;
+}
+
+int ark_archive_member_write(struct ark_archive_writer *writer,
+			     const void *buf, size_t len,
+			     struct ark_error *err)
+{
+	if (!writer->in_member)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "write outside a member");
+	ark_hasher_update(writer->raw_hasher, buf, len);
+	writer->current.raw_size += len;
+	return ark_compressor_write(writer->compressor, buf, len, err);
+}
+
+static int member_sink_write(void *ctx, const void *buf, size_t len,
+			     struct ark_error *err)
+{
+	return ark_archive_member_write(ctx, buf, len, err);
+}
+
+struct ark_sink ark_archive_member_sink(struct ark_archive_writer *writer)
+{
+	struct ark_sink sink = { member_sink_write, writer };
+
+	return sink;
+}
+
+int ark_archive_member_end(struct ark_archive_writer *writer,
+			   struct ark_error *err)
+{
+	uint8_t header[ARK_TAR_MEMBER_HEADER_SIZE];
+	struct ark_member_info *grown;
+	int rc;
+
+	if (!writer->in_member)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "member end without a member");
+	rc = ark_compressor_finish(writer->compressor, err);
+	ark_compressor_free(writer->compressor);
+	writer->compressor = NULL;
+	writer->in_member = 0;
+	if (rc)
+		return rc;
+	rc = write_zeros(writer, ark_tar_padding(writer->current.stored_size),
+			 err);
+	if (rc)
+		return rc;
+	ark_tar_member_header(header, writer->current.path,
+			      writer->current.stored_size,
+			      writer->options.created_unix);
+	rc = ark_fsio_pwrite_all(writer->fd, header, sizeof(header),
+				 writer->current.header_offset,
+				 ark_atomic_final_path(writer->file), err);
+	if (rc)
+		return rc;
+	writer->current.stored_hash = ark_hasher_digest(writer->stored_hasher);
+	writer->current.raw_hash = ark_hasher_digest(writer->raw_hasher);
+	if (writer->member_count == writer->member_room) {
+		size_t room = writer->member_room ? writer->member_room * 2 : 8;
+
+		grown = realloc(writer->members, room * sizeof(*grown));
+		if (!grown)
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "out of memory");
+		writer->members = grown;
+		writer->member_room = room;
+	}
+	writer->members[writer->member_count++] = writer->current;
+	return 0;
+}
+
+/* Hash [0, size) of the temporary into both hashers. */
+static int hash_prefix(struct ark_archive_writer *writer, uint64_t size,
+		       struct ark_hasher *prefix, struct ark_hasher *whole,
+		       struct ark_error *err)
+{
+	uint8_t *buf = malloc(READBACK_CHUNK);
+	uint64_t offset = 0;
+	int rc = 0;
+
+	if (!buf)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	while (offset < size) {
+		size_t now = size - offset > READBACK_CHUNK
+				     ? READBACK_CHUNK
+				     : (size_t)(size - offset);
+
+		rc = ark_fsio_pread_all(writer->fd, buf, now, offset,
+					ark_atomic_temp_path(writer->file),
+					err);
+		if (rc)
+			break;
+		ark_hasher_update(prefix, buf, now);
+		ark_hasher_update(whole, buf, now);
+		offset += now;
+	}
+	free(buf);
+	return rc;
+}
+
+static json_t *build_manifest(struct ark_archive_writer *writer,
+			      struct ark_hash128 prefix_hash)
+{
+	char created[32];
+	char prefix_hex[ARK_HASH_HEX_LEN + 1];
+	time_t when = (time_t)writer->options.created_unix;
+	struct tm tm;
+	json_t *root;
+	json_t *members;
+
+	gmtime_r(&when, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ark_hash_to_hex(prefix_hash, prefix_hex);
+	members = json_array();
+	if (!members)
+		return NULL;
+	for (size_t i = 0; i < writer->member_count; i++) {
+		if (json_array_append_new(members, ark_manifest_member_to_json(
+				&writer->members[i])) != 0) {
+			json_decref(members);
+			return NULL;
+		}
+	}
+	root = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, "
+			 "s:o, s:o, s:I, s:s}",
+			 "format", "ark",
+			 "format_version", ARK_FORMAT_VERSION,
+			 "kind", writer->options.kind,
+			 "created", created,
+			 "created_unix", (json_int_t)writer->options.created_unix,
+			 "tool", writer->options.tool,
+			 "tool_version", ARK_VERSION,
+			 "hash", "xxh3-128",
+			 "compression", "zstd",
+			 "source", writer->source ? writer->source
+						  : json_object(),
+			 "members", members,
+			 "prefix_size", (json_int_t)writer->pos,
+			 "prefix_xxh128", prefix_hex);
+	return root;
+}
+
+int ark_archive_build_tail(const char *manifest, size_t manifest_len,
+			   const char *sums, size_t sums_len, int64_t mtime,
+			   uint8_t **out, size_t *out_len)
+{
+	size_t len = ARK_TAR_MEMBER_HEADER_SIZE + manifest_len +
+		     ark_tar_padding(manifest_len) +
+		     ARK_TAR_MEMBER_HEADER_SIZE + sums_len +
+		     ark_tar_padding(sums_len) + ARK_TAR_END_SIZE;
+	uint8_t *tail = calloc(1, len);
+	size_t at = 0;
+
+	if (!tail)
+		return -1;
+	ark_tar_member_header(tail, ARK_MANIFEST_NAME, manifest_len, mtime);
+	at += ARK_TAR_MEMBER_HEADER_SIZE;
+	memcpy(tail + at, manifest, manifest_len);
+	at += manifest_len + ark_tar_padding(manifest_len);
+	ark_tar_member_header(tail + at, ARK_SUMS_NAME, sums_len, mtime);
+	at += ARK_TAR_MEMBER_HEADER_SIZE;
+	memcpy(tail + at, sums, sums_len);
+	*out = tail;
+	*out_len = len;
+	return 0;
+}
+
+int ark_archive_writer_finish(struct ark_archive_writer *writer,
+			      struct ark_archive_summary *summary,
+			      struct ark_error *err)
+{
+	struct ark_hasher *prefix = ark_hasher_new();
+	struct ark_hasher *whole = ark_hasher_new();
+	json_t *root = NULL;
+	char *manifest = NULL;
+	char *sums = NULL;
+	uint8_t *tail = NULL;
+	size_t manifest_len = 0;
+	size_t sums_len = 0;
+	size_t tail_len = 0;
+	uint64_t raw_bytes = 0;
+	int rc;
+
+	if (!prefix || !whole) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (writer->in_member) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				   "finish inside member '%s'",
+				   writer->current.path);
+		goto cleanup;
+	}
+	rc = hash_prefix(writer, writer->pos, prefix, whole, err);
+	if (rc)
+		goto cleanup;
+	root = build_manifest(writer, ark_hasher_digest(prefix));
+	writer->source = NULL; /* stolen by the manifest */
+	manifest = root ? ark_manifest_dump(root, &manifest_len) : NULL;
+	if (manifest)
+		sums = ark_manifest_sums_text(writer->members,
+					      writer->member_count,
+					      ark_hash_buffer(manifest,
+							      manifest_len),
+					      &sums_len);
+	if (!sums || ark_archive_build_tail(manifest, manifest_len, sums,
+					    sums_len,
+					    writer->options.created_unix,
+					    &tail, &tail_len) != 0) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				   "out of memory building the manifest");
+		goto cleanup;
+	}
+	rc = ark_fsio_write_all(writer->fd, tail, tail_len,
+				ark_atomic_final_path(writer->file), err);
+	if (rc)
+		goto cleanup;
+	ark_hasher_update(whole, tail, tail_len);
+	writer->pos += tail_len;
+	if (summary) {
+		memset(summary, 0, sizeof(*summary));
+		snprintf(summary->path, sizeof(summary->path), "%s",
+			 ark_atomic_final_path(writer->file));
+		summary->size = writer->pos;
+		summary->hash = ark_hasher_digest(whole);
+		for (size_t i = 0; i < writer->member_count; i++)
+			raw_bytes += writer->members[i].raw_size;
+		summary->raw_bytes = raw_bytes;
+		summary->member_count = writer->member_count;
+	}
+	rc = ark_fsio_check_interrupt(err);
+	if (rc)
+		goto cleanup;
+	rc = ark_atomic_commit(writer->file, ARK_COMMIT_NO_REPLACE, err);
+cleanup:
+	json_decref(root);
+	free(manifest);
+	free(sums);
+	free(tail);
+	ark_hasher_free(prefix);
+	ark_hasher_free(whole);
+	return rc;
+}
+
+void ark_archive_writer_free(struct ark_archive_writer *writer)
+{
+	if (!writer)
+		return;
+	ark_compressor_free(writer->compressor);
+	ark_atomic_free(writer->file);
+	ark_hasher_free(writer->stored_hasher);
+	ark_hasher_free(writer->raw_hasher);
+	json_decref(writer->source);
+	free(writer->members);
+	free(writer);
+}

@@ -1,0 +1,659 @@
+/*
+ * fsio.c - durable atomic files, advisory locks, and the SIGINT/SIGTERM/
+ * SIGHUP stop flag.
+ *
+ * Live temporaries are listed in a fixed table that the signal handler can
+ * walk without allocating or locking: a slot's path is written first and
+ * the slot published with a release store, the handler reads the flag with
+ * an acquire load and unlink()s (async-signal-safe).  Registration itself
+ * is serialised by a mutex the handler never takes, and runs with the stop
+ * signals blocked in the calling thread so a signal cannot fall between
+ * mkstemp() and the publication of the new path.
+ */
+#include "ark/fsio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FSIO_TEMP_SLOTS 16
+#define FSIO_TEMP_SUFFIX ".ark-tmp-XXXXXX"
+
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2,
+	       "the signal handler needs lock-free atomic_int");
+
+static char fsio_temp_paths[FSIO_TEMP_SLOTS][PATH_MAX];
+static atomic_int fsio_temp_live[FSIO_TEMP_SLOTS];
+static pthread_mutex_t fsio_temp_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* The signal number that asked us to stop, 0 while running. */
+static volatile sig_atomic_t fsio_stop_signal;
+
+struct ark_atomic_file {
+	int fd;           /* the temporary, -1 once closed */
+	int slot;         /* registry slot, -1 when not registered */
+	int committed;    /* renamed to final_path */
+	char *final_path;
+	char *temp_path;
+};
+
+/*
+ * Like ark_error_set(), with "(disk full)" after the strerror text of
+ * ENOSPC so the user sees at once what to fix.
+ */
+static int fsio_fail(struct ark_error *err, int code, int sys_errno,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int fsio_fail(struct ark_error *err, int code, int sys_errno,
+		     const char *fmt, ...)
+{
+	char what[ARK_ERROR_MSG_MAX];
+	char buf[256];
+	va_list args;
+
+	va_start(args, fmt);
+	if (vsnprintf(what, sizeof(what), fmt, args) < 0)
+		what[0] = '\0';
+	va_end(args);
+
+	if (sys_errno != ENOSPC)
+		return ark_error_set(err, code, sys_errno, "%s", what);
+
+	if (err != NULL && err->code == ARK_OK) {
+		ark_error_set(err, code, 0, "%s: %s (disk full)", what,
+			      strerror_r(sys_errno, buf, sizeof(buf)));
+		err->sys_errno = sys_errno;
+	}
+	return code;
+}
+
+static const char *fsio_name(const char *path)
+{
+	return path != NULL ? path : "(unnamed file)";
+}
+
+/* ---- the temporary registry ---- */
+
+static void fsio_block_stop_signals(sigset_t *old_mask)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, old_mask);
+}
+
+static void fsio_restore_signals(const sigset_t *old_mask)
+{
+	pthread_sigmask(SIG_SETMASK, old_mask, NULL);
+}
+
+static void fsio_unregister(struct ark_atomic_file *file)
+{
+	if (file->slot < 0)
+		return;
+	pthread_mutex_lock(&fsio_temp_mutex);
+	atomic_store_explicit(&fsio_temp_live[file->slot], 0,
+			      memory_order_release);
+	pthread_mutex_unlock(&fsio_temp_mutex);
+	file->slot = -1;
+}
+
+void ark_fsio_cleanup_temporaries(void)
+{
+	int slot;
+
+	for (slot = 0; slot < FSIO_TEMP_SLOTS; slot++) {
+		if (atomic_load_explicit(&fsio_temp_live[slot],
+					 memory_order_acquire) == 1)
+			(void)unlink(fsio_temp_paths[slot]);
+	}
+}
+
+/* ---- atomic files ---- */
+
+int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
+		    struct ark_error *err)
+{
+	struct ark_atomic_file *file = NULL;
+	const char *base;
+	size_t dir_len, temp_size;
+	sigset_t old_mask;
+	int slot, saved_errno;
+	int ret = 0;
+
+	*out = NULL;
+	ret = ark_fsio_check_interrupt(err);
+	if (ret != 0)
+		goto cleanup;
+
+	base = strrchr(final_path, '/');
+	base = base != NULL ? base + 1 : final_path;
+	if (base[0] == '\0' || strcmp(base, ".") == 0 ||
+	    strcmp(base, "..") == 0) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, 0,
+				    "cannot write '%s': not a file name",
+				    final_path);
+		goto cleanup;
+	}
+	dir_len = (size_t)(base - final_path);
+
+	file = calloc(1, sizeof(*file));
+	if (file == NULL)
+		goto out_of_memory;
+	file->fd = -1;
+	file->slot = -1;
+	file->final_path = strdup(final_path);
+	temp_size = dir_len + 1 + strlen(base) + sizeof(FSIO_TEMP_SUFFIX);
+	file->temp_path = malloc(temp_size);
+	if (file->final_path == NULL || file->temp_path == NULL)
+		goto out_of_memory;
+	snprintf(file->temp_path, temp_size, "%.*s.%s%s", (int)dir_len,
+		 final_path, base, FSIO_TEMP_SUFFIX);
+	if (temp_size > PATH_MAX) {
+		ret = fsio_fail(err, ARK_ERR_WRITE, ENAMETOOLONG,
+				"cannot create a temporary file for '%s'",
+				final_path);
+		goto cleanup;
+	}
+
+	fsio_block_stop_signals(&old_mask);
+	pthread_mutex_lock(&fsio_temp_mutex);
+	for (slot = 0; slot < FSIO_TEMP_SLOTS; slot++) {
+		if (atomic_load_explicit(&fsio_temp_live[slot],
+					 memory_order_relaxed) == 0)
+			break;
+	}
+	if (slot < FSIO_TEMP_SLOTS) {
+		/* mkostemp() creates the file 0600 whatever the umask. */
+		file->fd = mkostemp(file->temp_path, O_CLOEXEC);
+		saved_errno = errno;
+		if (file->fd >= 0) {
+			memcpy(fsio_temp_paths[slot], file->temp_path,
+			       temp_size);
+			atomic_store_explicit(&fsio_temp_live[slot], 1,
+					      memory_order_release);
+			file->slot = slot;
+		}
+	}
+	pthread_mutex_unlock(&fsio_temp_mutex);
+	fsio_restore_signals(&old_mask);
+
+	if (slot == FSIO_TEMP_SLOTS) {
+		ret = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				    "cannot write '%s': more than %d atomic "
+				    "files open at once",
+				    final_path, FSIO_TEMP_SLOTS);
+		goto cleanup;
+	}
+	if (file->fd < 0) {
+		ret = fsio_fail(err, ARK_ERR_WRITE, saved_errno,
+				"cannot create temporary file '%s'",
+				file->temp_path);
+		goto cleanup;
+	}
+
+	*out = file;
+	file = NULL;
+	goto cleanup;
+
+out_of_memory:
+	ret = ark_error_set(err, ARK_ERR_INTERNAL, ENOMEM,
+			    "cannot write '%s'", final_path);
+cleanup:
+	ark_atomic_free(file);
+	return ret;
+}
+
+int ark_atomic_fd(const struct ark_atomic_file *file)
+{
+	return file != NULL ? file->fd : -1;
+}
+
+const char *ark_atomic_temp_path(const struct ark_atomic_file *file)
+{
+	return file != NULL ? file->temp_path : NULL;
+}
+
+const char *ark_atomic_final_path(const struct ark_atomic_file *file)
+{
+	return file != NULL ? file->final_path : NULL;
+}
+
+int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
+		      struct ark_error *err)
+{
+	int fd;
+	int ret = 0;
+
+	if (file == NULL || file->fd < 0 || file->committed) {
+		ret = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				    "commit of an atomic file that is not "
+				    "open");
+		goto cleanup;
+	}
+	ret = ark_fsio_check_interrupt(err);
+	if (ret != 0)
+		goto cleanup;
+
+	if (fsync(file->fd) != 0) {
+		ret = fsio_fail(err, ARK_ERR_WRITE, errno, "cannot write '%s'",
+				file->final_path);
+		goto cleanup;
+	}
+	fd = file->fd;
+	file->fd = -1;
+	/* Linux closes the descriptor even on EINTR; the data is synced. */
+	if (close(fd) != 0 && errno != EINTR) {
+		ret = fsio_fail(err, ARK_ERR_WRITE, errno, "cannot write '%s'",
+				file->final_path);
+		goto cleanup;
+	}
+
+	if (mode == ARK_COMMIT_NO_REPLACE) {
+		ret = ark_fsio_rename_noreplace(file->temp_path,
+						file->final_path, err);
+		if (ret != 0)
+			goto cleanup;
+	} else if (rename(file->temp_path, file->final_path) != 0) {
+		int saved_errno = errno;
+
+		/* The signal handler may have removed the temporary. */
+		if (saved_errno == ENOENT && ark_fsio_interrupted())
+			ret = ark_fsio_check_interrupt(err);
+		else
+			ret = fsio_fail(err, ARK_ERR_WRITE, saved_errno,
+					"cannot rename '%s' to '%s'",
+					file->temp_path, file->final_path);
+		goto cleanup;
+	}
+	file->committed = 1;
+	fsio_unregister(file);
+
+	ret = ark_fsio_fsync_dir_of(file->final_path, err);
+
+cleanup:
+	return ret;
+}
+
+void ark_atomic_abort(struct ark_atomic_file *file)
+{
+	int saved_errno = errno;
+
+	if (file == NULL)
+		return;
+	if (file->fd >= 0) {
+		(void)close(file->fd);
+		file->fd = -1;
+	}
+	if (!file->committed && file->slot >= 0) {
+		(void)unlink(file->temp_path);
+		fsio_unregister(file);
+	}
+	errno = saved_errno;
+}
+
+void ark_atomic_free(struct ark_atomic_file *file)
+{
+	if (file == NULL)
+		return;
+	ark_atomic_abort(file);
+	free(file->final_path);
+	free(file->temp_path);
+	free(file);
+}
+
+/* ---- whole reads and writes ---- */
+
+int ark_fsio_write_all(int fd, const void *buf, size_t len,
+		       const char *what_path, struct ark_error *err)
+{
+	const unsigned char *next = buf;
+
+	while (len > 0) {
+		ssize_t written = write(fd, next, len);
+
+		if (written < 0) {
+			if (errno == EINTR) {
+				if (ark_fsio_interrupted())
+					return ark_fsio_check_interrupt(err);
+				continue;
+			}
+			return fsio_fail(err, ARK_ERR_WRITE, errno,
+					 "cannot write '%s'",
+					 fsio_name(what_path));
+		}
+		if (written == 0)
+			return ark_error_set(err, ARK_ERR_WRITE, 0,
+					     "cannot write '%s': no progress",
+					     fsio_name(what_path));
+		next += written;
+		len -= (size_t)written;
+	}
+	return 0;
+}
+
+static int fsio_offset_ok(uint64_t offset, size_t len)
+{
+	return offset <= (uint64_t)INT64_MAX &&
+	       (uint64_t)len <= (uint64_t)INT64_MAX - offset;
+}
+
+int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
+			const char *what_path, struct ark_error *err)
+{
+	const unsigned char *next = buf;
+
+	if (!fsio_offset_ok(offset, len))
+		return fsio_fail(err, ARK_ERR_WRITE, EFBIG,
+				 "cannot write '%s' at offset %" PRIu64,
+				 fsio_name(what_path), offset);
+	while (len > 0) {
+		ssize_t written = pwrite(fd, next, len, (off_t)offset);
+
+		if (written < 0) {
+			if (errno == EINTR) {
+				if (ark_fsio_interrupted())
+					return ark_fsio_check_interrupt(err);
+				continue;
+			}
+			return fsio_fail(err, ARK_ERR_WRITE, errno,
+					 "cannot write '%s'",
+					 fsio_name(what_path));
+		}
+		if (written == 0)
+			return ark_error_set(err, ARK_ERR_WRITE, 0,
+					     "cannot write '%s': no progress",
+					     fsio_name(what_path));
+		next += written;
+		len -= (size_t)written;
+		offset += (uint64_t)written;
+	}
+	return 0;
+}
+
+int ark_fsio_pread_all(int fd, void *buf, size_t len, uint64_t offset,
+		       const char *what_path, struct ark_error *err)
+{
+	unsigned char *next = buf;
+
+	if (!fsio_offset_ok(offset, len))
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "'%s': offset %" PRIu64 " out of range",
+				     fsio_name(what_path), offset);
+	while (len > 0) {
+		ssize_t got = pread(fd, next, len, (off_t)offset);
+
+		if (got < 0) {
+			if (errno == EINTR) {
+				if (ark_fsio_interrupted())
+					return ark_fsio_check_interrupt(err);
+				continue;
+			}
+			return ark_error_set(err, ARK_ERR_READ, errno,
+					     "cannot read '%s'",
+					     fsio_name(what_path));
+		}
+		if (got == 0)
+			return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+					     "'%s': unexpected end of file at "
+					     "offset %" PRIu64 " (%zu more bytes "
+					     "expected)",
+					     fsio_name(what_path), offset, len);
+		next += got;
+		len -= (size_t)got;
+		offset += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* ---- directories, renames, locks, space ---- */
+
+int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err)
+{
+	char *dir = NULL;
+	const char *slash;
+	int fd = -1;
+	int ret = 0;
+
+	slash = strrchr(path, '/');
+	if (slash == NULL)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (dir == NULL) {
+		ret = ark_error_set(err, ARK_ERR_INTERNAL, ENOMEM,
+				    "cannot sync the directory of '%s'", path);
+		goto cleanup;
+	}
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, errno,
+				    "cannot open directory '%s'", dir);
+		goto cleanup;
+	}
+	/* Some filesystems cannot sync a directory; nothing to lose there. */
+	if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) {
+		ret = fsio_fail(err, ARK_ERR_WRITE, errno,
+				"cannot sync directory '%s'", dir);
+		goto cleanup;
+	}
+
+cleanup:
+	if (fd >= 0)
+		(void)close(fd);
+	free(dir);
+	return ret;
+}
+
+int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
+			      struct ark_error *err)
+{
+	int saved_errno;
+
+	if (renameat2(AT_FDCWD, old_path, AT_FDCWD, new_path,
+		      RENAME_NOREPLACE) == 0)
+		return 0;
+	saved_errno = errno;
+	if (saved_errno == EEXIST)
+		return ark_error_set(err, ARK_ERR_REFUSED, 0,
+				     "'%s' already exists", new_path);
+	if (saved_errno != EINVAL && saved_errno != ENOSYS) {
+		/* The signal handler may have removed the temporary. */
+		if (saved_errno == ENOENT && ark_fsio_interrupted())
+			return ark_fsio_check_interrupt(err);
+		return fsio_fail(err, ARK_ERR_WRITE, saved_errno,
+				 "cannot rename '%s' to '%s'", old_path,
+				 new_path);
+	}
+
+	/* No RENAME_NOREPLACE here: link() refuses an existing name too. */
+	if (link(old_path, new_path) != 0) {
+		saved_errno = errno;
+		if (saved_errno == EEXIST)
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "'%s' already exists", new_path);
+		return fsio_fail(err, ARK_ERR_WRITE, saved_errno,
+				 "cannot link '%s' to '%s'", old_path,
+				 new_path);
+	}
+	if (unlink(old_path) != 0 && errno != ENOENT)
+		return ark_error_set(err, ARK_ERR_WRITE, errno,
+				     "cannot remove '%s'", old_path);
+	return 0;
+}
+
+int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err)
+{
+	int fd = -1;
+	int ret = 0;
+
+	*fd_out = -1;
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, errno,
+				    "cannot open lock file '%s'", lock_path);
+		goto cleanup;
+	}
+	/*
+	 * flock() locks belong to the open file description, so a second
+	 * ark_fsio_lock() in the same process is refused as well, and
+	 * closing an unrelated descriptor of the file does not drop it.
+	 */
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		int saved_errno = errno;
+
+		if (saved_errno == EINTR)
+			continue;
+		if (saved_errno == EWOULDBLOCK || saved_errno == EAGAIN ||
+		    saved_errno == EACCES)
+			ret = ark_error_set(err, ARK_ERR_LOCKED, 0,
+					    "'%s' is locked by another process",
+					    lock_path);
+		else
+			ret = ark_error_set(err, ARK_ERR_WRITE, saved_errno,
+					    "cannot lock '%s'", lock_path);
+		goto cleanup;
+	}
+	*fd_out = fd;
+	fd = -1;
+
+cleanup:
+	if (fd >= 0)
+		(void)close(fd);
+	return ret;
+}
+
+void ark_fsio_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	/* Closing the last descriptor of the description drops the lock. */
+	(void)close(fd);
+}
+
+int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
+			struct ark_error *err)
+{
+	struct statvfs info;
+	uint64_t block_size;
+
+	*bytes_out = 0;
+	if (statvfs(path, &info) != 0)
+		return ark_error_set(err, ARK_ERR_READ, errno,
+				     "cannot get free space of '%s'", path);
+	block_size = info.f_frsize != 0 ? info.f_frsize : info.f_bsize;
+	if (block_size != 0 && info.f_bavail > UINT64_MAX / block_size)
+		*bytes_out = UINT64_MAX;
+	else
+		*bytes_out = (uint64_t)info.f_bavail * block_size;
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static void fsio_signal_handler(int signo)
+{
+	int saved_errno = errno;
+
+	fsio_stop_signal = signo;
+	ark_fsio_cleanup_temporaries();
+	errno = saved_errno;
+}
+
+void ark_fsio_install_signal_handlers(void)
+{
+	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction action;
+	size_t i;
+
+	memset(&action, 0, sizeof(action));
+	action.sa_handler = fsio_signal_handler;
+	sigemptyset(&action.sa_mask);
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		sigaddset(&action.sa_mask, signals[i]);
+	/* No SA_RESTART: blocking calls return EINTR and loops notice. */
+	action.sa_flags = 0;
+
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		struct sigaction previous;
+
+		/*
+		 * Keep an inherited SIG_IGN of SIGINT/SIGHUP (nohup, jobs
+		 * started in the background); SIGTERM is always caught.
+		 */
+		if (sigaction(signals[i], NULL, &previous) == 0 &&
+		    previous.sa_handler == SIG_IGN && signals[i] != SIGTERM)
+			continue;
+		(void)sigaction(signals[i], &action, NULL);
+	}
+}
+
+int ark_fsio_interrupted(void)
+{
+	return fsio_stop_signal != 0;
+}
+
+int ark_fsio_check_interrupt(struct ark_error *err)
+{
+	if (fsio_stop_signal == 0)
+		return 0;
+	return ark_error_set(err, ARK_ERR_INTERRUPTED, 0,
+			     "interrupted by signal");
+}
+
+/* ---- time ---- */
+
+void ark_fsio_utc_stamp(char out[17], int64_t unix_seconds)
+{
+	struct tm tm;
+	time_t when = (time_t)unix_seconds;
+	unsigned fields[6];
+	unsigned widths[6] = {4, 2, 2, 2, 2, 2};
+	size_t pos = 0;
+	int i;
+
+	if (gmtime_r(&when, &tm) == NULL || tm.tm_year < -1900 ||
+	    tm.tm_year > 9999 - 1900) {
+		memcpy(out, "00000000T000000Z", 17);
+		return;
+	}
+	fields[0] = (unsigned)(tm.tm_year + 1900);
+	fields[1] = (unsigned)(tm.tm_mon + 1);
+	fields[2] = (unsigned)tm.tm_mday;
+	fields[3] = (unsigned)tm.tm_hour;
+	fields[4] = (unsigned)tm.tm_min;
+	fields[5] = (unsigned)tm.tm_sec;
+	for (i = 0; i < 6; i++) {
+		unsigned value = fields[i];
+		unsigned digit;
+
+		if (i == 3)
+			out[pos++] = 'T';
+		for (digit = widths[i]; digit > 0; digit--) {
+			out[pos + digit - 1] = (char)('0' + value % 10);
+			value /= 10;
+		}
+		pos += widths[i];
+	}
+	out[pos++] = 'Z';
+	out[pos] = '\0';
+}

@@ -1,0 +1,399 @@
+/*
+ * inject — an LD_PRELOAD shim that makes file writes fail on demand, for
+ * testing what ark does when the disk fills up or fsync fails (the failures
+ * a real disk cannot easily be made to produce; cf. jq's src/inject_errors.c).
+ *
+ *   LD_PRELOAD=build/default/tests/libinject.so ARK_INJECT_ENOSPC_AFTER=65536 \
+ *       bin/ark-snapshot app.db -o out
+ *
+ * Environment, read once at load:
+ *   ARK_INJECT_ENOSPC_AFTER=N   write, pwrite, pwrite64, writev and pwritev
+ *                               to matching files succeed until N bytes in
+ *                               total have been written to them (suffix k, M
+ *                               or G for KiB, MiB, GiB). The write that
+ *                               crosses N is cut short at N, as a full disk
+ *                               does; every later one fails with ENOSPC.
+ *   ARK_INJECT_FSYNC_EIO=1      fsync and fdatasync of matching files fail
+ *                               with EIO.
+ *   ARK_INJECT_PATH=SUBSTRING   a file matches when its path (readlink of
+ *                               /proc/self/fd/N) contains SUBSTRING; unset,
+ *                               every regular file matches.
+ *   ARK_INJECT_VERBOSE=1        say on stderr when a failure is injected.
+ *
+ * Only regular files are ever affected: never fds 0-2, pipes, sockets,
+ * terminals or directories (so directory fsync passes). Writes that glibc's
+ * stdio makes internally (fwrite, fclose) do not go through these symbols and
+ * are not affected; libarchive, SQLite and plain write() callers are.
+ *
+ * Under an ASan build, libasan must come first:
+ *   LD_PRELOAD="$(cc -print-file-name=libasan.so) libinject.so"
+ * or set ASAN_OPTIONS=verify_asan_link_order=0.
+ *
+ * Built by the Makefile: cc -fPIC -shared -o libinject.so inject.c -ldl
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+typedef ssize_t (*write_fn)(int, const void *, size_t);
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+typedef ssize_t (*pwrite64_fn)(int, const void *, size_t, off64_t);
+typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
+typedef ssize_t (*pwritev_fn)(int, const struct iovec *, int, off_t);
+typedef int (*sync_fn)(int);
+
+static write_fn real_write;
+static pwrite_fn real_pwrite;
+static pwrite64_fn real_pwrite64;
+static writev_fn real_writev;
+static pwritev_fn real_pwritev;
+static sync_fn real_fsync;
+static sync_fn real_fdatasync;
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int enospc_enabled;
+static unsigned long long enospc_limit;
+static unsigned long long bytes_written; /* only through __atomic builtins */
+static int fsync_eio;
+static int verbose;
+static const char *path_filter;
+static int enospc_reported, eio_reported; /* __atomic too */
+
+/* Write a message to stderr with the raw syscall: no recursion, no stdio. */
+static void say(const char *msg)
+{
+	(void)!syscall(SYS_write, 2, msg, strlen(msg));
+}
+
+static void *next_symbol(const char *name)
+{
+	void *symbol = dlsym(RTLD_NEXT, name);
+
+	if (symbol == NULL) {
+		say("inject: dlsym(RTLD_NEXT) failed for ");
+		say(name);
+		say("\n");
+		abort();
+	}
+	return symbol;
+}
+
+/* Strict unsigned size with an optional k/M/G suffix; -1 if malformed. */
+static int parse_size(const char *text, unsigned long long *size)
+{
+	char *end = NULL;
+	unsigned long long value, scale = 1;
+
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		scale = 1ULL << 10;
+		end++;
+		break;
+	case 'm': case 'M':
+		scale = 1ULL << 20;
+		end++;
+		break;
+	case 'g': case 'G':
+		scale = 1ULL << 30;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' || value > ULLONG_MAX / scale)
+		return -1;
+	*size = value * scale;
+	return 0;
+}
+
+static void init(void)
+{
+	const char *text;
+	int saved_errno = errno;
+
+	real_write = (write_fn)next_symbol("write");
+	real_pwrite = (pwrite_fn)next_symbol("pwrite");
+	real_pwrite64 = (pwrite64_fn)next_symbol("pwrite64");
+	real_writev = (writev_fn)next_symbol("writev");
+	real_pwritev = (pwritev_fn)next_symbol("pwritev");
+	real_fsync = (sync_fn)next_symbol("fsync");
+	real_fdatasync = (sync_fn)next_symbol("fdatasync");
+
+	text = getenv("ARK_INJECT_ENOSPC_AFTER");
+	if (text != NULL && text[0] != '\0') {
+		if (parse_size(text, &enospc_limit) != 0) {
+			say("inject: ARK_INJECT_ENOSPC_AFTER must be a byte count "
+			    "(suffix k, M or G allowed), got '");
+			say(text);
+			say("'\n");
+			abort();
+		}
+		enospc_enabled = 1;
+	}
+	text = getenv("ARK_INJECT_FSYNC_EIO");
+	fsync_eio = text != NULL && strcmp(text, "1") == 0;
+	text = getenv("ARK_INJECT_VERBOSE");
+	verbose = text != NULL && strcmp(text, "1") == 0;
+	text = getenv("ARK_INJECT_PATH");
+	path_filter = text != NULL && text[0] != '\0' ? text : NULL;
+	errno = saved_errno;
+}
+
+__attribute__((constructor)) static void inject_load(void)
+{
+	pthread_once(&init_once, init);
+}
+
+static void ensure_init(void)
+{
+	pthread_once(&init_once, init);
+}
+
+/* Does fd name a regular file the environment selects? errno is kept. */
+static int fd_matches(int fd, char *path, size_t path_size)
+{
+	struct stat st;
+	char link[64];
+	ssize_t length;
+	int saved_errno = errno, match = 0;
+
+	path[0] = '\0';
+	if (fd <= STDERR_FILENO || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	length = readlink(link, path, path_size - 1);
+	if (length < 0) {
+		path[0] = '\0';
+		match = path_filter == NULL;
+		goto out;
+	}
+	path[length] = '\0';
+	match = path_filter == NULL || strstr(path, path_filter) != NULL;
+out:
+	errno = saved_errno;
+	return match;
+}
+
+static void report_once(int *flag, const char *what, const char *path)
+{
+	if (verbose && !__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED)) {
+		say("inject: ");
+		say(what);
+		say(" on ");
+		say(path[0] != '\0' ? path : "(unknown path)");
+		say("\n");
+	}
+}
+
+/*
+ * Reserve up to count bytes of the ENOSPC budget for a write to fd. Returns
+ * count when the shim stays out of the way (disabled, not a matching file,
+ * empty write), fewer bytes for the write that reaches the limit, and 0 with
+ * errno = ENOSPC once the budget is spent. *reserved is what must be settled
+ * with settle() after the real call.
+ */
+static size_t reserve(int fd, size_t count, size_t *reserved)
+{
+	char path[PATH_MAX];
+	unsigned long long used, allowed;
+
+	*reserved = 0;
+	if (!enospc_enabled || count == 0 || !fd_matches(fd, path, sizeof(path)))
+		return count;
+	used = __atomic_load_n(&bytes_written, __ATOMIC_RELAXED);
+	do {
+		if (used >= enospc_limit) {
+			report_once(&enospc_reported, "ENOSPC", path);
+			errno = ENOSPC;
+			return 0;
+		}
+		allowed = enospc_limit - used;
+		if (allowed > count)
+			allowed = count;
+	} while (!__atomic_compare_exchange_n(&bytes_written, &used, used + allowed, 0,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	*reserved = (size_t)allowed;
+	return (size_t)allowed;
+}
+
+/* Give back the part of a reservation the real call did not write. */
+static void settle(size_t reserved, ssize_t result)
+{
+	size_t written = result > 0 ? (size_t)result : 0;
+
+	if (reserved > written)
+		__atomic_fetch_sub(&bytes_written, (unsigned long long)(reserved - written),
+				   __ATOMIC_RELAXED);
+}
+
+ssize_t write(int fd, const void *buf, size_t count)
+{
+	size_t reserved, allowed;
+	ssize_t result;
+
+	ensure_init();
+	allowed = reserve(fd, count, &reserved);
+	if (allowed == 0 && count != 0)
+		return -1;
+	result = real_write(fd, buf, allowed);
+	settle(reserved, result);
+	return result;
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
+{
+	size_t reserved, allowed;
+	ssize_t result;
+
+	ensure_init();
+	allowed = reserve(fd, count, &reserved);
+	if (allowed == 0 && count != 0)
+		return -1;
+	result = real_pwrite(fd, buf, allowed, offset);
+	settle(reserved, result);
+	return result;
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset)
+{
+	size_t reserved, allowed;
+	ssize_t result;
+
+	ensure_init();
+	allowed = reserve(fd, count, &reserved);
+	if (allowed == 0 && count != 0)
+		return -1;
+	result = real_pwrite64(fd, buf, allowed, offset);
+	settle(reserved, result);
+	return result;
+}
+
+static size_t iov_total(const struct iovec *iov, int iovcnt)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/*
+ * Shorten an iovec array to allowed bytes. Returns a malloc'd copy (to be
+ * freed) with *count_out entries, or NULL with errno set.
+ */
+static struct iovec *iov_truncate(const struct iovec *iov, int iovcnt, size_t allowed,
+				  int *count_out)
+{
+	struct iovec *copy = malloc(sizeof(*copy) * (size_t)(iovcnt > 0 ? iovcnt : 1));
+	int used = 0;
+
+	if (copy == NULL)
+		return NULL;
+	for (int i = 0; i < iovcnt && allowed > 0; i++) {
+		copy[used] = iov[i];
+		if (copy[used].iov_len > allowed)
+			copy[used].iov_len = allowed;
+		allowed -= copy[used].iov_len;
+		used++;
+	}
+	*count_out = used;
+	return copy;
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	size_t total, reserved, allowed;
+	struct iovec *shortened;
+	ssize_t result;
+	int shortened_count;
+
+	ensure_init();
+	total = iovcnt > 0 ? iov_total(iov, iovcnt) : 0;
+	allowed = reserve(fd, total, &reserved);
+	if (allowed == 0 && total != 0)
+		return -1;
+	if (allowed == total)
+		return settle(reserved, result = real_writev(fd, iov, iovcnt)), result;
+	shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
+	if (shortened == NULL) {
+		settle(reserved, 0);
+		return -1;
+	}
+	result = real_writev(fd, shortened, shortened_count);
+	free(shortened);
+	settle(reserved, result);
+	return result;
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+	size_t total, reserved, allowed;
+	struct iovec *shortened;
+	ssize_t result;
+	int shortened_count;
+
+	ensure_init();
+	total = iovcnt > 0 ? iov_total(iov, iovcnt) : 0;
+	allowed = reserve(fd, total, &reserved);
+	if (allowed == 0 && total != 0)
+		return -1;
+	if (allowed == total)
+		return settle(reserved, result = real_pwritev(fd, iov, iovcnt, offset)), result;
+	shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
+	if (shortened == NULL) {
+		settle(reserved, 0);
+		return -1;
+	}
+	result = real_pwritev(fd, shortened, shortened_count, offset);
+	free(shortened);
+	settle(reserved, result);
+	return result;
+}
+
+static int sync_fails(int fd)
+{
+	char path[PATH_MAX];
+
+	if (!fsync_eio || !fd_matches(fd, path, sizeof(path)))
+		return 0;
+	report_once(&eio_reported, "fsync EIO", path);
+	errno = EIO;
+	return 1;
+}
+
+int fsync(int fd)
+{
+	ensure_init();
+	if (sync_fails(fd))
+		return -1;
+	return real_fsync(fd);
+}
+
+int fdatasync(int fd)
+{
+	ensure_init();
+	if (sync_fails(fd))
+		return -1;
+	return real_fdatasync(fd);
+}
