@@ -134,7 +134,7 @@ int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
 	const char *base;
 	size_t dir_len, temp_size;
 	sigset_t old_mask;
-	int slot, saved_errno;
+	int slot, saved_errno = 0;
 	int ret = 0;
 
 	*out = NULL;

@@ -60,3 +60,76 @@ void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result,
 		fprintf(out, "integrity_check: %s\n", result->integrity);
 	fprintf(out, "seconds: %.3f\n", result->seconds);
 }
+
+void ark_report_verify(FILE *out, const struct ark_verify_result *result,
+		       const struct ark_error *err, int json)
+{
+	int ok = !err || err->code == ARK_OK;
+
+	if (json) {
+		json_t *obj = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I, "
+					"s:b}",
+					"archive", result->path, "ok", ok,
+					"status", ok ? "ok"
+						     : ark_error_code_name(
+							       err->code),
+					"kind", result->kind,
+					"members", (json_int_t)
+						result->member_count,
+					"size", (json_int_t)result->file_size,
+					"raw_bytes", (json_int_t)
+						result->raw_bytes,
+					"deep", result->deep);
+
+		if (obj && !ok)
+			json_object_set_new(obj, "error",
+					    json_string(err->msg));
+		if (obj && result->integrity[0])
+			json_object_set_new(obj, "integrity_check",
+					    json_string(result->integrity));
+		if (obj)
+			ark_report_json(out, obj);
+		json_decref(obj);
+		return;
+	}
+	if (!ok) {
+		fprintf(out, "%s: FAILED (%s)\n", result->path,
+			ark_error_code_name(err->code));
+		return;
+	}
+	fprintf(out, "%s: OK (%s archive of %s, %zu member%s, %" PRIu64
+		" bytes, %" PRIu64 " raw%s)\n", result->path, result->kind,
+		result->created, result->member_count,
+		result->member_count == 1 ? "" : "s", result->file_size,
+		result->raw_bytes,
+		result->deep ? (result->integrity[0]
+					? ", deep: raw hashes and "
+					  "integrity_check ok"
+					: ", deep: raw hashes ok")
+			     : "");
+}
+
+void ark_report_restore(FILE *out, const struct ark_restore_result *result,
+			int json)
+{
+	if (json) {
+		json_t *obj = json_pack("{s:s, s:s?, s:I, s:s, s:b, s:f}",
+					"restored", result->target,
+					"kept", result->kept[0] ? result->kept
+								: NULL,
+					"bytes", (json_int_t)result->bytes,
+					"integrity_check", result->integrity,
+					"target_was_in_use",
+					result->target_was_in_use,
+					"seconds", result->seconds);
+
+		if (obj)
+			ark_report_json(out, obj);
+		json_decref(obj);
+		return;
+	}
+	fprintf(out, "restored: %s (%" PRIu64 " bytes, integrity_check %s)\n",
+		result->target, result->bytes, result->integrity);
+	if (result->kept[0])
+		fprintf(out, "kept: %s\n", result->kept);
+}

@@ -333,15 +333,17 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	allowed = reserve(fd, total, &reserved);
 	if (allowed == 0 && total != 0)
 		return -1;
-	if (allowed == total)
-		return settle(reserved, result = real_writev(fd, iov, iovcnt)), result;
-	shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
-	if (shortened == NULL) {
-		settle(reserved, 0);
-		return -1;
+	if (allowed == total) {
+		result = real_writev(fd, iov, iovcnt);
+	} else {
+		shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
+		if (shortened == NULL) {
+			settle(reserved, 0);
+			return -1;
+		}
+		result = real_writev(fd, shortened, shortened_count);
+		free(shortened);
 	}
-	result = real_writev(fd, shortened, shortened_count);
-	free(shortened);
 	settle(reserved, result);
 	return result;
 }
@@ -358,15 +360,17 @@ ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 	allowed = reserve(fd, total, &reserved);
 	if (allowed == 0 && total != 0)
 		return -1;
-	if (allowed == total)
-		return settle(reserved, result = real_pwritev(fd, iov, iovcnt, offset)), result;
-	shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
-	if (shortened == NULL) {
-		settle(reserved, 0);
-		return -1;
+	if (allowed == total) {
+		result = real_pwritev(fd, iov, iovcnt, offset);
+	} else {
+		shortened = iov_truncate(iov, iovcnt, allowed, &shortened_count);
+		if (shortened == NULL) {
+			settle(reserved, 0);
+			return -1;
+		}
+		result = real_pwritev(fd, shortened, shortened_count, offset);
+		free(shortened);
 	}
-	result = real_pwritev(fd, shortened, shortened_count, offset);
-	free(shortened);
 	settle(reserved, result);
 	return result;
 }

@@ -1,0 +1,39 @@
+/*
+ * ark/verify.h - prove an archive intact (ark-checksum-verify).
+ */
+#ifndef ARK_VERIFY_H
+#define ARK_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ark/error.h"
+
+struct ark_verify_options {
+	int deep;           /* decompress, check raw hashes, integrity_check */
+	int progress;       /* draw progress on a terminal */
+	const char *tmpdir; /* for --deep's SQLite image; NULL = $TMPDIR,/tmp */
+};
+
+struct ark_verify_result {
+	char path[4096];
+	char kind[16];
+	char created[32];
+	size_t member_count;
+	uint64_t file_size;
+	uint64_t raw_bytes;
+	int deep;
+	char integrity[512]; /* --deep on a sqlite archive: "ok" or problems */
+};
+
+/*
+ * Check every hash of every member and of the manifest (and with deep,
+ * the raw content and the database inside).  0 when intact;
+ * ARK_ERR_CORRUPT naming the first bad member and what is wrong;
+ * ARK_ERR_READ when the file cannot be read; ARK_ERR_UNSUPPORTED for a
+ * newer format version.
+ */
+int ark_verify_run(const char *path, const struct ark_verify_options *options,
+		   struct ark_verify_result *result, struct ark_error *err);
+
+#endif

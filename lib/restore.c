@@ -1,0 +1,326 @@
+/*
+ * restore.c - ark-restore for SQLite archives.
+ *
+ * Order of work, so that a failure at any step leaves TARGET as it was:
+ * open and check the archive's structure; check TARGET (exists? in use?
+ * stale -wal/-journal beside it?); check free space; verify every stored
+ * byte; write the image to a temporary beside TARGET with the raw hash
+ * checked; run integrity_check on it; fsync.  Only then is the old TARGET
+ * (and its -wal, -shm, -journal) moved to TARGET.pre-restore-<stamp> and
+ * the temporary renamed over TARGET.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ark/archive.h"
+#include "ark/fsio.h"
+#include "ark/log.h"
+#include "ark/restore.h"
+#include "sqlite_image_internal.h"
+
+static const char *const companions[] = { "-wal", "-shm", "-journal" };
+#define COMPANION_COUNT (sizeof(companions) / sizeof(companions[0]))
+
+int ark_restore_find_user(const char *path)
+{
+	struct stat target;
+	DIR *proc;
+	struct dirent *entry;
+	int found = 0;
+
+	if (stat(path, &target) != 0)
+		return -1;
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!found && (entry = readdir(proc)) != NULL) {
+		char fd_dir[64];
+		DIR *fds;
+		struct dirent *fd_entry;
+		int pid = atoi(entry->d_name);
+
+		if (pid <= 0 || pid == (int)getpid())
+			continue;
+		snprintf(fd_dir, sizeof(fd_dir), "/proc/%d/fd", pid);
+		fds = opendir(fd_dir);
+		if (!fds)
+			continue;
+		while ((fd_entry = readdir(fds)) != NULL) {
+			char link[320];
+			struct stat st;
+
+			if (fd_entry->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", fd_dir,
+				 fd_entry->d_name);
+			if (stat(link, &st) == 0 && st.st_dev == target.st_dev &&
+			    st.st_ino == target.st_ino) {
+				found = pid;
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return found;
+}
+
+static int path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+/* Any process with TARGET or one of its companions open. */
+static int find_any_user(const char *target, char *which, size_t room)
+{
+	char path[4200];
+	int pid;
+
+	pid = ark_restore_find_user(target);
+	if (pid > 0) {
+		snprintf(which, room, "%s", target);
+		return pid;
+	}
+	for (size_t i = 0; i < COMPANION_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s%s", target, companions[i]);
+		pid = ark_restore_find_user(path);
+		if (pid > 0) {
+			snprintf(which, room, "%s", path);
+			return pid;
+		}
+	}
+	return 0;
+}
+
+/* TARGET must be a file we may replace, or absent with no companions. */
+static int check_target(const struct ark_restore_options *options,
+			struct ark_restore_result *result,
+			int *exists, struct ark_error *err)
+{
+	char companion[4200];
+	char which[4200];
+	struct stat st;
+	int pid;
+
+	*exists = 0;
+	if (lstat(options->target, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "'%s' exists and is not a regular "
+					     "file; refusing to replace it",
+					     options->target);
+		*exists = 1;
+		if (!options->force)
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "'%s' already exists; use --force "
+					     "to replace it (the old file is "
+					     "kept as %s.pre-restore-<time>)",
+					     options->target, options->target);
+	}
+	for (size_t i = 0; i < COMPANION_COUNT && !options->force; i++) {
+		snprintf(companion, sizeof(companion), "%s%s", options->target,
+			 companions[i]);
+		if (path_exists(companion))
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "'%s' exists beside the target and "
+					     "would be applied to the restored "
+					     "database; use --force to move it "
+					     "aside", companion);
+	}
+	pid = find_any_user(options->target, which, sizeof(which));
+	if (pid > 0) {
+		if (!options->force)
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "'%s' is open by another process "
+					     "(pid %d); stop it, or use --force "
+					     "to replace the file anyway",
+					     which, pid);
+		result->target_was_in_use = 1;
+		ark_log(ARK_LOG_WARN, "'%s' is open by process %d; replacing "
+			"it as --force asks (that process keeps the old file)",
+			which, pid);
+	}
+	return 0;
+}
+
+static int check_space(const char *target, uint64_t need,
+		       struct ark_error *err)
+{
+	char dir[4096];
+	char *slash;
+	uint64_t free_bytes = 0;
+
+	snprintf(dir, sizeof(dir), "%s", target);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (ark_fsio_free_space(dir, &free_bytes, NULL) != 0)
+		return 0; /* unknown: the write itself will tell */
+	if (free_bytes < need)
+		return ark_error_set(err, ARK_ERR_WRITE, ENOSPC,
+				     "'%s' needs %" PRIu64 " bytes but only %"
+				     PRIu64 " are free", dir, need,
+				     free_bytes);
+	return 0;
+}
+
+/*
+ * Undo keep_old() after a later failure: the companions go back beside
+ * TARGET and the extra link is removed, so TARGET is as it was.
+ */
+static void unkeep_old(const char *target, struct ark_restore_result *result)
+{
+	char from[4200];
+	char to[4200];
+
+	if (!result->kept[0])
+		return;
+	for (size_t i = 0; i < COMPANION_COUNT; i++) {
+		snprintf(from, sizeof(from), "%s%s", result->kept,
+			 companions[i]);
+		snprintf(to, sizeof(to), "%s%s", target, companions[i]);
+		if (path_exists(from) && rename(from, to) != 0)
+			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
+				"'%s': %s", from, to, strerror(errno));
+	}
+	unlink(result->kept);
+	result->kept[0] = '\0';
+}
+
+/* Move TARGET and its companions to TARGET.pre-restore-<stamp>. */
+static int keep_old(const char *target, struct ark_restore_result *result,
+		    struct ark_error *err)
+{
+	char stamp[17];
+	char from[4200];
+	char to[4200];
+	int rc;
+
+	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
+	snprintf(result->kept, sizeof(result->kept), "%s.pre-restore-%s",
+		 target, stamp);
+	/* A hard link keeps TARGET in place until the atomic rename. */
+	if (link(target, result->kept) != 0) {
+		rc = ark_error_set(err, errno == EEXIST ? ARK_ERR_REFUSED
+							: ARK_ERR_WRITE,
+				   errno, "cannot keep '%s' as '%s'", target,
+				   result->kept);
+		result->kept[0] = '\0';
+		return rc;
+	}
+	for (size_t i = 0; i < COMPANION_COUNT; i++) {
+		snprintf(from, sizeof(from), "%s%s", target, companions[i]);
+		snprintf(to, sizeof(to), "%s%s", result->kept, companions[i]);
+		if (!path_exists(from))
+			continue;
+		rc = ark_fsio_rename_noreplace(from, to, err);
+		if (rc) {
+			unkeep_old(target, result);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Stale companions with no TARGET (only reached with force). */
+static int move_orphans(const char *target, struct ark_restore_result *result,
+			struct ark_error *err)
+{
+	char stamp[17];
+	char from[4200];
+	char to[4200];
+	int rc;
+
+	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
+	for (size_t i = 0; i < COMPANION_COUNT; i++) {
+		snprintf(from, sizeof(from), "%s%s", target, companions[i]);
+		if (!path_exists(from))
+			continue;
+		snprintf(to, sizeof(to), "%s.pre-restore-%s%s", target, stamp,
+			 companions[i]);
+		rc = ark_fsio_rename_noreplace(from, to, err);
+		if (rc)
+			return rc;
+		snprintf(result->kept, sizeof(result->kept),
+			 "%s.pre-restore-%s", target, stamp);
+	}
+	return 0;
+}
+
+int ark_restore_run(const struct ark_restore_options *options,
+		    struct ark_restore_result *result, struct ark_error *err)
+{
+	struct ark_archive_reader *reader = NULL;
+	struct ark_atomic_file *temp = NULL;
+	struct ark_progress *progress = NULL;
+	const struct ark_manifest *manifest;
+	struct timespec start, end;
+	size_t image = 0;
+	int exists = 0;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	snprintf(result->target, sizeof(result->target), "%s",
+		 options->target);
+	if ((rc = ark_archive_reader_open(options->archive, &reader, err)) ||
+	    (rc = ark_sqlite_image_find(reader, options->archive, &image,
+					err)) ||
+	    (rc = check_target(options, result, &exists, err)))
+		goto cleanup;
+	manifest = ark_archive_reader_manifest(reader);
+	result->bytes = manifest->members[image].raw_size;
+	if ((rc = check_space(options->target, result->bytes, err)))
+		goto cleanup;
+	progress = ark_progress_new("verify", manifest->prefix_size,
+				    options->progress);
+	rc = ark_archive_verify_data(reader, progress, err);
+	ark_progress_free(progress);
+	progress = NULL;
+	if (rc)
+		goto cleanup;
+	progress = ark_progress_new("restore",
+				    manifest->members[image].stored_size,
+				    options->progress);
+	if ((rc = ark_atomic_open(options->target, &temp, err)) ||
+	    (rc = ark_sqlite_image_extract(reader, image, ark_atomic_fd(temp),
+					   ark_atomic_temp_path(temp),
+					   progress, err)) ||
+	    (rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
+					 result->integrity,
+					 sizeof(result->integrity), err)) ||
+	    (rc = ark_fsio_check_interrupt(err)))
+		goto cleanup;
+	if (exists)
+		rc = keep_old(options->target, result, err);
+	else if (options->force)
+		rc = move_orphans(options->target, result, err);
+	if (rc)
+		goto cleanup;
+	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
+					    : ARK_COMMIT_NO_REPLACE, err);
+	/* Put the old files back only if the rename did not happen. */
+	if (rc && exists && path_exists(ark_atomic_temp_path(temp)))
+		unkeep_old(options->target, result);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	result->seconds = (double)(end.tv_sec - start.tv_sec) +
+			  (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+cleanup:
+	ark_progress_free(progress);
+	ark_atomic_free(temp);
+	ark_archive_reader_free(reader);
+	return rc;
+}

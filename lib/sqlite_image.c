@@ -1,0 +1,109 @@
+/*
+ * sqlite_image.c - see sqlite_image_internal.h.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ark/fsio.h"
+#include "sqlite_image_internal.h"
+
+struct fd_sink {
+	int fd;
+	const char *path;
+};
+
+static int fd_sink_write(void *ctx, const void *buf, size_t len,
+			 struct ark_error *err)
+{
+	struct fd_sink *sink = ctx;
+
+	return ark_fsio_write_all(sink->fd, buf, len, sink->path, err);
+}
+
+int ark_sqlite_image_find(const struct ark_archive_reader *reader,
+			  const char *archive_path, size_t *index,
+			  struct ark_error *err)
+{
+	const struct ark_manifest *manifest =
+		ark_archive_reader_manifest(reader);
+
+	if (strcmp(manifest->kind, "sqlite") != 0)
+		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				     "'%s' is a '%s' archive, not a SQLite "
+				     "one", archive_path, manifest->kind);
+	for (size_t i = 0; i < manifest->member_count; i++) {
+		if (strcmp(manifest->members[i].role, "sqlite-image") == 0) {
+			*index = i;
+			return 0;
+		}
+	}
+	return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+			     "'%s' holds no sqlite-image member",
+			     archive_path);
+}
+
+int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
+			     int fd, const char *path,
+			     struct ark_progress *progress,
+			     struct ark_error *err)
+{
+	struct fd_sink sink = { fd, path };
+	struct ark_sink out = { fd_sink_write, &sink };
+
+	return ark_archive_extract_member(reader, index, out, progress, err);
+}
+
+int ark_sqlite_image_check(const char *path, char *out, size_t room,
+			   struct ark_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	char *uri;
+	size_t used = 0;
+	int clean = 0;
+	int lines = 0;
+	int rc;
+
+	out[0] = '\0';
+	uri = sqlite3_mprintf("file:%s?immutable=1", path);
+	if (!uri)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			     NULL);
+	sqlite3_free(uri);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1,
+					&stmt, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (!line)
+			line = "";
+		if (lines == 0 && strcmp(line, "ok") == 0)
+			clean = 1;
+		if (used + 2 < room)
+			used += (size_t)snprintf(out + used, room - used,
+						 "%s%s", lines ? "; " : "",
+						 line);
+		lines++;
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = ark_error_set(err, ARK_ERR_INTEGRITY, 0,
+				   "the database image cannot be checked: %s",
+				   db ? sqlite3_errmsg(db)
+				      : sqlite3_errstr(rc));
+		if (!out[0])
+			snprintf(out, room, "unreadable");
+	} else if (!clean) {
+		rc = ark_error_set(err, ARK_ERR_INTEGRITY, 0,
+				   "the database image fails "
+				   "integrity_check: %s", out);
+	} else {
+		rc = 0;
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,32 @@
+/*
+ * sqlite_image_internal.h - the SQLite image inside an archive: find it,
+ * write it to a file with every hash checked, and check the database.
+ * Shared by verify (--deep) and restore.
+ */
+#ifndef ARK_SQLITE_IMAGE_INTERNAL_H
+#define ARK_SQLITE_IMAGE_INTERNAL_H
+
+#include <stddef.h>
+
+#include "ark/archive.h"
+
+/* Index of the archive's sqlite-image member; ARK_ERR_CORRUPT if none. */
+int ark_sqlite_image_find(const struct ark_archive_reader *reader,
+			  const char *archive_path, size_t *index,
+			  struct ark_error *err);
+
+/* Decompress member index into fd (named path in messages), verified. */
+int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
+			     int fd, const char *path,
+			     struct ark_progress *progress,
+			     struct ark_error *err);
+
+/*
+ * PRAGMA integrity_check on the file at path, opened immutable (no locks,
+ * no -wal or -shm created).  Writes "ok" or the first problems to out;
+ * ARK_ERR_INTEGRITY when not ok.
+ */
+int ark_sqlite_image_check(const char *path, char *out, size_t room,
+			   struct ark_error *err);
+
+#endif
