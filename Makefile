@@ -41,7 +41,7 @@ TOOLS    := $(notdir $(wildcard tools/ark-*))
 TOOL_BIN := $(TOOLS:%=$(BINDIR)/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_SRC := $(filter-out tests/helpers/inject.c,$(sort $(wildcard tests/helpers/*.c)))
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 MANS     := $(wildcard docs/man/*.1)
 
@@ -100,7 +100,8 @@ check-asan:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		ASAN_OPTIONS=detect_leaks=1 check-unit check-e2e
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	scripts/demo
 
 bench: all

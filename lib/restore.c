@@ -196,7 +196,9 @@ static void unkeep_old(const char *target, struct ark_restore_result *result)
 			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
 				"'%s': %s", from, to, strerror(errno));
 	}
-	unlink(result->kept);
+	/* Only the extra hard link; for orphans there is none. */
+	if (path_exists(target))
+		unlink(result->kept);
 	result->kept[0] = '\0';
 }
 
@@ -260,6 +262,38 @@ static int move_orphans(const char *target, struct ark_restore_result *result,
 	return 0;
 }
 
+/*
+ * The restored file takes the old TARGET's mode and owner, so the
+ * application can open it as before; a new TARGET gets 0666 less the
+ * umask, as any file the user creates.  (The temporary is 0600 until now.)
+ */
+static int set_permissions(int fd, const char *target, int exists,
+			   struct ark_error *err)
+{
+	struct stat old;
+	mode_t mask;
+
+	if (exists && stat(target, &old) == 0) {
+		if (fchmod(fd, old.st_mode & 07777) != 0)
+			return ark_error_set(err, ARK_ERR_WRITE, errno,
+					     "cannot set the mode of the "
+					     "restored '%s'", target);
+		if ((old.st_uid != geteuid() || old.st_gid != getegid()) &&
+		    fchown(fd, old.st_uid, old.st_gid) != 0)
+			ark_log(ARK_LOG_WARN, "the restored '%s' is owned by "
+				"you, not by uid %d as the old file was: %s",
+				target, (int)old.st_uid, strerror(errno));
+		return 0;
+	}
+	mask = umask(0);
+	umask(mask);
+	if (fchmod(fd, 0666 & ~mask) != 0)
+		return ark_error_set(err, ARK_ERR_WRITE, errno,
+				     "cannot set the mode of the restored "
+				     "'%s'", target);
+	return 0;
+}
+
 int ark_restore_run(const struct ark_restore_options *options,
 		    struct ark_restore_result *result, struct ark_error *err)
 {
@@ -302,8 +336,12 @@ int ark_restore_run(const struct ark_restore_options *options,
 	    (rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
 					 result->integrity,
 					 sizeof(result->integrity), err)) ||
+	    (rc = set_permissions(ark_atomic_fd(temp), options->target,
+				  exists, err)) ||
 	    (rc = ark_fsio_check_interrupt(err)))
 		goto cleanup;
+	ark_log(ARK_LOG_INFO, "'%s': hashes and integrity_check ok, %" PRIu64
+		" bytes", ark_atomic_temp_path(temp), result->bytes);
 	if (exists)
 		rc = keep_old(options->target, result, err);
 	else if (options->force)
@@ -313,8 +351,11 @@ int ark_restore_run(const struct ark_restore_options *options,
 	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
 					    : ARK_COMMIT_NO_REPLACE, err);
 	/* Put the old files back only if the rename did not happen. */
-	if (rc && exists && path_exists(ark_atomic_temp_path(temp)))
+	if (rc && path_exists(ark_atomic_temp_path(temp)))
 		unkeep_old(options->target, result);
+	if (rc == 0 && result->kept[0])
+		ark_log(ARK_LOG_INFO, "the old '%s' is kept as '%s'",
+			options->target, result->kept);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	result->seconds = (double)(end.tv_sec - start.tv_sec) +
 			  (double)(end.tv_nsec - start.tv_nsec) / 1e9;

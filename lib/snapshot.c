@@ -491,6 +491,9 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 	     (rc = backup_pass(db, capture, options->db_path, err))))
 		goto cleanup;
 
+	ark_log(ARK_LOG_DEBUG, "pass 1 (page 1) done after %.3f s",
+		elapsed_ms(&started) / 1000.0);
+
 	/* Pass 2: stream the image into the archive. */
 	if ((rc = ark_archive_writer_open(path, &wopts, &writer, err)))
 		goto cleanup;
@@ -512,6 +515,8 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 		goto cleanup;
 	if ((rc = ark_archive_member_end(writer, err)))
 		goto cleanup;
+	ark_log(ARK_LOG_DEBUG, "pass 2 (stream) done after %.3f s",
+		elapsed_ms(&started) / 1000.0);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	in_txn = 0;
 	result->manifest_source = json_incref(source);

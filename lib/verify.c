@@ -9,6 +9,7 @@
 
 #include "ark/archive.h"
 #include "ark/fsio.h"
+#include "ark/log.h"
 #include "ark/verify.h"
 #include "sqlite_image_internal.h"
 
@@ -67,6 +68,7 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 	struct ark_sink discard = { discard_write, NULL };
 	size_t image = 0;
 	time_t created;
+	struct tm created_tm;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -78,16 +80,19 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 	snprintf(result->kind, sizeof(result->kind), "%s", manifest->kind);
 	created = (time_t)manifest->created_unix;
 	strftime(result->created, sizeof(result->created),
-		 "%Y-%m-%dT%H:%M:%SZ", gmtime(&created));
+		 "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&created, &created_tm));
 	result->member_count = manifest->member_count;
 	result->file_size = ark_archive_reader_file_size(reader);
 	for (size_t i = 0; i < manifest->member_count; i++)
 		result->raw_bytes += manifest->members[i].raw_size;
 	progress = ark_progress_new("verify", manifest->prefix_size,
 				    options->progress);
+	ark_log(ARK_LOG_INFO, "%s: structure, manifest and checksum list ok; "
+		"%zu member(s)", path, manifest->member_count);
 	rc = ark_archive_verify_data(reader, progress, err);
 	if (rc || !options->deep)
 		goto cleanup;
+	ark_log(ARK_LOG_INFO, "%s: every stored byte matches its hash", path);
 	result->deep = 1;
 	if (strcmp(manifest->kind, "sqlite") == 0) {
 		if ((rc = ark_sqlite_image_find(reader, path, &image, err)))

@@ -29,7 +29,8 @@ static const char usage[] =
 	"Exit status: 0 restored, 2 usage, 3 cannot read, 4 archive corrupt or\n"
 	"unsafe, 5 cannot write (disk full...), 7 TARGET exists or is in use\n"
 	"(without --force), 9 restored image fails integrity_check,\n"
-	"130 interrupted.  TARGET is untouched unless the exit status is 0.\n"
+	"130 interrupted.  TARGET is replaced only after every check passed;\n"
+	"on a failure before that it is left as it was.\n"
 	"See ark-restore(1).\n";
 
 int main(int argc, char **argv)

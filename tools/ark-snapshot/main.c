@@ -26,7 +26,7 @@ static const char usage[] =
 	"  -T, --threads=N        zstd worker threads (default: CPUs; 0 = none)\n"
 	"      --busy-timeout=MS  wait for locks this long (default 10000)\n"
 	"      --json             print the result as one JSON object\n"
-	"  -q, --quiet            only errors on stderr\n"
+	"  -q, --quiet            print nothing but errors (for cron)\n"
 	"  -v, --verbose          more detail on stderr\n"
 	"  -h, --help             show this help and exit\n"
 	"  -V, --version          show version and exit\n\n"
@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	struct ark_snapshot_result result;
 	struct ark_error err;
 	int json = 0;
+	int quiet = 0;
 	int opt;
 	int rc;
 
@@ -78,7 +79,7 @@ int main(int argc, char **argv)
 				return ark_report_usage_error("--busy-timeout takes milliseconds");
 			break;
 		case 'J': json = 1; break;
-		case 'q': ark_log_set_level(ARK_LOG_ERROR); break;
+		case 'q': quiet = 1; ark_log_set_level(ARK_LOG_ERROR); break;
 		case 'v': ark_log_set_level(ARK_LOG_DEBUG); break;
 		case 'h': fputs(usage, stdout); return 0;
 		case 'V': ark_cli_print_version(stdout, "ark-snapshot"); return 0;
@@ -91,7 +92,7 @@ int main(int argc, char **argv)
 	options.progress = !json && ark_log_get_level() <= ARK_LOG_WARN;
 	ark_fsio_install_signal_handlers();
 	rc = ark_snapshot_run(&options, &result, &err);
-	if (rc == 0 || rc == ARK_ERR_INTEGRITY)
+	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) && (!quiet || json))
 		ark_report_snapshot(stdout, &result, json);
 	ark_snapshot_result_free(&result);
 	if (rc == 0)
