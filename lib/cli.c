@@ -143,8 +143,8 @@ int ark_cli_report(const struct ark_error *err)
 {
 	if (err == NULL || err->code == ARK_OK)
 		return 0;
-	/* Through the logger: "<program>: error: <msg>". */
-	ark_log(ARK_LOG_ERROR, "%s",
+	/* Always shown, whatever the log level: it is the one report. */
+	fprintf(stderr, "%s: error: %s\n", ark_log_program(),
 		err->msg[0] != '\0' ? err->msg
 				    : ark_error_code_name(err->code));
 	return ark_error_exit_code(err->code);

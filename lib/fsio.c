@@ -573,9 +573,18 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
 static void fsio_signal_handler(int signo)
 {
 	int saved_errno = errno;
+	struct sigaction fallback;
 
 	fsio_stop_signal = signo;
 	ark_fsio_cleanup_temporaries();
+	/*
+	 * The program now unwinds on its own; should it be stuck, a second
+	 * signal takes the default action and ends it at once.
+	 */
+	memset(&fallback, 0, sizeof(fallback));
+	fallback.sa_handler = SIG_DFL;
+	sigemptyset(&fallback.sa_mask);
+	(void)sigaction(signo, &fallback, NULL);
 	errno = saved_errno;
 }
 

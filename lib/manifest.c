@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ark/manifest.h"
+#include "tar_internal.h"
 
 int ark_member_path_valid(const char *path)
 {
@@ -206,10 +207,12 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 				       err)))
 			goto cleanup;
 		/* Members tile [0, prefix_size) in order, without gaps. */
+		/* Sizes are bounded (2^62) so no sum below can wrap. */
 		if (member->header_offset != expect_offset ||
-		    member->data_offset < member->header_offset ||
-		    member->stored_size > UINT64_MAX / 2 ||
-		    member->data_offset > UINT64_MAX / 2) {
+		    member->data_offset != member->header_offset +
+						   ARK_TAR_MEMBER_HEADER_SIZE ||
+		    member->stored_size > (UINT64_MAX >> 2) ||
+		    member->data_offset > (UINT64_MAX >> 2)) {
 			rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
 					   "manifest: member '%s' has "
 					   "inconsistent offsets",

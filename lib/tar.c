@@ -31,7 +31,7 @@ static void ustar_block(uint8_t *block, const char *name, char typeflag,
 	put_octal(block + 108, 8, 0);		/* uid */
 	put_octal(block + 116, 8, 0);		/* gid */
 	/* 11 octal digits hold sizes below 8 GiB; pax "size" rules anyway. */
-	put_octal(block + 124, 12, size < 077777777777ull ? size : 0);
+	put_octal(block + 124, 12, size <= 077777777777ull ? size : 0);
 	put_octal(block + 136, 12, mtime > 0 ? (uint64_t)mtime : 0);
 	memset(block + 148, ' ', 8);		/* checksum placeholder */
 	block[156] = (uint8_t)typeflag;

@@ -21,6 +21,7 @@
 #define ZIO_WINDOW_LOG_MAX 27
 #define ZIO_LEVEL_MIN 1
 #define ZIO_LEVEL_MAX 19
+#define ZIO_JOB_SIZE (1 << 20) /* bytes of input per zstd worker job */
 
 struct ark_compressor {
 	ZSTD_CCtx *cctx;
@@ -109,6 +110,17 @@ int ark_compressor_new(int level, int threads, uint64_t pledged_size,
 			result = ZSTD_CCtx_setParameter(comp->cctx,
 							ZSTD_c_nbWorkers,
 							threads);
+			/*
+			 * zstd's default job is 4 windows (8 MiB at level
+			 * 3) and it keeps several jobs of input and output
+			 * in flight: ~66 MiB.  1 MiB jobs keep the whole
+			 * stage near 16 MiB, as fast, and the frames as
+			 * small (measured on a 1 GB database: 352.5 MB vs
+			 * 353.0 MB).
+			 */
+			if (!ZSTD_isError(result))
+				result = ZSTD_CCtx_setParameter(
+					comp->cctx, ZSTD_c_jobSize, ZIO_JOB_SIZE);
 			if (ZSTD_isError(result))
 				goto zstd_failed;
 		}

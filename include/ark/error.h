@@ -42,7 +42,8 @@ void ark_error_clear(struct ark_error *err);
  * Record a failure: code, errno (0 for none) and a printf-style message.
  * When sys_errno is non-zero, ": strerror(sys_errno)" is appended.  Keeps
  * the first error: a call on an err that already holds one does nothing,
- * so cleanup paths cannot overwrite the cause.  Returns code, so callers
+ * so cleanup paths cannot overwrite the cause (an err must therefore start
+ * cleared: `= {0}` or ark_error_clear()).  Returns code, so callers
  * can write `return ark_error_set(err, ARK_ERR_READ, errno, "...")`.
  * err may be NULL.
  */

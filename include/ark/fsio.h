@@ -95,7 +95,7 @@ int ark_fsio_check_interrupt(struct ark_error *err);
 /* Async-signal-safe: unlink every registered temporary. */
 void ark_fsio_cleanup_temporaries(void);
 
-/* Current UTC time as "YYYYMMDDTHHMMSSZ" (16 chars + NUL). */
+/* unix_seconds as UTC "YYYYMMDDTHHMMSSZ" (16 chars + NUL). */
 void ark_fsio_utc_stamp(char out[17], int64_t unix_seconds);
 
 #endif

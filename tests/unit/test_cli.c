@@ -150,7 +150,7 @@ static void test_parse_int(void **state)
 	assert_int_rejected("", 0, 10);
 	assert_int_rejected(NULL, 0, 10);
 	assert_int_rejected("-", -10, 10);
-	assert_int_rejected("+1", 0, 10);
+	assert_int_rejected("+1", -10, 10);
 	assert_int_rejected(" 1", 0, 10);
 	assert_int_rejected("1 ", 0, 10);
 	assert_int_rejected("1e3", 0, 10000);

@@ -545,6 +545,51 @@ static void test_bad_parameters(void **state)
 	collector_free(&packed);
 }
 
+/* A frame that asks for a 256 MiB window is refused, not obeyed. */
+static void test_huge_window_is_refused(void **state)
+{
+	unsigned char *data = make_mixed(100000);
+	size_t cap = ZSTD_compressBound(100000) + 1024;
+	unsigned char *packed = malloc(cap);
+	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	ZSTD_inBuffer in = {data, 100000, 0};
+	ZSTD_outBuffer out_buffer = {packed, cap, 0};
+	ZSTD_frameHeader header;
+	struct collector out = {0};
+	struct ark_error err;
+	size_t result;
+
+	(void)state;
+	assert_non_null(packed);
+	assert_non_null(cctx);
+	assert_false(ZSTD_isError(
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, 28)));
+	/* No size known up front, so the header keeps the 2^28 window. */
+	result = ZSTD_compressStream2(cctx, &out_buffer, &in,
+				      ZSTD_e_continue);
+	assert_false(ZSTD_isError(result));
+	do {
+		result = ZSTD_compressStream2(cctx, &out_buffer, &in,
+					      ZSTD_e_end);
+		assert_false(ZSTD_isError(result));
+	} while (result != 0);
+	assert_int_equal(ZSTD_getFrameHeader(&header, packed, out_buffer.pos),
+			 0);
+	assert_int_equal(header.windowSize, 1u << 28);
+
+	assert_int_equal(decompress_into(packed, out_buffer.pos, 65536,
+					 ARK_ZIO_UNKNOWN_SIZE, &out, &err),
+			 ARK_ERR_CORRUPT);
+	assert_string_equal(err.msg, "data.tar.zst: zstd: Frame requires too "
+				     "much memory for decoding");
+	assert_int_equal(out.len, 0);
+
+	collector_free(&out);
+	ZSTD_freeCCtx(cctx);
+	free(packed);
+	free(data);
+}
+
 static void test_cpu_count(void **state)
 {
 	long online = sysconf(_SC_NPROCESSORS_ONLN);
@@ -573,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_sink_errors_propagate),
 		cmocka_unit_test(test_pledged_size_mismatch),
 		cmocka_unit_test(test_bad_parameters),
+		cmocka_unit_test(test_huge_window_is_refused),
 		cmocka_unit_test(test_cpu_count),
 	};
 
