@@ -626,18 +626,21 @@ int ark_archive_extract_member(struct ark_archive_reader *reader,
 			goto cleanup;
 		ark_hasher_update(stored, buf, now);
 		done += now;
+		/* The last chunk is decompressed only once all is hashed. */
 		if (done == m->stored_size &&
 		    !ark_hash_equal(ark_hasher_digest(stored),
-				    m->stored_hash)) {
-			rc = hash_mismatch(reader, "stored data", m->path,
-					   m->stored_hash,
-					   ark_hasher_digest(stored), err);
-			goto cleanup;
-		}
+				    m->stored_hash))
+			break;
 		rc = ark_decompressor_write(dec, buf, now, err);
 		if (rc)
 			goto cleanup;
 		ark_progress_update(progress, done);
+	}
+	if (!ark_hash_equal(ark_hasher_digest(stored), m->stored_hash)) {
+		rc = hash_mismatch(reader, "stored data", m->path,
+				   m->stored_hash, ark_hasher_digest(stored),
+				   err);
+		goto cleanup;
 	}
 	if ((rc = ark_decompressor_finish(dec, err)))
 		goto cleanup;

@@ -180,6 +180,27 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 		goto cleanup;
 	}
 	manifest->created_unix = (int64_t)created;
+	value = json_object_get(manifest->root, "hash");
+	if (!json_is_string(value) ||
+	    strcmp(json_string_value(value), "xxh3-128") != 0) {
+		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				   "manifest: hash algorithm is not "
+				   "\"xxh3-128\"");
+		goto cleanup;
+	}
+	value = json_object_get(manifest->root, "compression");
+	if (!json_is_string(value) ||
+	    strcmp(json_string_value(value), "zstd") != 0) {
+		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				   "manifest: compression is not \"zstd\"");
+		goto cleanup;
+	}
+	if (!json_is_object(json_object_get(manifest->root, "source"))) {
+		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				   "manifest: \"source\" is missing or not "
+				   "an object");
+		goto cleanup;
+	}
 	if (strcmp(manifest->kind, "sqlite") != 0 &&
 	    strcmp(manifest->kind, "pg") != 0) {
 		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,

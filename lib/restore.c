@@ -112,6 +112,13 @@ static int check_target(const struct ark_restore_options *options,
 	int pid;
 
 	*exists = 0;
+	/* In use comes first: that refusal must not suggest --force lightly. */
+	pid = find_any_user(options->target, which, sizeof(which));
+	if (pid > 0 && !options->force)
+		return ark_error_set(err, ARK_ERR_REFUSED, 0,
+				     "'%s' is open by another process (pid "
+				     "%d); stop it first, or use --force to "
+				     "replace the file under it", which, pid);
 	if (lstat(options->target, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return ark_error_set(err, ARK_ERR_REFUSED, 0,
@@ -136,14 +143,7 @@ static int check_target(const struct ark_restore_options *options,
 					     "database; use --force to move it "
 					     "aside", companion);
 	}
-	pid = find_any_user(options->target, which, sizeof(which));
 	if (pid > 0) {
-		if (!options->force)
-			return ark_error_set(err, ARK_ERR_REFUSED, 0,
-					     "'%s' is open by another process "
-					     "(pid %d); stop it, or use --force "
-					     "to replace the file anyway",
-					     which, pid);
 		result->target_was_in_use = 1;
 		ark_log(ARK_LOG_WARN, "'%s' is open by process %d; replacing "
 			"it as --force asks (that process keeps the old file)",

@@ -298,6 +298,8 @@ static void check_round_trip(struct fixture *fx,
 				manifest->members[0].stored_size)));
 	/* compressed: the repetitive two thirds must shrink */
 	assert_true(manifest->members[0].stored_size < BIG_LEN * 2 / 3);
+	/* and larger than the reader's 1 MiB chunks, so reads span them */
+	assert_true(manifest->members[0].stored_size > (1u << 20));
 	second_header = 1536 + manifest->members[0].stored_size +
 			ark_tar_padding(manifest->members[0].stored_size);
 	assert_string_equal(manifest->members[1].path, EMPTY_PATH);
@@ -514,7 +516,6 @@ static void test_writer_open_unwritable_dir(void **state)
 	struct ark_error err;
 	char path[PATH_MAX + 64];
 
-	(void)state;
 	snprintf(path, sizeof(path), "%s/missing/out.ark", fx->dir);
 	ark_error_clear(&err);
 	assert_int_equal(ark_archive_writer_open(path, &options, &writer,
@@ -571,6 +572,138 @@ static void test_writer_misuse(void **state)
 	assert_error(err, ARK_ERR_INTERNAL, "finish inside member 'a.zst'");
 	ark_archive_writer_free(writer);
 	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
+static void test_zero_members(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options options = writer_options(0);
+	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_reader *reader = NULL;
+	struct ark_archive_summary summary;
+	struct ark_error err;
+
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 0);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
+	ark_archive_writer_free(writer);
+	assert_int_equal(summary.member_count, 0);
+	assert_int_equal(summary.raw_bytes, 0);
+	open_reader(fx->path, &reader);
+	assert_int_equal(ark_archive_reader_manifest(reader)->member_count, 0);
+	assert_int_equal(ark_archive_reader_manifest(reader)->prefix_size, 0);
+	assert_int_equal(ark_archive_reader_file_size(reader), summary.size);
+	assert_int_equal(ark_archive_verify_data(reader, NULL, &err), 0);
+	ark_archive_reader_free(reader);
+}
+
+static void test_longest_member_path(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options options = writer_options(0);
+	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_reader *reader = NULL;
+	struct ark_archive_summary summary;
+	struct mem_sink out = { NULL, 0, 0 };
+	struct ark_sink sink = { mem_write, &out };
+	struct ark_error err;
+	char path[ARK_MEMBER_PATH_MAX + 1];
+
+	/* 255 bytes: more than the 100 a ustar name holds */
+	memset(path, 'q', ARK_MEMBER_PATH_MAX);
+	memcpy(path, "data/", 5);
+	memcpy(path + ARK_MEMBER_PATH_MAX - 4, ".zst", 5);
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 0);
+	assert_int_equal(ark_archive_member_begin(writer, path, "r", 3, &err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, "abc", 3, &err), 0);
+	assert_int_equal(ark_archive_member_end(writer, &err), 0);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
+	ark_archive_writer_free(writer);
+	open_reader(fx->path, &reader);
+	assert_string_equal(ark_archive_reader_manifest(reader)->members[0].path,
+			    path);
+	assert_int_equal(ark_archive_verify_data(reader, NULL, &err), 0);
+	assert_int_equal(ark_archive_extract_member(reader, 0, sink, NULL,
+						    &err),
+			 0);
+	assert_int_equal(out.len, 3);
+	assert_memory_equal(out.buf, "abc", 3);
+	ark_archive_reader_free(reader);
+	free(out.buf);
+}
+
+static void test_pledged_size_mismatch(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options options = writer_options(0);
+	struct ark_archive_writer *writer = NULL;
+	struct ark_error err;
+
+	/* fewer bytes than pledged: the frame cannot be finished */
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 0);
+	assert_int_equal(ark_archive_member_begin(writer, "x.zst", "r", 100,
+						  &err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, "0123456789", 10,
+						  &err),
+			 0);
+	assert_int_equal(ark_archive_member_end(writer, &err),
+			 ARK_ERR_INTERNAL);
+	assert_error(err, ARK_ERR_INTERNAL, "zstd");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
+
+	/* more bytes than pledged: refused at the write */
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 0);
+	assert_int_equal(ark_archive_member_begin(writer, "x.zst", "r", 5,
+						  &err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, "0123456789", 10,
+						  &err),
+			 ARK_ERR_INTERNAL);
+	assert_error(err, ARK_ERR_INTERNAL, "zstd");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
+static int failing_write(void *ctx, const void *buf, size_t len,
+			 struct ark_error *err)
+{
+	(void)ctx;
+	(void)buf;
+	return ark_error_set(err, ARK_ERR_WRITE, 28, "sink full after %zu",
+			     len);
+}
+
+static void test_extract_sink_failure(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_summary summary;
+	struct ark_archive_reader *reader = NULL;
+	struct ark_sink sink = { failing_write, NULL };
+	struct ark_error err;
+
+	write_archive(fx->path, fx->big, &summary);
+	open_reader(fx->path, &reader);
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_extract_member(reader, 0, sink, NULL,
+						    &err),
+			 ARK_ERR_WRITE);
+	assert_error(err, ARK_ERR_WRITE, "sink full after");
+	assert_int_equal(err.sys_errno, 28);
+	ark_archive_reader_free(reader);
 }
 
 /* ---- damaged archives ------------------------------------------------ */
@@ -748,6 +881,179 @@ static void test_flip_manifest_and_sums(void **state)
 	free(file);
 }
 
+/* Rewrite a 512-byte header block at offset with a valid checksum. */
+static void patch_header(const char *path, uint64_t offset, size_t field,
+			 const void *bytes, size_t len)
+{
+	uint8_t block[512];
+	unsigned int sum = 0;
+	char text[8];
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, block, 512, (off_t)offset), 512);
+	memcpy(block + field, bytes, len);
+	memset(block + 148, ' ', 8);
+	for (size_t i = 0; i < 512; i++)
+		sum += block[i];
+	snprintf(text, sizeof(text), "%06o", sum);
+	memcpy(block + 148, text, 6);
+	block[154] = '\0';
+	assert_int_equal(pwrite(fd, block, 512, (off_t)offset), 512);
+	close(fd);
+}
+
+static void test_hostile_member_types(void **state)
+{
+	static const struct {
+		char typeflag;
+		const char *linkname;
+		const char *message;
+	} cases[] = {
+		{ '2', "/etc/passwd", "is a symbolic link; refusing" },
+		{ '1', "database.sqlite.zst", "is a hard link; refusing" },
+		{ '5', "", "is a directory; refusing" },
+		{ '3', "", "is a character device; refusing" },
+		{ '6', "", "is a FIFO; refusing" },
+	};
+	struct fixture *fx = *state;
+	struct ark_archive_summary summary;
+
+	write_archive(fx->path, fx->big, &summary);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char message[128];
+
+		/* member 1's ustar block: its type, and a link target */
+		patch_header(fx->path, 1024, 156, &cases[i].typeflag, 1);
+		patch_header(fx->path, 1024, 157, cases[i].linkname,
+			     strlen(cases[i].linkname));
+		snprintf(message, sizeof(message), "member '%s' %s", BIG_PATH,
+			 cases[i].message);
+		expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
+				  message);
+		patch_header(fx->path, 1024, 157, "\0\0\0\0\0\0\0\0\0\0\0\0\0"
+			     "\0\0\0\0\0\0\0", 20);
+	}
+	/* put it back: the archive is whole again */
+	patch_header(fx->path, 1024, 156, "0", 1);
+	{
+		struct ark_archive_reader *reader = NULL;
+
+		open_reader(fx->path, &reader);
+		ark_archive_reader_free(reader);
+	}
+}
+
+static void test_hostile_member_paths(void **state)
+{
+	static const char *const paths[] = {
+		"/atabase.sqlite.zst", /* absolute */
+		"../abase.sqlite.zst", /* parent */
+		"data//se.sqlite.zst", /* empty component */
+		"dat\\base.sqlite.zst", /* backslash */
+	};
+	struct fixture *fx = *state;
+	struct ark_archive_summary summary;
+	uint8_t *file;
+	size_t len = 0;
+	uint64_t record;
+
+	write_archive(fx->path, fx->big, &summary);
+	file = read_all(fx->path, &len);
+	record = (uint64_t)((uint8_t *)memmem(file + 512, 512,
+					      "path=" BIG_PATH, 24) -
+			    file) + 5;
+	free(file);
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		char message[128];
+		int fd = open(fx->path, O_RDWR);
+
+		/* the pax path record, same length: no checksum covers it */
+		assert_int_equal(strlen(paths[i]), strlen(BIG_PATH));
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, paths[i], strlen(paths[i]),
+					(off_t)record),
+				 (ssize_t)strlen(paths[i]));
+		close(fd);
+		snprintf(message, sizeof(message), "member '%s' has an unsafe "
+			 "path", paths[i]);
+		expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
+				  message);
+	}
+}
+
+static void test_renamed_member_in_tar(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_summary summary;
+	uint8_t *file;
+	size_t len = 0;
+	const uint8_t *second;
+	int fd;
+
+	write_archive(fx->path, fx->big, &summary);
+	file = read_all(fx->path, &len);
+	/* member 2 renamed in its pax record (same length) */
+	second = memmem(file, len, "path=" EMPTY_PATH, 19);
+	assert_non_null(second);
+	fd = open(fx->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "path=data/first.zst", 19,
+				(off_t)(second - file)),
+			 19);
+	close(fd);
+	free(file);
+	/* a different path: the member list no longer matches the manifest */
+	expect_open_fails(fx->path, ARK_ERR_CORRUPT,
+			  "member #2 is 'data/first.zst' where the manifest "
+			  "expects '" EMPTY_PATH "'",
+			  "reordered, missing or added");
+}
+
+static void test_duplicate_member_in_tar(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options options = writer_options(0);
+	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_summary summary;
+	struct ark_error err;
+	uint8_t *file;
+	size_t len = 0;
+	const uint8_t *second;
+	int fd;
+
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 0);
+	assert_int_equal(ark_archive_member_begin(writer, "data/aaaa.zst", "r",
+						  1, &err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, "a", 1, &err), 0);
+	assert_int_equal(ark_archive_member_end(writer, &err), 0);
+	assert_int_equal(ark_archive_member_begin(writer, "data/bbbb.zst", "r",
+						  1, &err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, "b", 1, &err), 0);
+	assert_int_equal(ark_archive_member_end(writer, &err), 0);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
+	ark_archive_writer_free(writer);
+
+	/* the tar lists data/aaaa.zst twice */
+	file = read_all(fx->path, &len);
+	second = memmem(file, len, "path=data/bbbb.zst", 18);
+	assert_non_null(second);
+	fd = open(fx->path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "path=data/aaaa.zst", 18,
+				(off_t)(second - file)),
+			 18);
+	close(fd);
+	free(file);
+	expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
+			  "member 'data/aaaa.zst' appears twice");
+}
+
 static void test_truncated(void **state)
 {
 	struct fixture *fx = *state;
@@ -866,6 +1172,10 @@ int main(void)
 		T(test_second_writer_refused),
 		T(test_writer_open_unwritable_dir),
 		T(test_writer_misuse),
+		T(test_zero_members),
+		T(test_longest_member_path),
+		T(test_pledged_size_mismatch),
+		T(test_extract_sink_failure),
 		T(test_flip_member_data),
 		T(test_flip_second_member_data),
 		T(test_flip_ustar_header_of_member_1),
@@ -873,6 +1183,10 @@ int main(void)
 		T(test_flip_pax_block_padding_of_member_1),
 		T(test_flip_data_padding_of_member_1),
 		T(test_flip_manifest_and_sums),
+		T(test_hostile_member_types),
+		T(test_hostile_member_paths),
+		T(test_renamed_member_in_tar),
+		T(test_duplicate_member_in_tar),
 		T(test_truncated),
 		T(test_truncated_tail_message),
 		T(test_extra_bytes),

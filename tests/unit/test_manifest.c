@@ -427,6 +427,25 @@ static void test_parse_format_version_unsupported(void **state)
 	expect_refused(doc, ARK_ERR_UNSUPPORTED, "format version 0");
 }
 
+static void test_parse_algorithms_and_source(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	doc = valid_doc();
+	json_object_set_new(doc, "hash", json_string("sha256"));
+	expect_refused(doc, ARK_ERR_UNSUPPORTED, "hash algorithm");
+	doc = valid_doc();
+	json_object_del(doc, "hash");
+	expect_refused(doc, ARK_ERR_UNSUPPORTED, "hash algorithm");
+	doc = valid_doc();
+	json_object_set_new(doc, "compression", json_string("gzip"));
+	expect_refused(doc, ARK_ERR_UNSUPPORTED, "compression");
+	doc = valid_doc();
+	json_object_set_new(doc, "source", json_string("x"));
+	expect_refused(doc, ARK_ERR_CORRUPT, "\"source\"");
+}
+
 static void test_parse_unknown_kind(void **state)
 {
 	json_t *doc = valid_doc();
@@ -538,6 +557,18 @@ static void test_parse_offsets(void **state)
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'data/t1.copy.zst' has inconsistent offsets");
 
+	/* data must follow its 1536 header bytes directly */
+	doc = valid_doc();
+	json_object_set_new(doc_member(doc, 0), "data_offset",
+			    json_integer(2048));
+	json_object_set_new(doc_member(doc, 1), "header_offset",
+			    json_integer(2560));
+	json_object_set_new(doc_member(doc, 1), "data_offset",
+			    json_integer(4096));
+	json_object_set_new(doc, "prefix_size", json_integer(4096));
+	expect_refused(doc, ARK_ERR_CORRUPT,
+		       "member 'database.sqlite.zst' has inconsistent offsets");
+
 	/* a huge first member: the second cannot start at 2048 */
 	doc = valid_doc();
 	json_object_set_new(doc_member(doc, 0), "stored_size",
@@ -558,14 +589,12 @@ static void test_parse_offsets(void **state)
 }
 
 /*
- * BUG (lib/manifest.c ark_manifest_parse, the "> UINT64_MAX / 2" guards
- * and "expect_offset += (512 - expect_offset % 512) % 512"): data_offset
- * and stored_size of INT64_MAX each pass the guards, their sum is
- * 2^64 - 2 and the padding step wraps it to 0, so a second member at
- * offset 0 - overlapping the first - is accepted.  The header promises
+ * data_offset and stored_size of INT64_MAX each: their sum is 2^64 - 2,
+ * and rounding it up to a block once wrapped to 0, so a second member at
+ * offset 0 - overlapping the first - was accepted.  The header promises
  * "none overlapping, all inside prefix_size".
  */
-static void test_parse_offsets_wrap_BUG(void **state)
+static void test_parse_offsets_wrap(void **state)
 {
 	json_t *doc = valid_doc();
 
@@ -789,11 +818,12 @@ int main(void)
 		cmocka_unit_test(test_parse_not_an_object),
 		cmocka_unit_test(test_parse_only_len_bytes),
 		cmocka_unit_test(test_parse_format_version_unsupported),
+		cmocka_unit_test(test_parse_algorithms_and_source),
 		cmocka_unit_test(test_parse_unknown_kind),
 		cmocka_unit_test(test_parse_duplicate_json_keys),
 		cmocka_unit_test(test_parse_bad_hashes),
 		cmocka_unit_test(test_parse_offsets),
-		cmocka_unit_test(test_parse_offsets_wrap_BUG),
+		cmocka_unit_test(test_parse_offsets_wrap),
 		cmocka_unit_test(test_parse_prefix_size),
 		cmocka_unit_test(test_parse_duplicate_member_path),
 		cmocka_unit_test(test_parse_reserved_and_unsafe_paths),

@@ -528,11 +528,33 @@ static void test_check_rollback_row_counts(void **state)
 	json_t *recorded;
 
 	create_rollback_db(fx->db);
+	{
+		/* a name that must be quoted to be counted */
+		sqlite3 *db = open_db(fx->db, SQLITE_OPEN_READWRITE);
+
+		exec_sql(db, "CREATE TABLE \"we\"\"ird name\"(x);"
+			     "INSERT INTO \"we\"\"ird name\" VALUES (1), (2), "
+			     "(3);");
+		sqlite3_close(db);
+	}
 	init_options(&options, fx);
 	options.check = 1;
 	ark_error_clear(&err);
 	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
 	assert_string_equal(result.integrity, "ok");
+	{
+		json_t *tables = json_object_get(result.manifest_source,
+						 "tables");
+
+		/* ordered by name: items, tags, we"ird name */
+		assert_int_equal(json_array_size(tables), 3);
+		assert_string_equal(json_string_value(json_object_get(
+					    json_array_get(tables, 2), "name")),
+				    "we\"ird name");
+		assert_int_equal(json_integer_value(json_object_get(
+					 json_array_get(tables, 2), "rows")),
+				 3);
+	}
 
 	/* the archive's manifest records the same source object */
 	assert_int_equal(ark_archive_reader_open(result.archive.path, &reader,
@@ -672,6 +694,25 @@ static void test_named_output_file(void **state)
 	assert_string_equal(result.archive.path, path);
 	assert_int_equal(unit_count_entries(fx->out), 1);
 	ark_snapshot_result_free(&result);
+}
+
+static void test_output_in_missing_directory(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_snapshot_options options;
+	struct ark_snapshot_result result;
+	struct ark_error err;
+	char path[PATH_MAX + 64];
+
+	create_rollback_db(fx->db);
+	init_options(&options, fx);
+	snprintf(path, sizeof(path), "%s/missing/x.ark", fx->out);
+	options.output = path;
+	ark_error_clear(&err);
+	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+			 ARK_ERR_WRITE);
+	assert_error(err, ARK_ERR_WRITE, "missing");
+	assert_int_equal(unit_count_entries(fx->out), 0);
 }
 
 static void test_existing_output_refused(void **state)
@@ -864,6 +905,7 @@ int main(void)
 		T(test_default_name_current_directory),
 		T(test_stem_of_names),
 		T(test_named_output_file),
+		T(test_output_in_missing_directory),
 		T(test_existing_output_refused),
 		T(test_not_a_database),
 		T(test_missing_and_directory_source),

@@ -311,11 +311,11 @@ static void test_header_sizes_octal_limit(void **state)
 }
 
 /*
- * BUG (lib/tar.c ustar_block, "size < 077777777777ull"): the format says
- * the ustar size is in octal "or 0 when it does not fit 11 octal digits".
- * 077777777777 (8 GiB - 1) fits 11 octal digits, yet is written as 0.
+ * The format: the ustar size is in octal "or 0 when it does not fit 11
+ * octal digits".  077777777777 (8 GiB - 1) fits; it was once written as 0
+ * (lib/tar.c compared with < instead of <=).
  */
-static void test_header_size_max_11_digits_BUG(void **state)
+static void test_header_size_max_11_digits(void **state)
 {
 	uint8_t header[ARK_TAR_MEMBER_HEADER_SIZE];
 
@@ -548,7 +548,7 @@ int main(void)
 		cmocka_unit_test(test_header_self_counting_lengths),
 		cmocka_unit_test(test_header_long_path_truncated_names),
 		cmocka_unit_test(test_header_sizes_octal_limit),
-		cmocka_unit_test(test_header_size_max_11_digits_BUG),
+		cmocka_unit_test(test_header_size_max_11_digits),
 		cmocka_unit_test(test_header_mtime_fields),
 		cmocka_unit_test(test_header_deterministic),
 		cmocka_unit_test(test_header_path_too_long_for_records),
