@@ -320,51 +320,31 @@ void ark_atomic_free(struct ark_atomic_file *file)
 
 /* ---- whole reads and writes ---- */
 
-int ark_fsio_write_all(int fd, const void *buf, size_t len,
-		       const char *what_path, struct ark_error *err)
-{
-	const unsigned char *next = buf;
-
-	while (len > 0) {
-		ssize_t written = write(fd, next, len);
-
-		if (written < 0) {
-			if (errno == EINTR) {
-				if (ark_fsio_interrupted())
-					return ark_fsio_check_interrupt(err);
-				continue;
-			}
-			return fsio_fail(err, ARK_ERR_WRITE, errno,
-					 "cannot write '%s'",
-					 fsio_name(what_path));
-		}
-		if (written == 0)
-			return ark_error_set(err, ARK_ERR_WRITE, 0,
-					     "cannot write '%s': no progress",
-					     fsio_name(what_path));
-		next += written;
-		len -= (size_t)written;
-	}
-	return 0;
-}
-
 static int fsio_offset_ok(uint64_t offset, size_t len)
 {
 	return offset <= (uint64_t)INT64_MAX &&
 	       (uint64_t)len <= (uint64_t)INT64_MAX - offset;
 }
 
-int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
-			const char *what_path, struct ark_error *err)
+/*
+ * The one write loop: write() at the file offset when offset is NULL,
+ * pwrite() at *offset otherwise.  Retries EINTR (unless a stop signal
+ * came) and short writes.
+ */
+static int fsio_write_loop(int fd, const void *buf, size_t len,
+			   const uint64_t *offset, const char *what_path,
+			   struct ark_error *err)
 {
 	const unsigned char *next = buf;
+	uint64_t at = offset ? *offset : 0;
 
-	if (!fsio_offset_ok(offset, len))
+	if (offset && !fsio_offset_ok(at, len))
 		return fsio_fail(err, ARK_ERR_WRITE, EFBIG,
 				 "cannot write '%s' at offset %" PRIu64,
-				 fsio_name(what_path), offset);
+				 fsio_name(what_path), at);
 	while (len > 0) {
-		ssize_t written = pwrite(fd, next, len, (off_t)offset);
+		ssize_t written = offset ? pwrite(fd, next, len, (off_t)at)
+					 : write(fd, next, len);
 
 		if (written < 0) {
 			if (errno == EINTR) {
@@ -382,9 +362,21 @@ int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
 					     fsio_name(what_path));
 		next += written;
 		len -= (size_t)written;
-		offset += (uint64_t)written;
+		at += (uint64_t)written;
 	}
 	return 0;
+}
+
+int ark_fsio_write_all(int fd, const void *buf, size_t len,
+		       const char *what_path, struct ark_error *err)
+{
+	return fsio_write_loop(fd, buf, len, NULL, what_path, err);
+}
+
+int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
+			const char *what_path, struct ark_error *err)
+{
+	return fsio_write_loop(fd, buf, len, &offset, what_path, err);
 }
 
 int ark_fsio_pread_all(int fd, void *buf, size_t len, uint64_t offset,
