@@ -73,6 +73,27 @@ static const char *type_name(mode_t type)
 	}
 }
 
+/*
+ * A member name as it may be shown: a hostile name must not be able to
+ * forge lines or terminal escapes in a message, so bytes outside printable
+ * ASCII become \xNN and long names are cut.
+ */
+static const char *printable(const char *name, char *out, size_t room)
+{
+	size_t used = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p && used + 5 < room; p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[used++] = (char)*p;
+		else
+			used += (size_t)snprintf(out + used, room - used,
+						 "\\x%02x", *p);
+	}
+	out[used] = '\0';
+	return out;
+}
+
 /* Check one listed entry; fill *member. */
 static int check_entry(struct ark_archive_reader *reader, struct archive *a,
 		       struct archive_entry *entry,
@@ -82,9 +103,9 @@ static int check_entry(struct ark_archive_reader *reader, struct archive *a,
 	int64_t size = archive_entry_size(entry);
 	int64_t header = archive_read_header_position(a);
 	int64_t data = archive_filter_bytes(a, 0);
-	char shown[80];
+	char shown[128];
 
-	snprintf(shown, sizeof(shown), "%s", path ? path : "(no name)");
+	printable(path ? path : "(no name)", shown, sizeof(shown));
 	if (!path || !*path)
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
 				     "%s: member at offset %" PRId64
@@ -313,10 +334,18 @@ static int check_manifest(struct ark_archive_reader *reader,
 				   reader->path, ARK_MANIFEST_NAME);
 		goto cleanup;
 	}
-	rc = ark_manifest_parse(manifest_text, manifest_member->size,
-				&manifest, err);
-	if (rc)
-		goto cleanup;
+	{
+		struct ark_error parse_err = { 0 };
+
+		rc = ark_manifest_parse(manifest_text, manifest_member->size,
+					&manifest, &parse_err);
+		if (rc) {
+			/* Name the archive, as every other message does. */
+			ark_error_set(err, rc, parse_err.sys_errno, "%s: %s",
+				      reader->path, parse_err.msg);
+			goto cleanup;
+		}
+	}
 	expected_sums = ark_manifest_sums_text(manifest->members,
 					       manifest->member_count, actual,
 					       &expected_len);
@@ -435,7 +464,8 @@ int ark_archive_reader_open(const char *path, struct ark_archive_reader **out,
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto fail;
 	}
-	reader->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as ARCHIVE must not hang the open. */
+	reader->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (reader->fd < 0) {
 		rc = ark_error_set(err, ARK_ERR_READ, errno, "cannot open '%s'",
 				   path);
@@ -449,6 +479,11 @@ int ark_archive_reader_open(const char *path, struct ark_archive_reader **out,
 	if (!S_ISREG(st.st_mode)) {
 		rc = ark_error_set(err, ARK_ERR_READ, 0,
 				   "'%s' is not a regular file", path);
+		goto fail;
+	}
+	if (fcntl(reader->fd, F_SETFL, 0) != 0) {
+		rc = ark_error_set(err, ARK_ERR_READ, errno, "cannot read '%s'",
+				   path);
 		goto fail;
 	}
 	reader->file_size = (uint64_t)st.st_size;
