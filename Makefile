@@ -124,4 +124,6 @@ uninstall:
 clean:
 	rm -rf build bin lib/libark.a
 
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)
