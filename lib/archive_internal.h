@@ -14,4 +14,12 @@ int ark_archive_build_tail(const char *manifest, size_t manifest_len,
 			   const char *sums, size_t sums_len, int64_t mtime,
 			   uint8_t **out, size_t *out_len);
 
+/*
+ * Index of a path that appears twice among paths[0..count), in *which;
+ * 1 when there is one, 0 when all differ, -1 when out of memory.
+ * O(n log n), so a hostile archive with many members cannot stall it.
+ */
+int ark_paths_find_duplicate(const char *const *paths, size_t count,
+			     size_t *which);
+
 #endif

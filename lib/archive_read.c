@@ -149,6 +149,29 @@ static int check_entry(struct ark_archive_reader *reader, struct archive *a,
 	return 0;
 }
 
+static int check_listed_duplicates(struct ark_archive_reader *reader,
+				   struct ark_error *err)
+{
+	const char **paths = malloc((reader->listed_count + 1) *
+				    sizeof(*paths));
+	size_t which = 0;
+	int found;
+
+	if (!paths)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (size_t i = 0; i < reader->listed_count; i++)
+		paths[i] = reader->listed[i].path;
+	found = ark_paths_find_duplicate(paths, reader->listed_count, &which);
+	free(paths);
+	if (found < 0)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (found)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "%s: member '%s' appears twice",
+				     reader->path, reader->listed[which].path);
+	return 0;
+}
+
 static int list_members(struct ark_archive_reader *reader,
 			struct ark_error *err)
 {
@@ -210,16 +233,6 @@ static int list_members(struct ark_archive_reader *reader,
 		if (rc)
 			goto cleanup;
 		reader->listed_count++;
-		for (size_t i = 0; i + 1 < reader->listed_count; i++) {
-			if (strcmp(reader->listed[i].path,
-				   reader->listed[reader->listed_count - 1]
-					   .path))
-				continue;
-			rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-					   "%s: member '%s' appears twice",
-					   reader->path, reader->listed[i].path);
-			goto cleanup;
-		}
 		if (archive_read_data_skip(a) != ARCHIVE_OK) {
 			rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
 					   "%s: member '%s' is truncated",
@@ -228,6 +241,7 @@ static int list_members(struct ark_archive_reader *reader,
 			goto cleanup;
 		}
 	}
+	rc = check_listed_duplicates(reader, err);
 cleanup:
 	archive_read_free(a);
 	return rc;
@@ -240,13 +254,22 @@ static int read_small_member(struct ark_archive_reader *reader,
 	char *buf;
 	int rc;
 
+	/*
+	 * A manifest needs well under 4 KiB per member; bounding it by the
+	 * members the tar holds keeps a hostile one from making the JSON
+	 * parser allocate many times the archive's size.
+	 */
+	uint64_t limit = (1u << 20) + 4096u * (uint64_t)reader->listed_count;
+
 	*out = NULL;
-	if (member->size > ARK_MANIFEST_MAX_BYTES)
+	if (limit > ARK_MANIFEST_MAX_BYTES)
+		limit = ARK_MANIFEST_MAX_BYTES;
+	if (member->size > limit)
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
 				     "%s: %s is %" PRIu64 " bytes, more than "
-				     "the %u allowed", reader->path,
-				     member->path, member->size,
-				     ARK_MANIFEST_MAX_BYTES);
+				     "the %" PRIu64 " allowed for %zu members",
+				     reader->path, member->path, member->size,
+				     limit, reader->listed_count);
 	buf = malloc(member->size + 1);
 	if (!buf)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");

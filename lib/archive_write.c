@@ -264,13 +264,21 @@ static json_t *build_manifest(struct ark_archive_writer *writer,
 	gmtime_r(&when, &tm);
 	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ark_hash_to_hex(prefix_hash, prefix_hex);
+	json_t *source = writer->source ? writer->source : json_object();
+
+	/* The manifest owns the source from here, whatever happens. */
+	writer->source = NULL;
 	members = json_array();
-	if (!members)
+	if (!members || !source) {
+		json_decref(members);
+		json_decref(source);
 		return NULL;
+	}
 	for (size_t i = 0; i < writer->member_count; i++) {
 		if (json_array_append_new(members, ark_manifest_member_to_json(
 				&writer->members[i])) != 0) {
 			json_decref(members);
+			json_decref(source);
 			return NULL;
 		}
 	}
@@ -285,8 +293,7 @@ static json_t *build_manifest(struct ark_archive_writer *writer,
 			 "tool_version", ARK_VERSION,
 			 "hash", "xxh3-128",
 			 "compression", "zstd",
-			 "source", writer->source ? writer->source
-						  : json_object(),
+			 "source", source,
 			 "members", members,
 			 "prefix_size", (json_int_t)writer->pos,
 			 "prefix_xxh128", prefix_hex);
@@ -348,7 +355,6 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 	if (rc)
 		goto cleanup;
 	root = build_manifest(writer, ark_hasher_digest(prefix));
-	writer->source = NULL; /* stolen by the manifest */
 	manifest = root ? ark_manifest_dump(root, &manifest_len) : NULL;
 	if (manifest)
 		sums = ark_manifest_sums_text(writer->members,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ark/manifest.h"
+#include "archive_internal.h"
 #include "tar_internal.h"
 
 int ark_member_path_valid(const char *path)
@@ -39,6 +40,39 @@ int ark_member_path_valid(const char *path)
 		component = slash + 1;
 	}
 	return 1;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ark_paths_find_duplicate(const char *const *paths, size_t count,
+			     size_t *which)
+{
+	const char **sorted;
+	int found = 0;
+
+	if (count < 2)
+		return 0;
+	sorted = malloc(count * sizeof(*sorted));
+	if (!sorted)
+		return -1;
+	memcpy(sorted, paths, count * sizeof(*sorted));
+	qsort(sorted, count, sizeof(*sorted), compare_paths);
+	for (size_t i = 1; i < count && !found; i++) {
+		if (strcmp(sorted[i - 1], sorted[i]) != 0)
+			continue;
+		for (size_t j = 0; j < count; j++) {
+			if (paths[j] == sorted[i]) {
+				*which = j;
+				break;
+			}
+		}
+		found = 1;
+	}
+	free(sorted);
+	return found;
 }
 
 int ark_member_path_is_data(const char *path)
@@ -121,6 +155,30 @@ static int parse_member(json_t *item, size_t index,
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
 				     "manifest: %s: unsafe or reserved member "
 				     "path '%s'", where, member->path);
+	return 0;
+}
+
+static int check_duplicates(const struct ark_manifest *manifest,
+			    struct ark_error *err)
+{
+	const char **paths = malloc((manifest->member_count + 1) *
+				    sizeof(*paths));
+	size_t which = 0;
+	int found;
+
+	if (!paths)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (size_t i = 0; i < manifest->member_count; i++)
+		paths[i] = manifest->members[i].path;
+	found = ark_paths_find_duplicate(paths, manifest->member_count,
+					 &which);
+	free(paths);
+	if (found < 0)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (found)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "manifest: member '%s' is listed twice",
+				     manifest->members[which].path);
 	return 0;
 }
 
@@ -242,15 +300,9 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 		}
 		expect_offset = member->data_offset + member->stored_size;
 		expect_offset += (512 - expect_offset % 512) % 512;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(manifest->members[j].path, member->path))
-				continue;
-			rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-					   "manifest: member '%s' is listed "
-					   "twice", member->path);
-			goto cleanup;
-		}
 	}
+	if ((rc = check_duplicates(manifest, err)))
+		goto cleanup;
 	if (expect_offset != manifest->prefix_size) {
 		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
 				   "manifest: prefix_size %" PRIu64

@@ -11,6 +11,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +295,55 @@ static int set_permissions(int fd, const char *target, int exists,
 	return 0;
 }
 
+/*
+ * Move the old TARGET aside and the verified temporary in.  The slow
+ * fsync of the image comes first, and the stop signals are held off
+ * from the first move to the rename, so an interruption cannot leave
+ * TARGET without its -wal or -journal: either everything is swapped, or
+ * everything is put back.  (A crash in that short window leaves the old
+ * database complete under the kept name, with its companions.)
+ */
+static int swap_in(struct ark_atomic_file *temp,
+		   const struct ark_restore_options *options, int exists,
+		   struct ark_restore_result *result, struct ark_error *err)
+{
+	int fd = ark_atomic_fd(temp);
+	struct stat image;
+	struct stat now;
+	sigset_t stop;
+	sigset_t previous;
+	int rc = 0;
+
+	if (fsync(fd) != 0 || fstat(fd, &image) != 0)
+		return ark_error_set(err, ARK_ERR_WRITE, errno,
+				     "cannot flush '%s'",
+				     ark_atomic_temp_path(temp));
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &previous);
+	if ((rc = ark_fsio_check_interrupt(err)))
+		goto done;
+	if (exists)
+		rc = keep_old(options->target, result, err);
+	else if (options->force)
+		rc = move_orphans(options->target, result, err);
+	if (rc) {
+		unkeep_old(options->target, result);
+		goto done;
+	}
+	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
+					    : ARK_COMMIT_NO_REPLACE, err);
+	/* Put the old files back unless TARGET is now the new image. */
+	if (rc && !(stat(options->target, &now) == 0 &&
+		    now.st_dev == image.st_dev && now.st_ino == image.st_ino))
+		unkeep_old(options->target, result);
+done:
+	sigprocmask(SIG_SETMASK, &previous, NULL);
+	return rc;
+}
+
 int ark_restore_run(const struct ark_restore_options *options,
 		    struct ark_restore_result *result, struct ark_error *err)
 {
@@ -342,18 +392,10 @@ int ark_restore_run(const struct ark_restore_options *options,
 		goto cleanup;
 	ark_log(ARK_LOG_INFO, "'%s': hashes and integrity_check ok, %" PRIu64
 		" bytes", ark_atomic_temp_path(temp), result->bytes);
-	if (exists)
-		rc = keep_old(options->target, result, err);
-	else if (options->force)
-		rc = move_orphans(options->target, result, err);
+	rc = swap_in(temp, options, exists, result, err);
 	if (rc)
 		goto cleanup;
-	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
-					    : ARK_COMMIT_NO_REPLACE, err);
-	/* Put the old files back only if the rename did not happen. */
-	if (rc && path_exists(ark_atomic_temp_path(temp)))
-		unkeep_old(options->target, result);
-	if (rc == 0 && result->kept[0])
+	if (result->kept[0])
 		ark_log(ARK_LOG_INFO, "the old '%s' is kept as '%s'",
 			options->target, result->kept);
 	clock_gettime(CLOCK_MONOTONIC, &end);

@@ -3,6 +3,7 @@
  */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ark/fsio.h"
@@ -32,15 +33,32 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
 				     "'%s' is a '%s' archive, not a SQLite "
 				     "one", archive_path, manifest->kind);
-	for (size_t i = 0; i < manifest->member_count; i++) {
-		if (strcmp(manifest->members[i].role, "sqlite-image") == 0) {
-			*index = i;
-			return 0;
-		}
-	}
-	return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-			     "'%s' holds no sqlite-image member",
-			     archive_path);
+	json_t *source = json_object_get(manifest->root, "source");
+	json_t *page_size = json_object_get(source, "page_size");
+	json_t *page_count = json_object_get(source, "page_count");
+	const struct ark_member_info *image;
+
+	/* v1 sqlite archives hold exactly one member: the image. */
+	if (manifest->member_count != 1 ||
+	    strcmp(manifest->members[0].role, "sqlite-image") != 0 ||
+	    strcmp(manifest->members[0].path, "database.sqlite.zst") != 0)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "'%s': a sqlite archive must hold one "
+				     "member, database.sqlite.zst",
+				     archive_path);
+	image = &manifest->members[0];
+	if (!json_is_integer(page_size) || !json_is_integer(page_count) ||
+	    json_integer_value(page_size) < 0 ||
+	    json_integer_value(page_count) < 0 ||
+	    (uint64_t)json_integer_value(page_size) *
+			    (uint64_t)json_integer_value(page_count) !=
+		    image->raw_size)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "'%s': the image's raw size does not "
+				     "match the source's page_size x "
+				     "page_count", archive_path);
+	*index = 0;
+	return 0;
 }
 
 int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
@@ -52,6 +70,28 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 	struct ark_sink out = { fd_sink_write, &sink };
 
 	return ark_archive_extract_member(reader, index, out, progress, err);
+}
+
+/*
+ * "file:<path>?immutable=1" with the path percent-encoded where a URI
+ * would read it otherwise ('%', '?', '#'), and a leading "//" kept from
+ * being taken for an authority.  sqlite3_free() the result.
+ */
+static char *immutable_uri(const char *path)
+{
+	sqlite3_str *uri = sqlite3_str_new(NULL);
+
+	sqlite3_str_appendall(uri, "file:");
+	if (path[0] == '/' && path[1] == '/')
+		sqlite3_str_appendall(uri, "///");
+	for (const char *p = path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#')
+			sqlite3_str_appendf(uri, "%%%02X", (unsigned char)*p);
+		else
+			sqlite3_str_appendchar(uri, 1, *p);
+	}
+	sqlite3_str_appendall(uri, "?immutable=1");
+	return sqlite3_str_finish(uri);
 }
 
 int ark_sqlite_image_check(const char *path, char *out, size_t room,
@@ -66,7 +106,7 @@ int ark_sqlite_image_check(const char *path, char *out, size_t room,
 	int rc;
 
 	out[0] = '\0';
-	uri = sqlite3_mprintf("file:%s?immutable=1", path);
+	uri = immutable_uri(path);
 	if (!uri)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,

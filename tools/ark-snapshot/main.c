@@ -15,10 +15,11 @@
 
 static const char usage[] =
 	"Usage: ark-snapshot [OPTION]... DATABASE\n"
-	"Take a consistent snapshot of a live SQLite database (WAL or rollback\n"
-	"journal; other processes keep working) into a compressed, hashed\n"
-	"archive <stem>-<YYYYMMDDTHHMMSSZ>.ark.  An existing file is never\n"
-	"overwritten.\n\n"
+	"Take a consistent snapshot of a live SQLite database into a\n"
+	"compressed, hashed archive <stem>-<YYYYMMDDTHHMMSSZ>.ark.  In WAL\n"
+	"mode other processes keep reading and writing; in rollback-journal\n"
+	"mode they can read, and writers wait until the snapshot ends (as for\n"
+	"any SQLite reader).  An existing file is never overwritten.\n\n"
 	"  -o, --output=DIR|FILE  where to write (default: current directory)\n"
 	"  -c, --check            run PRAGMA integrity_check and count each\n"
 	"                         table's rows inside the snapshot\n"
