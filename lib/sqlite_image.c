@@ -31,8 +31,8 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 
 	if (strcmp(manifest->kind, "sqlite") != 0)
 		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				     "'%s' is a '%s' archive, not a SQLite "
-				     "one", archive_path, manifest->kind);
+				     "%s: a '%s' archive, not a SQLite one",
+				     archive_path, manifest->kind);
 	json_t *source = json_object_get(manifest->root, "source");
 	json_t *page_size = json_object_get(source, "page_size");
 	json_t *page_count = json_object_get(source, "page_count");
@@ -43,7 +43,7 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 	    strcmp(manifest->members[0].role, "sqlite-image") != 0 ||
 	    strcmp(manifest->members[0].path, "database.sqlite.zst") != 0)
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "'%s': a sqlite archive must hold one "
+				     "%s: a sqlite archive must hold one "
 				     "member, database.sqlite.zst",
 				     archive_path);
 	image = &manifest->members[0];
@@ -54,7 +54,7 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 			    (uint64_t)json_integer_value(page_count) !=
 		    image->raw_size)
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "'%s': the image's raw size does not "
+				     "%s: the image's raw size does not "
 				     "match the source's page_size x "
 				     "page_count", archive_path);
 	*index = 0;

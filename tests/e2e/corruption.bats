@@ -137,8 +137,13 @@ STRUCTURAL=(data-after-manifest sums-before-manifest dropped-data
 
 @test "two data members swapped (the consistent original verifies): exit 4" {
 	arkfmt two-members small.ark two.ark
-	run --separate-stderr "$VERIFY" --deep two.ark
+	run --separate-stderr "$VERIFY" two.ark
 	assert_status 0
+	# every hash holds, but a sqlite archive has exactly one member
+	run --separate-stderr "$VERIFY" --deep two.ark
+	assert_status 4
+	assert_error ark-checksum-verify "two.ark: "
+	assert_stderr_has "a sqlite archive must hold one member"
 	arkfmt variant swap-two-members two.ark swapped.ark
 	run --separate-stderr "$VERIFY" swapped.ark
 	assert_status 4

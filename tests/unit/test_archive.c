@@ -98,22 +98,53 @@ static struct ark_archive_writer_options writer_options(int threads)
 	return options;
 }
 
+/* A writer for path with writer_options(threads); it must open. */
+static struct ark_archive_writer *open_writer(const char *path, int threads,
+					      struct ark_error *err)
+{
+	struct ark_archive_writer_options options = writer_options(threads);
+	struct ark_archive_writer *writer = NULL;
+
+	ark_error_clear(err);
+	assert_int_equal(ark_archive_writer_open(path, &options, &writer, err),
+			 0);
+	assert_non_null(writer);
+	return writer;
+}
+
+/* A whole member of len bytes of raw: begin, write, end, each must pass. */
+static void add_member(struct ark_archive_writer *writer, const char *path,
+		       const char *role, const void *raw, size_t len,
+		       struct ark_error *err)
+{
+	assert_int_equal(ark_archive_member_begin(writer, path, role, len, err),
+			 0);
+	assert_int_equal(ark_archive_member_write(writer, raw, len, err), 0);
+	assert_int_equal(ark_archive_member_end(writer, err), 0);
+}
+
+/* Finish writer into summary, which must succeed, and free it. */
+static void finish_writer(struct ark_archive_writer *writer,
+			  struct ark_archive_summary *summary)
+{
+	struct ark_error err;
+
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_finish(writer, summary, &err), 0);
+	ark_archive_writer_free(writer);
+}
+
 /* Member 1: big, in odd-sized chunks; member 2: empty.  Not finished. */
 static struct ark_archive_writer *write_members(const char *path,
 						const uint8_t *big,
 						int threads, int use_sink)
 {
 	static const size_t chunks[] = { 1, 7, 4093, 65537, 511, 1000003, 3 };
-	struct ark_archive_writer_options options = writer_options(threads);
-	struct ark_archive_writer *writer = NULL;
 	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(path, threads, &err);
 	size_t at = 0;
 	size_t i = 0;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(path, &options, &writer, &err),
-			 0);
-	assert_non_null(writer);
 	ark_archive_writer_set_source(writer,
 				      json_pack("{s:s}", "path", "/src/x"));
 	assert_int_equal(ark_archive_member_begin(writer, BIG_PATH,
@@ -151,71 +182,7 @@ static struct ark_archive_writer *write_members(const char *path,
 static void write_archive(const char *path, const uint8_t *big,
 			  struct ark_archive_summary *summary)
 {
-	struct ark_archive_writer *writer = write_members(path, big, 0, 0);
-	struct ark_error err;
-
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_finish(writer, summary, &err), 0);
-	ark_archive_writer_free(writer);
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-
-	assert_non_null(file);
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	size = ftell(file);
-	assert_true(size >= 0);
-	rewind(file);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, file), (size_t)size);
-	fclose(file);
-	*len = (size_t)size;
-	return buf;
-}
-
-static void xor_byte_at(const char *path, uint64_t offset, uint8_t mask)
-{
-	int fd = open(path, O_RDWR);
-	uint8_t byte;
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &byte, 1, (off_t)offset), 1);
-	byte ^= mask;
-	assert_int_equal(pwrite(fd, &byte, 1, (off_t)offset), 1);
-	close(fd);
-}
-
-struct mem_sink {
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
-};
-
-static int mem_write(void *ctx, const void *buf, size_t len,
-		     struct ark_error *err)
-{
-	struct mem_sink *sink = ctx;
-
-	(void)err;
-	if (sink->len + len > sink->cap) {
-		size_t cap = sink->cap ? sink->cap : 4096;
-		uint8_t *grown;
-
-		while (cap < sink->len + len)
-			cap *= 2;
-		grown = realloc(sink->buf, cap);
-		assert_non_null(grown);
-		sink->buf = grown;
-		sink->cap = cap;
-	}
-	memcpy(sink->buf + sink->len, buf, len);
-	sink->len += len;
-	return 0;
+	finish_writer(write_members(path, big, 0, 0), summary);
 }
 
 static void open_reader(const char *path, struct ark_archive_reader **reader)
@@ -246,6 +213,21 @@ static void expect_open_fails(const char *path, int code, const char *one,
 	assert_error(err, code, two);
 }
 
+/* The archive opens, but verify_data fails with code and both strings. */
+static void expect_verify_fails(const char *path, int code, const char *one,
+				const char *two)
+{
+	struct ark_archive_reader *reader = NULL;
+	struct ark_error err;
+
+	open_reader(path, &reader);
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_verify_data(reader, NULL, &err), code);
+	assert_error(err, code, one);
+	assert_error(err, code, two);
+	ark_archive_reader_free(reader);
+}
+
 /* ---- round trips ----------------------------------------------------- */
 
 static void check_round_trip(struct fixture *fx,
@@ -253,8 +235,8 @@ static void check_round_trip(struct fixture *fx,
 {
 	struct ark_archive_reader *reader = NULL;
 	const struct ark_manifest *manifest;
-	struct mem_sink out = { NULL, 0, 0 };
-	struct ark_sink sink = { mem_write, &out };
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink sink = { unit_mem_write, &out };
 	struct ark_error err;
 	struct stat st;
 	uint8_t *file;
@@ -266,7 +248,7 @@ static void check_round_trip(struct fixture *fx,
 	assert_int_equal(stat(fx->path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 	assert_true(S_ISREG(st.st_mode));
-	file = read_all(fx->path, &file_len);
+	file = unit_read_all(fx->path, &file_len);
 	assert_int_equal(summary->size, (uint64_t)st.st_size);
 	assert_int_equal(summary->size, file_len);
 	assert_true(ark_hash_equal(summary->hash,
@@ -359,14 +341,9 @@ static void test_round_trip(void **state)
 static void test_round_trip_threads_and_sink(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer *writer =
-		write_members(fx->path, fx->big, 2, 1);
 	struct ark_archive_summary summary;
-	struct ark_error err;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	finish_writer(write_members(fx->path, fx->big, 2, 1), &summary);
 	check_round_trip(fx, &summary);
 }
 
@@ -381,8 +358,8 @@ static void test_deterministic(void **state)
 	snprintf(other, sizeof(other), "%s/other.ark", fx->dir);
 	write_archive(fx->path, fx->big, &first);
 	write_archive(other, fx->big, &second);
-	a = read_all(fx->path, &a_len);
-	b = read_all(other, &b_len);
+	a = unit_read_all(fx->path, &a_len);
+	b = unit_read_all(other, &b_len);
 	assert_int_equal(a_len, b_len);
 	assert_memory_equal(a, b, a_len);
 	assert_true(ark_hash_equal(first.hash, second.hash));
@@ -398,7 +375,6 @@ static void test_final_name_only_after_finish(void **state)
 	struct ark_archive_writer *writer =
 		write_members(fx->path, fx->big, 0, 0);
 	struct ark_archive_summary summary;
-	struct ark_error err;
 	struct dirent *entry;
 	struct stat st;
 	char temp[PATH_MAX + 300];
@@ -423,9 +399,7 @@ static void test_final_name_only_after_finish(void **state)
 	assert_int_equal(stat(temp, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	finish_writer(writer, &summary);
 	assert_int_equal(stat(fx->path, &st), 0);
 	assert_int_equal(stat(temp, &st), -1);
 	assert_int_equal(unit_count_entries(fx->dir), 1);
@@ -434,8 +408,7 @@ static void test_final_name_only_after_finish(void **state)
 static void test_free_without_finish_leaves_nothing(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_writer *writer;
 	struct ark_error err;
 
 	/* after both members */
@@ -445,10 +418,7 @@ static void test_free_without_finish_leaves_nothing(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 0);
 
 	/* in the middle of a member, compressor live */
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
+	writer = open_writer(fx->path, 0, &err);
 	assert_int_equal(ark_archive_member_begin(writer, BIG_PATH, "x",
 						  ARK_ZIO_UNKNOWN_SIZE, &err),
 			 0);
@@ -460,9 +430,7 @@ static void test_free_without_finish_leaves_nothing(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 0);
 
 	/* right after open */
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
+	writer = open_writer(fx->path, 0, &err);
 	ark_archive_writer_free(writer);
 	assert_int_equal(unit_count_entries(fx->dir), 0);
 	ark_archive_writer_free(NULL);
@@ -473,26 +441,15 @@ static void test_second_writer_refused(void **state)
 	struct fixture *fx = *state;
 	struct ark_archive_writer *first =
 		write_members(fx->path, fx->big, 0, 0);
-	struct ark_archive_writer *second;
-	struct ark_archive_writer_options options = writer_options(0);
 	struct ark_archive_summary summary;
 	struct ark_error err;
+	struct ark_archive_writer *second = open_writer(fx->path, 0, &err);
 	uint8_t *before, *after;
 	size_t before_len = 0, after_len = 0;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &second,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_member_begin(second, "other.zst", "x", 5,
-						  &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(second, "hello", 5, &err),
-			 0);
-	assert_int_equal(ark_archive_member_end(second, &err), 0);
-	assert_int_equal(ark_archive_writer_finish(first, &summary, &err), 0);
-	ark_archive_writer_free(first);
-	before = read_all(fx->path, &before_len);
+	add_member(second, "other.zst", "x", "hello", 5, &err);
+	finish_writer(first, &summary);
+	before = unit_read_all(fx->path, &before_len);
 
 	assert_int_equal(ark_archive_writer_finish(second, &summary, &err),
 			 ARK_ERR_REFUSED);
@@ -500,7 +457,7 @@ static void test_second_writer_refused(void **state)
 	assert_error(err, ARK_ERR_REFUSED, "already exists");
 	ark_archive_writer_free(second);
 
-	after = read_all(fx->path, &after_len);
+	after = unit_read_all(fx->path, &after_len);
 	assert_int_equal(before_len, after_len);
 	assert_memory_equal(before, after, before_len);
 	assert_int_equal(unit_count_entries(fx->dir), 1);
@@ -528,15 +485,10 @@ static void test_writer_open_unwritable_dir(void **state)
 static void test_writer_misuse(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
 	struct ark_archive_summary summary;
 	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(fx->path, 0, &err);
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
 	assert_int_equal(ark_archive_member_write(writer, "x", 1, &err),
 			 ARK_ERR_INTERNAL);
 	assert_error(err, ARK_ERR_INTERNAL, "write outside a member");
@@ -577,18 +529,11 @@ static void test_writer_misuse(void **state)
 static void test_zero_members(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
 	struct ark_archive_reader *reader = NULL;
 	struct ark_archive_summary summary;
 	struct ark_error err;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	finish_writer(open_writer(fx->path, 0, &err), &summary);
 	assert_int_equal(summary.member_count, 0);
 	assert_int_equal(summary.raw_bytes, 0);
 	open_reader(fx->path, &reader);
@@ -602,12 +547,11 @@ static void test_zero_members(void **state)
 static void test_longest_member_path(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_writer *writer;
 	struct ark_archive_reader *reader = NULL;
 	struct ark_archive_summary summary;
-	struct mem_sink out = { NULL, 0, 0 };
-	struct ark_sink sink = { mem_write, &out };
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink sink = { unit_mem_write, &out };
 	struct ark_error err;
 	char path[ARK_MEMBER_PATH_MAX + 1];
 
@@ -615,16 +559,9 @@ static void test_longest_member_path(void **state)
 	memset(path, 'q', ARK_MEMBER_PATH_MAX);
 	memcpy(path, "data/", 5);
 	memcpy(path + ARK_MEMBER_PATH_MAX - 4, ".zst", 5);
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_member_begin(writer, path, "r", 3, &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(writer, "abc", 3, &err), 0);
-	assert_int_equal(ark_archive_member_end(writer, &err), 0);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	writer = open_writer(fx->path, 0, &err);
+	add_member(writer, path, "r", "abc", 3, &err);
+	finish_writer(writer, &summary);
 	open_reader(fx->path, &reader);
 	assert_string_equal(ark_archive_reader_manifest(reader)->members[0].path,
 			    path);
@@ -641,15 +578,11 @@ static void test_longest_member_path(void **state)
 static void test_pledged_size_mismatch(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_writer *writer;
 	struct ark_error err;
 
 	/* fewer bytes than pledged: the frame cannot be finished */
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
+	writer = open_writer(fx->path, 0, &err);
 	assert_int_equal(ark_archive_member_begin(writer, "x.zst", "r", 100,
 						  &err),
 			 0);
@@ -663,10 +596,7 @@ static void test_pledged_size_mismatch(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 0);
 
 	/* more bytes than pledged: refused at the write */
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
+	writer = open_writer(fx->path, 0, &err);
 	assert_int_equal(ark_archive_member_begin(writer, "x.zst", "r", 5,
 						  &err),
 			 0);
@@ -713,8 +643,8 @@ static void test_flip_member_data(void **state)
 	struct fixture *fx = *state;
 	struct ark_archive_summary summary;
 	struct ark_archive_reader *reader = NULL;
-	struct mem_sink out = { NULL, 0, 0 };
-	struct ark_sink sink = { mem_write, &out };
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink sink = { unit_mem_write, &out };
 	struct ark_error err;
 	uint64_t offset, stored;
 
@@ -723,7 +653,7 @@ static void test_flip_member_data(void **state)
 	offset = ark_archive_reader_manifest(reader)->members[0].data_offset;
 	stored = ark_archive_reader_manifest(reader)->members[0].stored_size;
 	ark_archive_reader_free(reader);
-	xor_byte_at(fx->path, offset + stored / 2, 0x10);
+	unit_xor_byte_at(fx->path, offset + stored / 2, 0x10);
 
 	/* the structure is intact: open succeeds, the data check fails */
 	open_reader(fx->path, &reader);
@@ -753,22 +683,18 @@ static void test_flip_second_member_data(void **state)
 	struct fixture *fx = *state;
 	struct ark_archive_summary summary;
 	struct ark_archive_reader *reader = NULL;
-	struct ark_error err;
 	uint64_t offset;
 
 	write_archive(fx->path, fx->big, &summary);
 	open_reader(fx->path, &reader);
 	offset = ark_archive_reader_manifest(reader)->members[1].data_offset;
 	ark_archive_reader_free(reader);
-	xor_byte_at(fx->path, offset + 1, 0x01);
+	unit_xor_byte_at(fx->path, offset + 1, 0x01);
 
-	open_reader(fx->path, &reader);
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_verify_data(reader, NULL, &err),
-			 ARK_ERR_CORRUPT);
-	assert_error(err, ARK_ERR_CORRUPT,
-		     "member '" EMPTY_PATH "': stored data hash mismatch");
-	ark_archive_reader_free(reader);
+	expect_verify_fails(fx->path, ARK_ERR_CORRUPT,
+			    "member '" EMPTY_PATH "': stored data hash "
+			    "mismatch",
+			    "");
 }
 
 static void test_flip_ustar_header_of_member_1(void **state)
@@ -778,7 +704,7 @@ static void test_flip_ustar_header_of_member_1(void **state)
 
 	write_archive(fx->path, fx->big, &summary);
 	/* a name byte of the ustar block: its checksum no longer matches */
-	xor_byte_at(fx->path, 1024 + 3, 0x01);
+	unit_xor_byte_at(fx->path, 1024 + 3, 0x01);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
 			  "damaged tar structure after 0 members");
 }
@@ -792,12 +718,13 @@ static void test_flip_pax_size_of_member_1(void **state)
 	const char *digits;
 
 	write_archive(fx->path, fx->big, &summary);
-	file = read_all(fx->path, &len);
+	file = unit_read_all(fx->path, &len);
 	/* "29 size=000..." in the record block: 9 * 10^18 bytes */
 	digits = memmem(file + 512, 512, "size=", 5);
 	assert_non_null(digits);
-	xor_byte_at(fx->path, (uint64_t)(digits + 6 - (const char *)file),
-		    '0' ^ '9');
+	unit_xor_byte_at(fx->path,
+			 (uint64_t)(digits + 6 - (const char *)file),
+			 '0' ^ '9');
 	free(file);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, "member '" BIG_PATH "'",
 			  "past the end");
@@ -807,20 +734,13 @@ static void test_flip_pax_block_padding_of_member_1(void **state)
 {
 	struct fixture *fx = *state;
 	struct ark_archive_summary summary;
-	struct ark_archive_reader *reader = NULL;
-	struct ark_error err;
 
 	write_archive(fx->path, fx->big, &summary);
 	/* unused zero bytes after the pax records: only prefix_xxh128 sees */
-	xor_byte_at(fx->path, 512 + 400, 0x20);
-	open_reader(fx->path, &reader);
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_verify_data(reader, NULL, &err),
-			 ARK_ERR_CORRUPT);
-	assert_error(err, ARK_ERR_CORRUPT,
-		     "tar headers or padding damaged in the first");
-	assert_error(err, ARK_ERR_CORRUPT, "member data is intact");
-	ark_archive_reader_free(reader);
+	unit_xor_byte_at(fx->path, 512 + 400, 0x20);
+	expect_verify_fails(fx->path, ARK_ERR_CORRUPT,
+			    "tar headers or padding damaged in the first",
+			    "member data is intact");
 }
 
 static void test_flip_data_padding_of_member_1(void **state)
@@ -829,7 +749,6 @@ static void test_flip_data_padding_of_member_1(void **state)
 	struct ark_archive_summary summary;
 	struct ark_archive_reader *reader = NULL;
 	const struct ark_member_info *first;
-	struct ark_error err;
 	uint64_t end;
 
 	write_archive(fx->path, fx->big, &summary);
@@ -838,14 +757,10 @@ static void test_flip_data_padding_of_member_1(void **state)
 	end = first->data_offset + first->stored_size;
 	assert_true(ark_tar_padding(first->stored_size) > 0);
 	ark_archive_reader_free(reader);
-	xor_byte_at(fx->path, end, 0x01);
+	unit_xor_byte_at(fx->path, end, 0x01);
 
-	open_reader(fx->path, &reader);
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_verify_data(reader, NULL, &err),
-			 ARK_ERR_CORRUPT);
-	assert_error(err, ARK_ERR_CORRUPT, "prefix hash mismatch");
-	ark_archive_reader_free(reader);
+	expect_verify_fails(fx->path, ARK_ERR_CORRUPT, "prefix hash mismatch",
+			    "");
 }
 
 static void test_flip_manifest_and_sums(void **state)
@@ -857,25 +772,25 @@ static void test_flip_manifest_and_sums(void **state)
 	const uint8_t *at;
 
 	write_archive(fx->path, fx->big, &summary);
-	file = read_all(fx->path, &len);
+	file = unit_read_all(fx->path, &len);
 	/* a byte of the manifest text */
 	at = memmem(file, len, "\"tool\": \"test_archive\"", 22);
 	assert_non_null(at);
-	xor_byte_at(fx->path, (uint64_t)(at - file) + 10, 0x01);
+	unit_xor_byte_at(fx->path, (uint64_t)(at - file) + 10, 0x01);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, "'MANIFEST.json'",
 			  "hash mismatch");
-	xor_byte_at(fx->path, (uint64_t)(at - file) + 10, 0x01);
+	unit_xor_byte_at(fx->path, (uint64_t)(at - file) + 10, 0x01);
 
 	/* a hex digit of the raw line of XXH128SUMS */
 	at = memmem(file, len, "  database.sqlite\n", 18);
 	assert_non_null(at);
-	xor_byte_at(fx->path, (uint64_t)(at - file) - 1, '0' ^ '1');
+	unit_xor_byte_at(fx->path, (uint64_t)(at - file) - 1, '0' ^ '1');
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, "'XXH128SUMS'",
 			  "does not match the manifest");
-	xor_byte_at(fx->path, (uint64_t)(at - file) - 1, '0' ^ '1');
+	unit_xor_byte_at(fx->path, (uint64_t)(at - file) - 1, '0' ^ '1');
 
 	/* a padding byte after XXH128SUMS, inside the regenerated tail */
-	xor_byte_at(fx->path, len - 1024 - 1, 0x01);
+	unit_xor_byte_at(fx->path, len - 1024 - 1, 0x01);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
 			  "are damaged");
 	free(file);
@@ -967,22 +882,17 @@ static void test_hostile_member_paths(void **state)
 	uint64_t record;
 
 	write_archive(fx->path, fx->big, &summary);
-	file = read_all(fx->path, &len);
+	file = unit_read_all(fx->path, &len);
 	record = (uint64_t)((uint8_t *)memmem(file + 512, 512,
 					      "path=" BIG_PATH, 24) -
 			    file) + 5;
 	free(file);
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		char message[128];
-		int fd = open(fx->path, O_RDWR);
 
 		/* the pax path record, same length: no checksum covers it */
 		assert_int_equal(strlen(paths[i]), strlen(BIG_PATH));
-		assert_true(fd >= 0);
-		assert_int_equal(pwrite(fd, paths[i], strlen(paths[i]),
-					(off_t)record),
-				 (ssize_t)strlen(paths[i]));
-		close(fd);
+		unit_pwrite_at(fx->path, record, paths[i], strlen(paths[i]));
 		snprintf(message, sizeof(message), "member '%s' has an unsafe "
 			 "path", shown[i]);
 		expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
@@ -997,19 +907,14 @@ static void test_renamed_member_in_tar(void **state)
 	uint8_t *file;
 	size_t len = 0;
 	const uint8_t *second;
-	int fd;
 
 	write_archive(fx->path, fx->big, &summary);
-	file = read_all(fx->path, &len);
+	file = unit_read_all(fx->path, &len);
 	/* member 2 renamed in its pax record (same length) */
 	second = memmem(file, len, "path=" EMPTY_PATH, 19);
 	assert_non_null(second);
-	fd = open(fx->path, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "path=data/first.zst", 19,
-				(off_t)(second - file)),
-			 19);
-	close(fd);
+	unit_pwrite_at(fx->path, (uint64_t)(second - file),
+		       "path=data/first.zst", 19);
 	free(file);
 	/* a different path: the member list no longer matches the manifest */
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT,
@@ -1021,42 +926,23 @@ static void test_renamed_member_in_tar(void **state)
 static void test_duplicate_member_in_tar(void **state)
 {
 	struct fixture *fx = *state;
-	struct ark_archive_writer_options options = writer_options(0);
-	struct ark_archive_writer *writer = NULL;
 	struct ark_archive_summary summary;
 	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(fx->path, 0, &err);
 	uint8_t *file;
 	size_t len = 0;
 	const uint8_t *second;
-	int fd;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_member_begin(writer, "data/aaaa.zst", "r",
-						  1, &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(writer, "a", 1, &err), 0);
-	assert_int_equal(ark_archive_member_end(writer, &err), 0);
-	assert_int_equal(ark_archive_member_begin(writer, "data/bbbb.zst", "r",
-						  1, &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(writer, "b", 1, &err), 0);
-	assert_int_equal(ark_archive_member_end(writer, &err), 0);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	add_member(writer, "data/aaaa.zst", "r", "a", 1, &err);
+	add_member(writer, "data/bbbb.zst", "r", "b", 1, &err);
+	finish_writer(writer, &summary);
 
 	/* the tar lists data/aaaa.zst twice */
-	file = read_all(fx->path, &len);
+	file = unit_read_all(fx->path, &len);
 	second = memmem(file, len, "path=data/bbbb.zst", 18);
 	assert_non_null(second);
-	fd = open(fx->path, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pwrite(fd, "path=data/aaaa.zst", 18,
-				(off_t)(second - file)),
-			 18);
-	close(fd);
+	unit_pwrite_at(fx->path, (uint64_t)(second - file),
+		       "path=data/aaaa.zst", 18);
 	free(file);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path,
 			  "member 'data/aaaa.zst' appears twice");
@@ -1141,28 +1027,17 @@ static void test_open_missing_and_directory(void **state)
 static void test_open_not_an_archive(void **state)
 {
 	struct fixture *fx = *state;
-	FILE *file = fopen(fx->path, "wb");
+	uint8_t blocks[1536 + 512 + 1024];
 
-	assert_non_null(file);
-	assert_int_equal(fwrite(fx->big, 1, 8192, file), 8192);
-	fclose(file);
+	unit_write_all(fx->path, fx->big, 8192);
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT, fx->path, "");
 
 	/* a well-formed tar that is not an ark archive */
-	file = fopen(fx->path, "wb");
-	assert_non_null(file);
-	{
-		uint8_t blocks[1536 + 512 + 1024];
-
-		memset(blocks, 0, sizeof(blocks));
-		assert_int_equal(ark_tar_member_header(blocks, "a.zst", 3,
-						       CREATED),
-				 0);
-		memcpy(blocks + 1536, "abc", 3);
-		assert_int_equal(fwrite(blocks, 1, sizeof(blocks), file),
-				 sizeof(blocks));
-	}
-	fclose(file);
+	memset(blocks, 0, sizeof(blocks));
+	assert_int_equal(ark_tar_member_header(blocks, "a.zst", 3, CREATED),
+			 0);
+	memcpy(blocks + 1536, "abc", 3);
+	unit_write_all(fx->path, blocks, sizeof(blocks));
 	expect_open_fails(fx->path, ARK_ERR_CORRUPT,
 			  "does not end with MANIFEST.json and XXH128SUMS",
 			  fx->path);

@@ -156,6 +156,13 @@ static json_t *doc_member(json_t *doc, size_t index)
 	return member;
 }
 
+/* Set the integer key of member index (0-based) of doc to value. */
+static void set_member_int(json_t *doc, size_t index, const char *key,
+			   json_int_t value)
+{
+	json_object_set_new(doc_member(doc, index), key, json_integer(value));
+}
+
 /* Parse doc (dumped the writers' way); return the code, fill err. */
 static int parse_doc(json_t *doc, struct ark_manifest **out,
 		     struct ark_error *err)
@@ -355,8 +362,7 @@ static void test_parse_wrong_types(void **state)
 	expect_refused(doc, ARK_ERR_CORRUPT, "member #1 is not an object");
 
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 0), "stored_size",
-			    json_integer(-100));
+	set_member_int(doc, 0, "stored_size", -100);
 	expect_refused(doc, ARK_ERR_CORRUPT, "member #1: \"stored_size\"");
 
 	doc = valid_doc();
@@ -528,51 +534,42 @@ static void test_parse_offsets(void **state)
 	(void)state;
 	/* member #2 starts inside member #1's padded data: overlap */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 1), "header_offset",
-			    json_integer(1536));
+	set_member_int(doc, 1, "header_offset", 1536);
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'data/t1.copy.zst' has inconsistent offsets");
 
 	/* a block between the members: gap */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 1), "header_offset",
-			    json_integer(2560));
-	json_object_set_new(doc_member(doc, 1), "data_offset",
-			    json_integer(4096));
+	set_member_int(doc, 1, "header_offset", 2560);
+	set_member_int(doc, 1, "data_offset", 4096);
 	json_object_set_new(doc, "prefix_size", json_integer(4096));
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'data/t1.copy.zst' has inconsistent offsets");
 
 	/* the first member must start at 0 */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 0), "header_offset",
-			    json_integer(512));
+	set_member_int(doc, 0, "header_offset", 512);
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'database.sqlite.zst' has inconsistent offsets");
 
 	/* data before the headers */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 1), "data_offset",
-			    json_integer(1024));
+	set_member_int(doc, 1, "data_offset", 1024);
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'data/t1.copy.zst' has inconsistent offsets");
 
 	/* data must follow its 1536 header bytes directly */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 0), "data_offset",
-			    json_integer(2048));
-	json_object_set_new(doc_member(doc, 1), "header_offset",
-			    json_integer(2560));
-	json_object_set_new(doc_member(doc, 1), "data_offset",
-			    json_integer(4096));
+	set_member_int(doc, 0, "data_offset", 2048);
+	set_member_int(doc, 1, "header_offset", 2560);
+	set_member_int(doc, 1, "data_offset", 4096);
 	json_object_set_new(doc, "prefix_size", json_integer(4096));
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'database.sqlite.zst' has inconsistent offsets");
 
 	/* a huge first member: the second cannot start at 2048 */
 	doc = valid_doc();
-	json_object_set_new(doc_member(doc, 0), "stored_size",
-			    json_integer(INT64_MAX));
+	set_member_int(doc, 0, "stored_size", INT64_MAX);
 	expect_refused(doc, ARK_ERR_CORRUPT,
 		       "member 'database.sqlite.zst' has inconsistent offsets");
 
@@ -599,14 +596,10 @@ static void test_parse_offsets_wrap(void **state)
 	json_t *doc = valid_doc();
 
 	(void)state;
-	json_object_set_new(doc_member(doc, 0), "data_offset",
-			    json_integer(INT64_MAX));
-	json_object_set_new(doc_member(doc, 0), "stored_size",
-			    json_integer(INT64_MAX));
-	json_object_set_new(doc_member(doc, 1), "header_offset",
-			    json_integer(0));
-	json_object_set_new(doc_member(doc, 1), "data_offset",
-			    json_integer(1536));
+	set_member_int(doc, 0, "data_offset", INT64_MAX);
+	set_member_int(doc, 0, "stored_size", INT64_MAX);
+	set_member_int(doc, 1, "header_offset", 0);
+	set_member_int(doc, 1, "data_offset", 1536);
 	json_object_set_new(doc, "prefix_size", json_integer(1536));
 	expect_refused(doc, ARK_ERR_CORRUPT, "inconsistent offsets");
 }

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "sqlite_helpers.h"
 #include "unit_helpers.h"
 
 #include <sqlite3.h>
@@ -26,87 +27,6 @@ struct fixture {
 	uint64_t page_count;
 };
 
-/* Records every write: the bytes, and where each call started. */
-struct mem_sink {
-	uint8_t *buf;
-	size_t len;
-	size_t cap;
-	size_t calls;
-	size_t first_call_len;
-	int fail_with;      /* when non-zero, every write fails with it */
-};
-
-static int mem_write(void *ctx, const void *buf, size_t len,
-		     struct ark_error *err)
-{
-	struct mem_sink *sink = ctx;
-
-	if (sink->fail_with)
-		return ark_error_set(err, sink->fail_with, 28,
-				     "test sink refuses %zu bytes", len);
-	if (sink->calls++ == 0)
-		sink->first_call_len = len;
-	if (sink->len + len > sink->cap) {
-		size_t cap = sink->cap ? sink->cap : 65536;
-		uint8_t *grown;
-
-		while (cap < sink->len + len)
-			cap *= 2;
-		grown = realloc(sink->buf, cap);
-		assert_non_null(grown);
-		sink->buf = grown;
-		sink->cap = cap;
-	}
-	memcpy(sink->buf + sink->len, buf, len);
-	sink->len += len;
-	return 0;
-}
-
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		char copy[512];
-
-		snprintf(copy, sizeof(copy), "%s", msg ? msg : "?");
-		sqlite3_free(msg);
-		fail_msg("%s: %s", sql, copy);
-	}
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-
-	assert_non_null(file);
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	size = ftell(file);
-	assert_true(size >= 0);
-	rewind(file);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, file), (size_t)size);
-	fclose(file);
-	*len = (size_t)size;
-	return buf;
-}
-
 /* A rollback-journal database of ~60 pages with a freelist, 1 KiB pages. */
 static int setup(void **state)
 {
@@ -119,23 +39,24 @@ static int setup(void **state)
 	snprintf(fx->db, sizeof(fx->db), "%s/src.db", fx->dir);
 	if (sqlite3_open(fx->db, &db) != SQLITE_OK)
 		return -1;
-	exec_sql(db, "PRAGMA page_size = 1024;"
-		     "PRAGMA journal_mode = DELETE;"
-		     "PRAGMA user_version = 42;"
-		     "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
-		     "CREATE INDEX t_v ON t(v);"
-		     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-		     "  SELECT i + 1 FROM n WHERE i < 400) "
-		     "INSERT INTO t SELECT i, printf('%0*d', 50 + i % 70, i) "
-		     "FROM n;"
-		     "CREATE TABLE gone(x); INSERT INTO gone "
-		     "SELECT zeroblob(3000) FROM t LIMIT 5; DROP TABLE gone;");
-	fx->page_size = (uint32_t)query_int(db, "PRAGMA page_size");
-	fx->page_count = (uint64_t)query_int(db, "PRAGMA page_count");
-	if (query_int(db, "PRAGMA freelist_count") == 0)
+	unit_exec_sql(db, "PRAGMA page_size = 1024;"
+			  "PRAGMA journal_mode = DELETE;"
+			  "PRAGMA user_version = 42;"
+			  "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
+			  "CREATE INDEX t_v ON t(v);"
+			  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+			  "  SELECT i + 1 FROM n WHERE i < 400) "
+			  "INSERT INTO t SELECT i, "
+			  "printf('%0*d', 50 + i % 70, i) FROM n;"
+			  "CREATE TABLE gone(x); INSERT INTO gone "
+			  "SELECT zeroblob(3000) FROM t LIMIT 5; "
+			  "DROP TABLE gone;");
+	fx->page_size = (uint32_t)unit_query_int(db, "PRAGMA page_size");
+	fx->page_count = (uint64_t)unit_query_int(db, "PRAGMA page_count");
+	if (unit_query_int(db, "PRAGMA freelist_count") == 0)
 		return -1;
 	sqlite3_close(db);
-	fx->file = read_all(fx->db, &fx->file_len);
+	fx->file = unit_read_all(fx->db, &fx->file_len);
 	*state = fx;
 	return 0;
 }
@@ -152,12 +73,36 @@ static int teardown(void **state)
 
 static sqlite3 *open_source(const struct fixture *fx)
 {
-	sqlite3 *db = NULL;
+	return unit_open_db(fx->db, SQLITE_OPEN_READONLY);
+}
 
-	assert_int_equal(sqlite3_open_v2(fx->db, &db, SQLITE_OPEN_READONLY,
-					 NULL),
+/* A new sink in mode for the fixture's page size and count, onto out. */
+static struct ark_page_sink *new_sink(const struct fixture *fx,
+				      enum ark_page_sink_mode mode,
+				      struct ark_sink out,
+				      struct ark_error *err)
+{
+	struct ark_page_sink *sink = NULL;
+
+	ark_error_clear(err);
+	assert_int_equal(ark_page_sink_new(mode, fx->page_size,
+					   fx->page_count, out, &sink, err),
+			 0);
+	return sink;
+}
+
+/* Open the sink's connection (*dest); its main file, as the pager's. */
+static sqlite3_file *sink_file(struct ark_page_sink *sink, sqlite3 **dest,
+			       struct ark_error *err)
+{
+	sqlite3_file *file = NULL;
+
+	assert_int_equal(ark_page_sink_open_db(sink, dest, err), 0);
+	assert_int_equal(sqlite3_file_control(*dest, "main",
+					      SQLITE_FCNTL_FILE_POINTER,
+					      &file),
 			 SQLITE_OK);
-	return db;
+	return file;
 }
 
 /* Back up source into the sink's connection; the final step result. */
@@ -183,16 +128,12 @@ static int backup_into(struct ark_page_sink *sink, sqlite3 *source)
 static uint8_t *capture_page1(const struct fixture *fx, sqlite3 *source)
 {
 	struct ark_sink nowhere = { NULL, NULL };
-	struct ark_page_sink *sink = NULL;
+	struct ark_page_sink *sink;
 	struct ark_error err;
 	uint8_t *page1 = malloc(fx->page_size);
 
 	assert_non_null(page1);
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_CAPTURE,
-					   fx->page_size, fx->page_count,
-					   nowhere, &sink, &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_CAPTURE, nowhere, &err);
 	assert_null(ark_page_sink_page1(sink));
 	assert_int_equal(backup_into(sink, source), SQLITE_DONE);
 	assert_int_equal(ark_page_sink_finish(sink, &err), 0);
@@ -240,18 +181,14 @@ static void test_stream_equals_source_file(void **state)
 	struct fixture *fx = *state;
 	sqlite3 *source = open_source(fx);
 	uint8_t *page1 = capture_page1(fx, source);
-	struct mem_sink out = { 0 };
-	struct ark_sink to_mem = { mem_write, &out };
-	struct ark_page_sink *sink = NULL;
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink to_mem = { unit_mem_write, &out };
+	struct ark_page_sink *sink;
 	struct ark_error err;
 	size_t differing[16];
 	size_t ndiff = 0;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, fx->page_size,
-					   fx->page_count, to_mem, &sink,
-					   &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_STREAM, to_mem, &err);
 	/* page 1 leads the stream, emitted as soon as it is given */
 	assert_int_equal(ark_page_sink_set_page1(sink, page1, &err), 0);
 	assert_int_equal(out.len, fx->page_size);
@@ -305,36 +242,28 @@ static void test_stream_image_opens_with_same_content(void **state)
 	struct fixture *fx = *state;
 	sqlite3 *source = open_source(fx);
 	uint8_t *page1 = capture_page1(fx, source);
-	struct mem_sink out = { 0 };
-	struct ark_sink to_mem = { mem_write, &out };
-	struct ark_page_sink *sink = NULL;
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink to_mem = { unit_mem_write, &out };
+	struct ark_page_sink *sink;
 	struct ark_error err;
 	char image_path[PATH_MAX + 32];
-	sqlite3 *image = NULL;
-	FILE *file;
+	sqlite3 *image;
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, fx->page_size,
-					   fx->page_count, to_mem, &sink,
-					   &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_STREAM, to_mem, &err);
 	assert_int_equal(ark_page_sink_set_page1(sink, page1, &err), 0);
 	assert_int_equal(backup_into(sink, source), SQLITE_DONE);
 	assert_int_equal(ark_page_sink_finish(sink, &err), 0);
 	snprintf(image_path, sizeof(image_path), "%s/image.db", fx->dir);
-	file = fopen(image_path, "wb");
-	assert_non_null(file);
-	assert_int_equal(fwrite(out.buf, 1, out.len, file), out.len);
-	fclose(file);
-	assert_int_equal(sqlite3_open_v2(image_path, &image,
-					 SQLITE_OPEN_READONLY, NULL),
-			 SQLITE_OK);
-	assert_int_equal(query_int(image, "SELECT count(*) FROM t"), 400);
-	assert_int_equal(query_int(image, "SELECT sum(length(v)) FROM t"),
-			 query_int(source, "SELECT sum(length(v)) FROM t"));
-	assert_int_equal(query_int(image, "PRAGMA user_version"), 42);
-	assert_int_equal(query_int(image, "PRAGMA freelist_count"),
-			 query_int(source, "PRAGMA freelist_count"));
+	unit_write_all(image_path, out.buf, out.len);
+	image = unit_open_db(image_path, SQLITE_OPEN_READONLY);
+	assert_int_equal(unit_query_int(image, "SELECT count(*) FROM t"), 400);
+	assert_int_equal(unit_query_int(image,
+					"SELECT sum(length(v)) FROM t"),
+			 unit_query_int(source,
+					"SELECT sum(length(v)) FROM t"));
+	assert_int_equal(unit_query_int(image, "PRAGMA user_version"), 42);
+	assert_int_equal(unit_query_int(image, "PRAGMA freelist_count"),
+			 unit_query_int(source, "PRAGMA freelist_count"));
 	sqlite3_close(image);
 	free(page1);
 	free(out.buf);
@@ -345,27 +274,19 @@ static void test_stream_image_opens_with_same_content(void **state)
 static void test_out_of_order_write(void **state)
 {
 	struct fixture *fx = *state;
-	struct mem_sink out = { 0 };
-	struct ark_sink to_mem = { mem_write, &out };
-	struct ark_page_sink *sink = NULL;
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink to_mem = { unit_mem_write, &out };
+	struct ark_page_sink *sink;
 	struct ark_error err;
 	sqlite3 *dest = NULL;
-	sqlite3_file *file = NULL;
+	sqlite3_file *file;
 	uint8_t *page = calloc(1, fx->page_size);
 	char expected[96];
 
 	assert_non_null(page);
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, fx->page_size,
-					   fx->page_count, to_mem, &sink,
-					   &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_STREAM, to_mem, &err);
 	assert_int_equal(ark_page_sink_set_page1(sink, fx->file, &err), 0);
-	assert_int_equal(ark_page_sink_open_db(sink, &dest, &err), 0);
-	assert_int_equal(sqlite3_file_control(dest, "main",
-					      SQLITE_FCNTL_FILE_POINTER,
-					      &file),
-			 SQLITE_OK);
+	file = sink_file(sink, &dest, &err);
 	assert_non_null(file);
 	assert_non_null(file->pMethods);
 
@@ -449,32 +370,30 @@ static int count_write(void *ctx, const void *buf, size_t len,
 /*
  * Write pages 2..last (1-based) in order through the VFS file, never the
  * lock-byte page, as the pager does; then finish with page_count pages.
+ * The stream must come out whole: page_count pages, the lock-byte page's
+ * range all zeros.
  */
 static void write_around_lock_page(uint64_t last_written,
-				   uint64_t page_count,
-				   struct count_sink *counted,
-				   struct ark_error *err)
+				   uint64_t page_count)
 {
-	struct ark_sink counter = { count_write, counted };
+	struct count_sink counted = { 0, 0 };
+	struct ark_sink counter = { count_write, &counted };
 	struct ark_page_sink *sink = NULL;
+	struct ark_error err;
 	uint64_t lock_page = LOCK_BYTE_OFFSET / BIG_PAGE + 1;
 	sqlite3 *dest = NULL;
-	sqlite3_file *file = NULL;
+	sqlite3_file *file;
 	uint8_t *page = malloc(BIG_PAGE);
 	int rc;
 
 	assert_non_null(page);
 	memset(page, 0xab, BIG_PAGE);
-	ark_error_clear(err);
+	ark_error_clear(&err);
 	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, BIG_PAGE,
-					   page_count, counter, &sink, err),
+					   page_count, counter, &sink, &err),
 			 0);
-	assert_int_equal(ark_page_sink_set_page1(sink, page, err), 0);
-	assert_int_equal(ark_page_sink_open_db(sink, &dest, err), 0);
-	assert_int_equal(sqlite3_file_control(dest, "main",
-					      SQLITE_FCNTL_FILE_POINTER,
-					      &file),
-			 SQLITE_OK);
+	assert_int_equal(ark_page_sink_set_page1(sink, page, &err), 0);
+	file = sink_file(sink, &dest, &err);
 	for (uint64_t n = 2; n <= last_written; n++) {
 		if (n == lock_page)
 			continue;
@@ -486,36 +405,27 @@ static void write_around_lock_page(uint64_t last_written,
 				 (unsigned long long)n, rc,
 				 ark_page_sink_error(sink)->msg);
 	}
-	ark_page_sink_finish(sink, err);
+	ark_page_sink_finish(sink, &err);
 	sqlite3_close(dest);
 	ark_page_sink_free(sink);
 	free(page);
+	assert_int_equal(err.code, ARK_OK);
+	assert_int_equal(counted.total, page_count * BIG_PAGE);
+	assert_int_equal(counted.nonzero_in_lock_page, 0);
 }
 
 static void test_lock_byte_page_in_the_middle(void **state)
 {
-	struct count_sink counted = { 0, 0 };
-	struct ark_error err;
-
 	(void)state;
 	/* 16384 pages below 1 GiB, the lock-byte page 16385, then 16386 */
-	write_around_lock_page(16386, 16386, &counted, &err);
-	assert_int_equal(err.code, ARK_OK);
-	assert_int_equal(counted.total, 16386ull * BIG_PAGE);
-	assert_int_equal(counted.nonzero_in_lock_page, 0);
+	write_around_lock_page(16386, 16386);
 }
 
 static void test_lock_byte_page_last(void **state)
 {
-	struct count_sink counted = { 0, 0 };
-	struct ark_error err;
-
 	(void)state;
 	/* the database ends with the lock-byte page: finish adds it */
-	write_around_lock_page(16384, 16385, &counted, &err);
-	assert_int_equal(err.code, ARK_OK);
-	assert_int_equal(counted.total, 16385ull * BIG_PAGE);
-	assert_int_equal(counted.nonzero_in_lock_page, 0);
+	write_around_lock_page(16384, 16385);
 }
 
 static void test_page1_changed_between_passes(void **state)
@@ -523,18 +433,14 @@ static void test_page1_changed_between_passes(void **state)
 	struct fixture *fx = *state;
 	sqlite3 *source = open_source(fx);
 	uint8_t *page1 = capture_page1(fx, source);
-	struct mem_sink out = { 0 };
-	struct ark_sink to_mem = { mem_write, &out };
-	struct ark_page_sink *sink = NULL;
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink to_mem = { unit_mem_write, &out };
+	struct ark_page_sink *sink;
 	struct ark_error err;
 
 	/* as if the database changed after the capture pass */
 	page1[200] ^= 0xff;
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, fx->page_size,
-					   fx->page_count, to_mem, &sink,
-					   &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_STREAM, to_mem, &err);
 	assert_int_equal(ark_page_sink_set_page1(sink, page1, &err), 0);
 	assert_int_not_equal(backup_into(sink, source), SQLITE_DONE);
 	assert_int_equal(ark_page_sink_error(sink)->code, ARK_ERR_INTERNAL);
@@ -551,14 +457,10 @@ static void test_capture_without_backup(void **state)
 {
 	struct fixture *fx = *state;
 	struct ark_sink nowhere = { NULL, NULL };
-	struct ark_page_sink *sink = NULL;
 	struct ark_error err;
+	struct ark_page_sink *sink = new_sink(fx, ARK_PAGE_SINK_CAPTURE,
+					      nowhere, &err);
 
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_CAPTURE,
-					   fx->page_size, fx->page_count,
-					   nowhere, &sink, &err),
-			 0);
 	assert_int_equal(ark_page_sink_finish(sink, &err), ARK_ERR_INTERNAL);
 	assert_error(err, ARK_ERR_INTERNAL,
 		     "snapshot pass did not produce page 1");
@@ -569,17 +471,13 @@ static void test_capture_without_backup(void **state)
 static void test_sink_write_failure(void **state)
 {
 	struct fixture *fx = *state;
-	struct mem_sink out = { 0 };
-	struct ark_sink to_mem = { mem_write, &out };
-	struct ark_page_sink *sink = NULL;
+	struct unit_mem_sink out = { 0 };
+	struct ark_sink to_mem = { unit_mem_write, &out };
+	struct ark_page_sink *sink;
 	struct ark_error err;
 
 	out.fail_with = ARK_ERR_WRITE;
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_STREAM, fx->page_size,
-					   fx->page_count, to_mem, &sink,
-					   &err),
-			 0);
+	sink = new_sink(fx, ARK_PAGE_SINK_STREAM, to_mem, &err);
 	assert_int_equal(ark_page_sink_set_page1(sink, fx->file, &err),
 			 ARK_ERR_WRITE);
 	assert_error(err, ARK_ERR_WRITE, "test sink refuses");
@@ -593,20 +491,13 @@ static void test_two_sinks_coexist(void **state)
 {
 	struct fixture *fx = *state;
 	struct ark_sink nowhere = { NULL, NULL };
-	struct ark_page_sink *a = NULL, *b = NULL;
+	struct ark_page_sink *a, *b;
 	struct ark_error err;
 	sqlite3 *source = open_source(fx);
 
 	/* each sink registers its own VFS; both work at once */
-	ark_error_clear(&err);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_CAPTURE,
-					   fx->page_size, fx->page_count,
-					   nowhere, &a, &err),
-			 0);
-	assert_int_equal(ark_page_sink_new(ARK_PAGE_SINK_CAPTURE,
-					   fx->page_size, fx->page_count,
-					   nowhere, &b, &err),
-			 0);
+	a = new_sink(fx, ARK_PAGE_SINK_CAPTURE, nowhere, &err);
+	b = new_sink(fx, ARK_PAGE_SINK_CAPTURE, nowhere, &err);
 	assert_int_equal(backup_into(b, source), SQLITE_DONE);
 	assert_int_equal(backup_into(a, source), SQLITE_DONE);
 	assert_non_null(ark_page_sink_page1(a));

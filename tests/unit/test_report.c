@@ -28,19 +28,8 @@ static FILE *open_out(void)
 /* Everything written to out, NUL-terminated (caller frees); closes out. */
 static char *drain(FILE *out)
 {
-	long size;
-	char *text;
-
 	assert_int_equal(fflush(out), 0);
-	size = ftell(out);
-	assert_true(size >= 0);
-	rewind(out);
-	text = malloc((size_t)size + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)size, out), (size_t)size);
-	text[size] = '\0';
-	fclose(out);
-	return text;
+	return unit_read_stream(out, NULL);
 }
 
 /* One line of JSON: parse it, and check nothing follows the newline. */

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "sqlite_helpers.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -33,32 +34,6 @@ struct fixture {
 	char companion[PATH_MAX + 48]; /* scratch for TARGET-wal etc. */
 };
 
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		char copy[512];
-
-		snprintf(copy, sizeof(copy), "%s", msg ? msg : "?");
-		sqlite3_free(msg);
-		fail_msg("%s: %s", sql, copy);
-	}
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
 static void create_db(const char *path, int rows)
 {
 	sqlite3 *db = NULL;
@@ -71,15 +46,13 @@ static void create_db(const char *path, int rows)
 		 "  SELECT i + 1 FROM n WHERE i < %d) "
 		 "INSERT INTO t SELECT i, printf('row-%%06d', i) FROM n;",
 		 rows);
-	exec_sql(db, sql);
+	unit_exec_sql(db, sql);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	struct ark_snapshot_options options;
-	struct ark_snapshot_result result;
 	struct ark_error err;
 
 	if (!fx)
@@ -89,14 +62,8 @@ static int setup(void **state)
 	snprintf(fx->archive, sizeof(fx->archive), "%s/app.ark", fx->dir);
 	snprintf(fx->target, sizeof(fx->target), "%s/target.db", fx->dir);
 	create_db(fx->db, ROWS);
-	ark_snapshot_options_init(&options);
-	options.db_path = fx->db;
-	options.output = fx->archive;
-	options.threads = 0;
-	ark_error_clear(&err);
-	if (ark_snapshot_run(&options, &result, &err) != 0)
+	if (unit_snapshot_db(fx->db, fx->archive, &err) != 0)
 		return -1;
-	ark_snapshot_result_free(&result);
 	*state = fx;
 	return 0;
 }
@@ -151,19 +118,12 @@ static mode_t current_umask(void)
  */
 static void assert_restored(const char *target, mode_t mode)
 {
-	char uri[PATH_MAX + 64];
-	sqlite3 *db = NULL;
+	sqlite3 *db = unit_open_immutable(target);
 	struct stat st;
 
-	snprintf(uri, sizeof(uri), "file:%s?immutable=1", target);
-	assert_int_equal(sqlite3_open_v2(uri, &db,
-					 SQLITE_OPEN_READONLY |
-						 SQLITE_OPEN_URI,
-					 NULL),
-			 SQLITE_OK);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM t"), ROWS);
-	assert_int_equal(query_int(db, "SELECT count(*) FROM t WHERE v = "
-					"printf('row-%06d', id)"),
+	assert_int_equal(unit_query_int(db, "SELECT count(*) FROM t"), ROWS);
+	assert_int_equal(unit_query_int(db, "SELECT count(*) FROM t WHERE "
+					     "v = printf('row-%06d', id)"),
 			 ROWS);
 	sqlite3_close(db);
 	assert_int_equal(stat(target, &st), 0);
@@ -502,17 +462,10 @@ static void test_damaged_archive_leaves_target(void **state)
 	struct fixture *fx = *state;
 	struct ark_restore_result result;
 	struct ark_error err;
-	int fd;
-	uint8_t byte;
 
 	unit_write_file(fx->target, "old target\n");
 	/* a byte of the compressed image */
-	fd = open(fx->archive, O_RDWR);
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &byte, 1, 1536 + 50), 1);
-	byte ^= 0x80;
-	assert_int_equal(pwrite(fd, &byte, 1, 1536 + 50), 1);
-	close(fd);
+	unit_xor_byte_at(fx->archive, 1536 + 50, 0x80);
 	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
 				     &err),
 			 ARK_ERR_CORRUPT);
@@ -555,27 +508,8 @@ static void write_custom_archive(const char *path, const char *kind,
 				 const char *member, const uint8_t *raw,
 				 size_t raw_len)
 {
-	struct ark_archive_writer_options options = {
-		.kind = kind, .tool = "test_restore", .level = 1,
-		.threads = 0, .created_unix = 1763861880,
-	};
-	struct ark_archive_writer *writer = NULL;
-	struct ark_archive_summary summary;
-	struct ark_error err;
-
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(path, &options, &writer,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_member_begin(writer, member,
-						  "sqlite-image", raw_len,
-						  &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(writer, raw, raw_len, &err),
-			 0);
-	assert_int_equal(ark_archive_member_end(writer, &err), 0);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	unit_write_archive(path, "test_restore", kind, member, "sqlite-image",
+			   raw, raw_len);
 }
 
 static void test_pg_archive_unsupported(void **state)
@@ -590,7 +524,7 @@ static void test_pg_archive_unsupported(void **state)
 			     (const uint8_t *)"1\n", 2);
 	assert_int_equal(run_restore(archive, fx->target, 0, &result, &err),
 			 ARK_ERR_UNSUPPORTED);
-	assert_error(err, ARK_ERR_UNSUPPORTED, "is a 'pg' archive");
+	assert_error(err, ARK_ERR_UNSUPPORTED, "a 'pg' archive, not a SQLite one");
 	assert_int_equal(access(fx->target, F_OK), -1);
 }
 

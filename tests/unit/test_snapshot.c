@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "sqlite_helpers.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -62,46 +63,21 @@ static int teardown(void **state)
 
 /* ---- databases ------------------------------------------------------- */
 
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		char copy[512];
-
-		snprintf(copy, sizeof(copy), "%s", msg ? msg : "?");
-		sqlite3_free(msg);
-		fail_msg("%s: %s", sql, copy);
-	}
-}
-
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *stmt = NULL;
-	int64_t value;
-
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	value = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return value;
-}
-
 /* Rows of every type, overflow pages, an index, a freed page or two. */
 static void fill_db(sqlite3 *db)
 {
 	sqlite3_stmt *stmt = NULL;
 	char text[3000];
 
-	exec_sql(db, "PRAGMA user_version = 7;"
-		     "PRAGMA application_id = 1095912225;"
-		     "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, "
-		     "  score REAL, payload BLOB, note TEXT);"
-		     "CREATE INDEX items_name ON items(name);"
-		     "CREATE TABLE tags(item_id INTEGER, tag TEXT);"
-		     "CREATE VIEW big AS SELECT * FROM items WHERE score > 1;");
-	exec_sql(db, "BEGIN");
+	unit_exec_sql(db, "PRAGMA user_version = 7;"
+			  "PRAGMA application_id = 1095912225;"
+			  "CREATE TABLE items(id INTEGER PRIMARY KEY, "
+			  "name TEXT,   score REAL, payload BLOB, note TEXT);"
+			  "CREATE INDEX items_name ON items(name);"
+			  "CREATE TABLE tags(item_id INTEGER, tag TEXT);"
+			  "CREATE VIEW big AS SELECT * FROM items "
+			  "WHERE score > 1;");
+	unit_exec_sql(db, "BEGIN");
 	assert_int_equal(sqlite3_prepare_v2(db,
 					    "INSERT INTO items VALUES "
 					    "(?, ?, ?, ?, ?)",
@@ -140,29 +116,21 @@ static void fill_db(sqlite3 *db)
 
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO tags VALUES (%d, 'tag-%d')", i % 97, i);
-		exec_sql(db, sql);
+		unit_exec_sql(db, sql);
 	}
-	exec_sql(db, "COMMIT");
+	unit_exec_sql(db, "COMMIT");
 	/* freelist pages: a table created, filled and dropped */
-	exec_sql(db, "CREATE TABLE scratch(x); "
-		     "INSERT INTO scratch SELECT randomblob(2000) FROM items "
-		     "LIMIT 40; DROP TABLE scratch;");
-}
-
-static sqlite3 *open_db(const char *path, int flags)
-{
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open_v2(path, &db, flags, NULL), SQLITE_OK);
-	return db;
+	unit_exec_sql(db, "CREATE TABLE scratch(x); "
+			  "INSERT INTO scratch SELECT randomblob(2000) "
+			  "FROM items LIMIT 40; DROP TABLE scratch;");
 }
 
 static void create_rollback_db(const char *path)
 {
-	sqlite3 *db = open_db(path, SQLITE_OPEN_READWRITE |
-					    SQLITE_OPEN_CREATE);
+	sqlite3 *db = unit_open_db(path, SQLITE_OPEN_READWRITE |
+						 SQLITE_OPEN_CREATE);
 
-	exec_sql(db, "PRAGMA journal_mode = DELETE");
+	unit_exec_sql(db, "PRAGMA journal_mode = DELETE");
 	fill_db(db);
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
@@ -173,13 +141,13 @@ static void create_rollback_db(const char *path)
  */
 static sqlite3 *create_wal_db(const char *path)
 {
-	sqlite3 *db = open_db(path, SQLITE_OPEN_READWRITE |
-					    SQLITE_OPEN_CREATE);
+	sqlite3 *db = unit_open_db(path, SQLITE_OPEN_READWRITE |
+						 SQLITE_OPEN_CREATE);
 	char wal[PATH_MAX + 40];
 	struct stat st;
 
-	exec_sql(db, "PRAGMA journal_mode = WAL");
-	exec_sql(db, "PRAGMA wal_autocheckpoint = 0");
+	unit_exec_sql(db, "PRAGMA journal_mode = WAL");
+	unit_exec_sql(db, "PRAGMA wal_autocheckpoint = 0");
 	fill_db(db);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	assert_int_equal(stat(wal, &st), 0);
@@ -187,8 +155,8 @@ static sqlite3 *create_wal_db(const char *path)
 	/* the main file lags far behind the committed content */
 	assert_int_equal(stat(path, &st), 0);
 	assert_true((int64_t)st.st_size <
-		    query_int(db, "PRAGMA page_count") *
-			    query_int(db, "PRAGMA page_size"));
+		    unit_query_int(db, "PRAGMA page_count") *
+			    unit_query_int(db, "PRAGMA page_size"));
 	return db;
 }
 
@@ -251,21 +219,6 @@ static void compare_table(sqlite3 *a, sqlite3 *b, const char *table,
 	assert_int_equal(rows, expected_rows);
 }
 
-/* Open a restored image without creating -wal/-shm beside it. */
-static sqlite3 *open_immutable(const char *path)
-{
-	char uri[PATH_MAX + 64];
-	sqlite3 *db = NULL;
-
-	snprintf(uri, sizeof(uri), "file:%s?immutable=1", path);
-	assert_int_equal(sqlite3_open_v2(uri, &db,
-					 SQLITE_OPEN_READONLY |
-						 SQLITE_OPEN_URI,
-					 NULL),
-			 SQLITE_OK);
-	return db;
-}
-
 static void restore_to(const char *archive, const char *target)
 {
 	struct ark_restore_options options = { archive, target, 0, 0 };
@@ -281,17 +234,17 @@ static void restore_to(const char *archive, const char *target)
 
 static void check_restored(sqlite3 *source, const char *restored)
 {
-	sqlite3 *copy = open_immutable(restored);
+	sqlite3 *copy = unit_open_immutable(restored);
 
 	compare_table(source, copy, "items", ITEMS);
 	compare_table(source, copy, "tags", TAGS);
-	assert_int_equal(query_int(copy, "PRAGMA user_version"), 7);
-	assert_int_equal(query_int(copy, "PRAGMA application_id"),
+	assert_int_equal(unit_query_int(copy, "PRAGMA user_version"), 7);
+	assert_int_equal(unit_query_int(copy, "PRAGMA application_id"),
 			 1095912225);
-	assert_int_equal(query_int(copy, "SELECT count(*) FROM big"),
-			 query_int(source, "SELECT count(*) FROM big"));
-	assert_int_equal(query_int(copy, "PRAGMA page_count"),
-			 query_int(source, "PRAGMA page_count"));
+	assert_int_equal(unit_query_int(copy, "SELECT count(*) FROM big"),
+			 unit_query_int(source, "SELECT count(*) FROM big"));
+	assert_int_equal(unit_query_int(copy, "PRAGMA page_count"),
+			 unit_query_int(source, "PRAGMA page_count"));
 	assert_int_equal(sqlite3_close(copy), SQLITE_OK);
 }
 
@@ -327,10 +280,16 @@ static void schema_hex(sqlite3 *db, char *out)
 static void init_options(struct ark_snapshot_options *options,
 			 const struct fixture *fx)
 {
-	ark_snapshot_options_init(options);
-	options->db_path = fx->db;
-	options->output = fx->out;
-	options->threads = 0;
+	unit_snapshot_options(options, fx->db, fx->out);
+}
+
+/* ark_snapshot_run with err cleared first. */
+static int run_snapshot(const struct ark_snapshot_options *options,
+			struct ark_snapshot_result *result,
+			struct ark_error *err)
+{
+	ark_error_clear(err);
+	return ark_snapshot_run(options, result, err);
 }
 
 static const char *source_string(const struct ark_snapshot_result *result,
@@ -394,8 +353,7 @@ static void test_rollback_snapshot_and_restore(void **state)
 	before_len = (size_t)got;
 
 	init_options(&options, fx);
-	ark_error_clear(&err);
-	if (ark_snapshot_run(&options, &result, &err) != 0)
+	if (run_snapshot(&options, &result, &err) != 0)
 		fail_msg("snapshot: %s", err.msg);
 	assert_int_equal(err.code, ARK_OK);
 
@@ -404,9 +362,9 @@ static void test_rollback_snapshot_and_restore(void **state)
 	assert_memory_equal(before, after, before_len);
 	assert_int_equal(unit_count_entries(fx->dir), 2); /* app.sqlite, out */
 
-	source = open_db(fx->db, SQLITE_OPEN_READONLY);
-	page_count = query_int(source, "PRAGMA page_count");
-	page_size = query_int(source, "PRAGMA page_size");
+	source = unit_open_db(fx->db, SQLITE_OPEN_READONLY);
+	page_count = unit_query_int(source, "PRAGMA page_count");
+	page_size = unit_query_int(source, "PRAGMA page_size");
 	assert_int_equal(result.page_size, page_size);
 	assert_int_equal(result.page_count, page_count);
 	assert_int_equal(result.db_size, page_size * page_count);
@@ -425,7 +383,7 @@ static void test_rollback_snapshot_and_restore(void **state)
 	assert_int_equal(source_int(&result, "page_size"), page_size);
 	assert_int_equal(source_int(&result, "page_count"), page_count);
 	assert_int_equal(source_int(&result, "freelist_count"),
-			 query_int(source, "PRAGMA freelist_count"));
+			 unit_query_int(source, "PRAGMA freelist_count"));
 	assert_true(source_int(&result, "freelist_count") > 0);
 	assert_string_equal(source_string(&result, "journal_mode"), "delete");
 	assert_int_equal(source_int(&result, "user_version"), 7);
@@ -461,13 +419,12 @@ static void test_wal_snapshot_with_open_writer(void **state)
 
 	init_options(&options, fx);
 	options.check = 1;
-	ark_error_clear(&err);
-	if (ark_snapshot_run(&options, &result, &err) != 0)
+	if (run_snapshot(&options, &result, &err) != 0)
 		fail_msg("snapshot: %s", err.msg);
 	assert_string_equal(result.journal_mode, "wal");
 	assert_string_equal(source_string(&result, "journal_mode"), "wal");
 	assert_int_equal(result.page_count,
-			 query_int(writer, "PRAGMA page_count"));
+			 unit_query_int(writer, "PRAGMA page_count"));
 	assert_int_equal(result.checked, 1);
 	assert_string_equal(result.integrity, "ok");
 	assert_string_equal(source_string(&result, "integrity_check"), "ok");
@@ -504,14 +461,14 @@ static void test_wal_commit_after_snapshot_not_included(void **state)
 	sqlite3 *copy;
 
 	init_options(&options, fx);
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
-	exec_sql(writer, "INSERT INTO tags VALUES (1, 'after')");
+	assert_int_equal(run_snapshot(&options, &result, &err), 0);
+	unit_exec_sql(writer, "INSERT INTO tags VALUES (1, 'after')");
 	restore_to(result.archive.path, fx->restored);
-	copy = open_immutable(fx->restored);
-	assert_int_equal(query_int(copy, "SELECT count(*) FROM tags"), TAGS);
-	assert_int_equal(query_int(copy, "SELECT count(*) FROM tags "
-					 "WHERE tag = 'after'"),
+	copy = unit_open_immutable(fx->restored);
+	assert_int_equal(unit_query_int(copy, "SELECT count(*) FROM tags"),
+			 TAGS);
+	assert_int_equal(unit_query_int(copy, "SELECT count(*) FROM tags "
+					      "WHERE tag = 'after'"),
 			 0);
 	sqlite3_close(copy);
 	sqlite3_close(writer);
@@ -530,17 +487,16 @@ static void test_check_rollback_row_counts(void **state)
 	create_rollback_db(fx->db);
 	{
 		/* a name that must be quoted to be counted */
-		sqlite3 *db = open_db(fx->db, SQLITE_OPEN_READWRITE);
+		sqlite3 *db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
 
-		exec_sql(db, "CREATE TABLE \"we\"\"ird name\"(x);"
-			     "INSERT INTO \"we\"\"ird name\" VALUES (1), (2), "
-			     "(3);");
+		unit_exec_sql(db, "CREATE TABLE \"we\"\"ird name\"(x);"
+				  "INSERT INTO \"we\"\"ird name\" "
+				  "VALUES (1), (2), (3);");
 		sqlite3_close(db);
 	}
 	init_options(&options, fx);
 	options.check = 1;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
+	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	assert_string_equal(result.integrity, "ok");
 	{
 		json_t *tables = json_object_get(result.manifest_source,
@@ -589,8 +545,7 @@ static void test_default_name(void **state)
 	create_rollback_db(fx->db);
 	init_options(&options, fx);
 	before = time(NULL);
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
+	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	after = time(NULL);
 
 	/* <output>/<stem>-<YYYYMMDDTHHMMSSZ>.ark */
@@ -631,8 +586,7 @@ static void test_default_name_current_directory(void **state)
 	options.output = NULL;
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(fx->out), 0);
-	ark_error_clear(&err);
-	rc = ark_snapshot_run(&options, &result, &err);
+	rc = run_snapshot(&options, &result, &err);
 	assert_int_equal(chdir(cwd), 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(strncmp(result.archive.path, "./app-", 6), 0);
@@ -640,41 +594,34 @@ static void test_default_name_current_directory(void **state)
 	ark_snapshot_result_free(&result);
 }
 
-static void test_stem_of_names(void **state)
+/* A database at DIR/name is archived under the name prefix-<stamp>.ark. */
+static void check_stem(const struct fixture *fx, const char *name,
+		       const char *prefix)
 {
-	struct fixture *fx = *state;
 	struct ark_snapshot_options options;
 	struct ark_snapshot_result result;
 	struct ark_error err;
 	char path[PATH_MAX + 64];
 	const char *base;
 
-	/* no extension: the whole name; a dot file keeps its name */
-	snprintf(path, sizeof(path), "%s/plain", fx->dir);
+	snprintf(path, sizeof(path), "%s/%s", fx->dir, name);
 	create_rollback_db(path);
 	init_options(&options, fx);
 	options.db_path = path;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
+	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	base = strrchr(result.archive.path, '/') + 1;
-	assert_int_equal(strncmp(base, "plain-", 6), 0);
+	assert_int_equal(strncmp(base, prefix, strlen(prefix)), 0);
 	ark_snapshot_result_free(&result);
+}
 
-	snprintf(path, sizeof(path), "%s/.hidden", fx->dir);
-	create_rollback_db(path);
-	options.db_path = path;
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
-	base = strrchr(result.archive.path, '/') + 1;
-	assert_int_equal(strncmp(base, ".hidden-", 8), 0);
-	ark_snapshot_result_free(&result);
+static void test_stem_of_names(void **state)
+{
+	struct fixture *fx = *state;
 
-	snprintf(path, sizeof(path), "%s/a.b.db", fx->dir);
-	create_rollback_db(path);
-	options.db_path = path;
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
-	base = strrchr(result.archive.path, '/') + 1;
-	assert_int_equal(strncmp(base, "a.b-", 4), 0);
-	ark_snapshot_result_free(&result);
+	/* no extension: the whole name; a dot file keeps its name */
+	check_stem(fx, "plain", "plain-");
+	check_stem(fx, ".hidden", ".hidden-");
+	check_stem(fx, "a.b.db", "a.b-");
 }
 
 static void test_named_output_file(void **state)
@@ -689,8 +636,7 @@ static void test_named_output_file(void **state)
 	init_options(&options, fx);
 	snprintf(path, sizeof(path), "%s/chosen.ark", fx->out);
 	options.output = path;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err), 0);
+	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	assert_string_equal(result.archive.path, path);
 	assert_int_equal(unit_count_entries(fx->out), 1);
 	ark_snapshot_result_free(&result);
@@ -708,8 +654,7 @@ static void test_output_in_missing_directory(void **state)
 	init_options(&options, fx);
 	snprintf(path, sizeof(path), "%s/missing/x.ark", fx->out);
 	options.output = path;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_WRITE);
 	assert_error(err, ARK_ERR_WRITE, "missing");
 	assert_int_equal(unit_count_entries(fx->out), 0);
@@ -729,8 +674,7 @@ static void test_existing_output_refused(void **state)
 	unit_write_file(path, "keep me\n");
 	init_options(&options, fx);
 	options.output = path;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_REFUSED);
 	assert_error(err, ARK_ERR_REFUSED, path);
 	assert_error(err, ARK_ERR_REFUSED, "already exists");
@@ -750,8 +694,7 @@ static void test_not_a_database(void **state)
 
 	unit_write_file(fx->db, "this is plain text, not a database\n");
 	init_options(&options, fx);
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_SOURCE);
 	assert_error(err, ARK_ERR_SOURCE, fx->db);
 	assert_error(err, ARK_ERR_SOURCE, "is not a SQLite 3 database");
@@ -759,8 +702,7 @@ static void test_not_a_database(void **state)
 
 	/* shorter than the 16-byte magic */
 	unit_write_file(fx->db, "SQLite");
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_SOURCE);
 	assert_error(err, ARK_ERR_SOURCE, "is not a SQLite 3 database");
 	assert_int_equal(unit_count_entries(fx->out), 0);
@@ -774,8 +716,7 @@ static void test_missing_and_directory_source(void **state)
 	struct ark_error err;
 
 	init_options(&options, fx);
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_READ);
 	assert_error(err, ARK_ERR_READ, "cannot open database");
 	assert_error(err, ARK_ERR_READ, fx->db);
@@ -783,8 +724,7 @@ static void test_missing_and_directory_source(void **state)
 	assert_int_equal(unit_count_entries(fx->out), 0);
 
 	options.db_path = fx->out;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_READ);
 	assert_error(err, ARK_ERR_READ, "is not a regular file");
 	assert_int_equal(unit_count_entries(fx->out), 0);
@@ -803,8 +743,7 @@ static void test_empty_file(void **state)
 	unit_write_file(fx->db, "");
 	init_options(&options, fx);
 	options.check = 1;
-	ark_error_clear(&err);
-	if (ark_snapshot_run(&options, &result, &err) != 0)
+	if (run_snapshot(&options, &result, &err) != 0)
 		fail_msg("snapshot of an empty file: %s", err.msg);
 	assert_int_equal(result.page_count, 0);
 	assert_int_equal(result.db_size, 0);
@@ -840,8 +779,9 @@ static void test_locked_source(void **state)
 
 	create_rollback_db(fx->db);
 	/* an exclusive lock in rollback mode keeps readers out */
-	holder = open_db(fx->db, SQLITE_OPEN_READWRITE);
-	exec_sql(holder, "BEGIN EXCLUSIVE; INSERT INTO tags VALUES (0, 'x')");
+	holder = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(holder, "BEGIN EXCLUSIVE; "
+			      "INSERT INTO tags VALUES (0, 'x')");
 	init_options(&options, fx);
 	options.busy_timeout_ms = 200;
 	ark_error_clear(&err);
@@ -849,7 +789,7 @@ static void test_locked_source(void **state)
 	assert_int_equal(ark_snapshot_run(&options, &result, &err),
 			 ARK_ERR_SOURCE);
 	clock_gettime(CLOCK_MONOTONIC, &end);
-	exec_sql(holder, "ROLLBACK");
+	unit_exec_sql(holder, "ROLLBACK");
 	sqlite3_close(holder);
 	assert_error(err, ARK_ERR_SOURCE, "database is locked");
 	assert_error(err, ARK_ERR_SOURCE, "--busy-timeout");
@@ -869,16 +809,15 @@ static void test_integrity_failure_still_written(void **state)
 
 	create_rollback_db(fx->db);
 	/* an index whose definition no longer matches its content */
-	db = open_db(fx->db, SQLITE_OPEN_READWRITE);
-	exec_sql(db, "PRAGMA writable_schema = ON;"
-		     "UPDATE sqlite_schema SET sql = "
-		     "'CREATE INDEX items_name ON items(note)' "
-		     "WHERE name = 'items_name';");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(db, "PRAGMA writable_schema = ON;"
+			  "UPDATE sqlite_schema SET sql = "
+			  "'CREATE INDEX items_name ON items(note)' "
+			  "WHERE name = 'items_name';");
 	sqlite3_close(db);
 	init_options(&options, fx);
 	options.check = 1;
-	ark_error_clear(&err);
-	assert_int_equal(ark_snapshot_run(&options, &result, &err),
+	assert_int_equal(run_snapshot(&options, &result, &err),
 			 ARK_ERR_INTEGRITY);
 	assert_error(err, ARK_ERR_INTEGRITY, "fails integrity_check");
 	assert_error(err, ARK_ERR_INTEGRITY, "the snapshot was written to");

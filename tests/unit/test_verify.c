@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "sqlite_helpers.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -31,29 +32,17 @@ struct fixture {
 	char tmp[PATH_MAX + 32];
 };
 
-static void exec_sql(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		char copy[512];
-
-		snprintf(copy, sizeof(copy), "%s", msg ? msg : "?");
-		sqlite3_free(msg);
-		fail_msg("%s: %s", sql, copy);
-	}
-}
-
 static void create_db(const char *path)
 {
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_sql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
-		     "CREATE INDEX t_v ON t(v);"
-		     "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
-		     "  SELECT i + 1 FROM n WHERE i < 300) "
-		     "INSERT INTO t SELECT i, printf('value-%05d', i) FROM n;");
+	unit_exec_sql(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);"
+			  "CREATE INDEX t_v ON t(v);"
+			  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+			  "  SELECT i + 1 FROM n WHERE i < 300) "
+			  "INSERT INTO t SELECT i, printf('value-%05d', i) "
+			  "FROM n;");
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
@@ -63,26 +52,18 @@ static void damage_db(const char *path)
 	sqlite3 *db = NULL;
 
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	exec_sql(db, "PRAGMA writable_schema = ON;"
-		     "UPDATE sqlite_schema SET sql = "
-		     "'CREATE INDEX t_v ON t(id)' WHERE name = 't_v';");
+	unit_exec_sql(db, "PRAGMA writable_schema = ON;"
+			  "UPDATE sqlite_schema SET sql = "
+			  "'CREATE INDEX t_v ON t(id)' WHERE name = 't_v';");
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
 static void snapshot_to(const char *db, const char *archive)
 {
-	struct ark_snapshot_options options;
-	struct ark_snapshot_result result;
 	struct ark_error err;
 
-	ark_snapshot_options_init(&options);
-	options.db_path = db;
-	options.output = archive;
-	options.threads = 0;
-	ark_error_clear(&err);
-	if (ark_snapshot_run(&options, &result, &err) != 0)
+	if (unit_snapshot_db(db, archive, &err) != 0)
 		fail_msg("snapshot: %s", err.msg);
-	ark_snapshot_result_free(&result);
 }
 
 static int setup(void **state)
@@ -110,46 +91,6 @@ static int teardown(void **state)
 	unit_remove_tree(fx->dir);
 	free(fx);
 	return 0;
-}
-
-static uint8_t *read_all(const char *path, size_t *len)
-{
-	FILE *file = fopen(path, "rb");
-	uint8_t *buf;
-	long size;
-
-	assert_non_null(file);
-	assert_int_equal(fseek(file, 0, SEEK_END), 0);
-	size = ftell(file);
-	assert_true(size >= 0);
-	rewind(file);
-	buf = malloc((size_t)size + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)size, file), (size_t)size);
-	fclose(file);
-	*len = (size_t)size;
-	return buf;
-}
-
-static void write_all(const char *path, const uint8_t *buf, size_t len)
-{
-	FILE *file = fopen(path, "wb");
-
-	assert_non_null(file);
-	assert_int_equal(fwrite(buf, 1, len, file), len);
-	assert_int_equal(fclose(file), 0);
-}
-
-static void xor_byte_at(const char *path, uint64_t offset, uint8_t mask)
-{
-	int fd = open(path, O_RDWR);
-	uint8_t byte;
-
-	assert_true(fd >= 0);
-	assert_int_equal(pread(fd, &byte, 1, (off_t)offset), 1);
-	byte ^= mask;
-	assert_int_equal(pwrite(fd, &byte, 1, (off_t)offset), 1);
-	close(fd);
 }
 
 static uint64_t octal12(const uint8_t *field)
@@ -184,7 +125,7 @@ static void reseal_manifest(const char *path, const char *from,
 	assert_int_equal(ark_archive_reader_open(path, &reader, &err), 0);
 	prefix = ark_archive_reader_manifest(reader)->prefix_size;
 	ark_archive_reader_free(reader);
-	file = read_all(path, &len);
+	file = unit_read_all(path, &len);
 	manifest = file + prefix + ARK_TAR_MEMBER_HEADER_SIZE;
 	manifest_len = octal12(file + prefix + 1024 + 124);
 	at = memmem(manifest, manifest_len, from, strlen(from));
@@ -199,7 +140,7 @@ static void reseal_manifest(const char *path, const char *from,
 			    "  MANIFEST.json\n", 16);
 	memcpy(file + sums_off + sums_len - 16 - ARK_HASH_HEX_LEN, hex,
 	       ARK_HASH_HEX_LEN);
-	write_all(path, file, len);
+	unit_write_all(path, file, len);
 	free(file);
 }
 
@@ -208,26 +149,8 @@ static void write_custom_archive(const char *path, const char *kind,
 				 const char *member, const char *role,
 				 const uint8_t *raw, size_t raw_len)
 {
-	struct ark_archive_writer_options options = {
-		.kind = kind, .tool = "test_verify", .level = 1,
-		.threads = 0, .created_unix = 1763861880,
-	};
-	struct ark_archive_writer *writer = NULL;
-	struct ark_archive_summary summary;
-	struct ark_error err;
-
-	ark_error_clear(&err);
-	assert_int_equal(ark_archive_writer_open(path, &options, &writer,
-						 &err),
-			 0);
-	assert_int_equal(ark_archive_member_begin(writer, member, role,
-						  raw_len, &err),
-			 0);
-	assert_int_equal(ark_archive_member_write(writer, raw, raw_len, &err),
-			 0);
-	assert_int_equal(ark_archive_member_end(writer, &err), 0);
-	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
-	ark_archive_writer_free(writer);
+	unit_write_archive(path, "test_verify", kind, member, role, raw,
+			   raw_len);
 }
 
 static void verify(const char *path, int deep, const char *tmpdir,
@@ -349,7 +272,7 @@ static void test_flipped_data_plain_and_deep(void **state)
 
 	/* a byte in the middle of the compressed image */
 	assert_int_equal(stat(fx->archive, &st), 0);
-	xor_byte_at(fx->archive, 1536 + 100, 0x04);
+	unit_xor_byte_at(fx->archive, 1536 + 100, 0x04);
 	for (int deep = 0; deep <= 1; deep++) {
 		verify(fx->archive, deep, fx->tmp, &result, &err,
 		       ARK_ERR_CORRUPT);
@@ -378,13 +301,13 @@ static void test_damaged_manifest(void **state)
 	const uint8_t *at;
 	uint64_t offset;
 
-	file = read_all(fx->archive, &len);
+	file = unit_read_all(fx->archive, &len);
 	at = memmem(file, len, "\"kind\": \"sqlite\"", 16);
 	assert_non_null(at);
 	offset = (uint64_t)(at - file) + 10;
 	free(file);
 	/* "sqlite" -> "Sqlite": a valid manifest, but not the sealed one */
-	xor_byte_at(fx->archive, offset, 0x20);
+	unit_xor_byte_at(fx->archive, offset, 0x20);
 	verify(fx->archive, 0, fx->tmp, &result, &err, ARK_ERR_CORRUPT);
 	assert_error(err, ARK_ERR_CORRUPT, "member 'MANIFEST.json': hash "
 					   "mismatch");
@@ -467,11 +390,11 @@ static void test_resealed_raw_hash_only_deep_sees(void **state)
 		size_t len = 0;
 		uint8_t *at;
 
-		file = read_all(fx->archive, &len);
+		file = unit_read_all(fx->archive, &len);
 		at = memmem(file, len, old_hex + 1, ARK_HASH_HEX_LEN);
 		assert_non_null(at);
 		memcpy(at, new_hex + 1, ARK_HASH_HEX_LEN);
-		write_all(fx->archive, file, len);
+		unit_write_all(fx->archive, file, len);
 		free(file);
 	}
 	/* every stored byte is as recorded: a plain verify passes */
@@ -500,7 +423,7 @@ static void test_deep_integrity_failure(void **state)
 	snprintf(archive, sizeof(archive), "%s/damaged.ark", fx->dir);
 	create_db(damaged);
 	damage_db(damaged);
-	image = read_all(damaged, &len);
+	image = unit_read_all(damaged, &len);
 	write_custom_archive(archive, "sqlite", "database.sqlite.zst",
 			     "sqlite-image", image, len);
 	free(image);
@@ -549,7 +472,22 @@ static void test_deep_sqlite_without_image(void **state)
 			     (const uint8_t *)"abc", 3);
 	verify(archive, 0, fx->tmp, &result, &err, 0);
 	verify(archive, 1, fx->tmp, &result, &err, ARK_ERR_CORRUPT);
-	assert_error(err, ARK_ERR_CORRUPT, "holds no sqlite-image member");
+	assert_error(err, ARK_ERR_CORRUPT,
+		     "a sqlite archive must hold one member, "
+		     "database.sqlite.zst");
+
+	/* the image, but not of the size its source records */
+	snprintf(archive, sizeof(archive), "%s/badsize.ark", fx->dir);
+	unit_write_archive_source(archive, "ark-snapshot", "sqlite",
+				  "database.sqlite.zst", "sqlite-image",
+				  (const uint8_t *)"abcd", 4,
+				  json_pack("{s:i, s:i}", "page_size", 4096,
+					    "page_count", 1));
+	verify(archive, 0, fx->tmp, &result, &err, 0);
+	verify(archive, 1, fx->tmp, &result, &err, ARK_ERR_CORRUPT);
+	assert_error(err, ARK_ERR_CORRUPT,
+		     "the image's raw size does not match the source's "
+		     "page_size x page_count");
 }
 
 static void test_deep_pg_kind(void **state)
