@@ -3,6 +3,7 @@
  * one error report, and the final check of standard output.
  */
 #include "ark/cli.h"
+#include "ark/report.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -177,4 +178,35 @@ int ark_cli_close_stdout(struct ark_error *err)
 				     "cannot write standard output");
 	return ark_error_set(err, ARK_ERR_WRITE, 0,
 			     "cannot write standard output: write error");
+}
+
+int ark_cli_common_option(int opt, const char *program, const char *usage,
+			  struct ark_cli_common *common)
+{
+	switch (opt) {
+	case 'J':
+		common->json = 1;
+		return ARK_CLI_CONTINUE;
+	case 'q':
+		common->quiet = 1;
+		ark_log_set_level(ARK_LOG_ERROR);
+		return ARK_CLI_CONTINUE;
+	case 'v':
+		ark_log_set_level(ARK_LOG_DEBUG);
+		return ARK_CLI_CONTINUE;
+	case 'h':
+		fputs(usage, stdout);
+		return 0;
+	case 'V':
+		ark_cli_print_version(stdout, program);
+		return 0;
+	default:
+		/* getopt_long has said what was wrong. */
+		return ark_report_usage_error(NULL);
+	}
+}
+
+int ark_cli_progress_wanted(const struct ark_cli_common *common)
+{
+	return !common->json && !common->quiet;
 }

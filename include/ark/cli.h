@@ -36,4 +36,32 @@ int ark_cli_report(const struct ark_error *err);
  */
 int ark_cli_close_stdout(struct ark_error *err);
 
+/* Options every tool has: --json, -q, -v, -h, -V. */
+struct ark_cli_common {
+	int json;  /* --json: one JSON object on stdout */
+	int quiet; /* -q: nothing on stdout (unless --json), errors only */
+};
+
+#define ARK_CLI_COMMON_SHORTOPTS "qvhV"
+#define ARK_CLI_COMMON_LONGOPTS                                  \
+	{ "json", no_argument, NULL, 'J' },                      \
+	{ "quiet", no_argument, NULL, 'q' },                     \
+	{ "verbose", no_argument, NULL, 'v' },                   \
+	{ "help", no_argument, NULL, 'h' },                      \
+	{ "version", no_argument, NULL, 'V' }
+
+#define ARK_CLI_CONTINUE (-1)
+
+/*
+ * Handle an option the tool's own switch did not: the common ones, or an
+ * unknown one.  Returns ARK_CLI_CONTINUE when parsing goes on, else the
+ * exit code main() returns at once (0 after --help/--version, 2 for a bad
+ * option).  program names the tool; usage is its --help text.
+ */
+int ark_cli_common_option(int opt, const char *program, const char *usage,
+			  struct ark_cli_common *common);
+
+/* Whether to draw a progress line: not with --json or -q. */
+int ark_cli_progress_wanted(const struct ark_cli_common *common);
+
 #endif

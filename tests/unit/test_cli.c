@@ -305,6 +305,33 @@ static void test_close_stdout(void **state)
 		0);
 }
 
+static void test_common_option(void **state)
+{
+	struct ark_cli_common common = { 0 };
+
+	(void)state;
+	ark_log_set_level(ARK_LOG_WARN);
+	assert_int_equal(ark_cli_common_option('J', "t", "", &common),
+			 ARK_CLI_CONTINUE);
+	assert_int_equal(common.json, 1);
+	assert_int_equal(ark_cli_progress_wanted(&common), 0);
+	common.json = 0;
+	assert_int_equal(ark_cli_progress_wanted(&common), 1);
+	assert_int_equal(ark_cli_common_option('q', "t", "", &common),
+			 ARK_CLI_CONTINUE);
+	assert_int_equal(common.quiet, 1);
+	assert_int_equal(ark_log_get_level(), ARK_LOG_ERROR);
+	assert_int_equal(ark_cli_progress_wanted(&common), 0);
+	assert_int_equal(ark_cli_common_option('v', "t", "", &common),
+			 ARK_CLI_CONTINUE);
+	assert_int_equal(ark_log_get_level(), ARK_LOG_DEBUG);
+	/* --help prints the usage given (empty here) and ends parsing: 0 */
+	assert_int_equal(ark_cli_common_option('h', "t", "", &common), 0);
+	/* an unknown option ends parsing with the usage exit code */
+	assert_int_equal(ark_cli_common_option('?', "t", "", &common), 2);
+	ark_log_set_level(ARK_LOG_WARN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_parse_int),
 		cmocka_unit_test(test_print_version),
 		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_common_option),
 		cmocka_unit_test(test_close_stdout),
 	};
 

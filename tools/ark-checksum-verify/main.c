@@ -42,44 +42,38 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "deep", no_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ark_verify_options options = { 0 };
 	struct ark_verify_result result;
 	struct ark_error err;
-	int json = 0, quiet = 0, status = 0, opt;
+	struct ark_cli_common common = { 0 };
+	int status = 0, opt, rc;
 
 	ark_log_set_program("ark-checksum-verify");
-	while ((opt = getopt_long(argc, argv, "dqvhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': options.deep = 1; break;
-		case 'J': json = 1; break;
-		case 'q': quiet = 1; ark_log_set_level(ARK_LOG_ERROR); break;
-		case 'v': ark_log_set_level(ARK_LOG_DEBUG); break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V':
-			ark_cli_print_version(stdout, "ark-checksum-verify");
-			return 0;
-		default: return ark_report_usage_error(NULL);
+		default:
+			rc = ark_cli_common_option(opt, "ark-checksum-verify",
+						   usage, &common);
+			if (rc != ARK_CLI_CONTINUE)
+				return rc;
 		}
 	}
 	if (optind >= argc)
 		return ark_report_usage_error("expected at least one ARCHIVE");
-	options.progress = !json && !quiet;
+	options.progress = ark_cli_progress_wanted(&common);
 	ark_fsio_install_signal_handlers();
 	for (int i = optind; i < argc; i++) {
 		ark_error_clear(&err);
-		int rc = ark_verify_run(argv[i], &options, &result, &err);
+		rc = ark_verify_run(argv[i], &options, &result, &err);
 
 		if (rc == ARK_ERR_INTERRUPTED)
 			return ark_cli_report(&err);
-		if (!quiet)
-			ark_report_verify(stdout, &result, &err, json);
+		if (!common.quiet || common.json)
+			ark_report_verify(stdout, &result, &err, common.json);
 		if (rc)
 			status = worse(status, ark_cli_report(&err));
 	}

@@ -37,40 +37,36 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ark_restore_options options = { 0 };
 	struct ark_restore_result result;
 	struct ark_error err;
-	int json = 0, quiet = 0, opt, rc;
+	struct ark_cli_common common = { 0 };
+	int opt, rc;
 
 	ark_log_set_program("ark-restore");
 	ark_error_clear(&err);
-	while ((opt = getopt_long(argc, argv, "fqvhV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "f" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f': options.force = 1; break;
-		case 'J': json = 1; break;
-		case 'q': quiet = 1; ark_log_set_level(ARK_LOG_ERROR); break;
-		case 'v': ark_log_set_level(ARK_LOG_DEBUG); break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': ark_cli_print_version(stdout, "ark-restore"); return 0;
-		default: return ark_report_usage_error(NULL);
+		default:
+			rc = ark_cli_common_option(opt, "ark-restore", usage,
+						   &common);
+			if (rc != ARK_CLI_CONTINUE)
+				return rc;
 		}
 	}
 	if (argc - optind != 2)
 		return ark_report_usage_error("expected ARCHIVE and TARGET");
 	options.archive = argv[optind];
 	options.target = argv[optind + 1];
-	options.progress = !json && !quiet;
+	options.progress = ark_cli_progress_wanted(&common);
 	ark_fsio_install_signal_handlers();
 	rc = ark_restore_run(&options, &result, &err);
-	if (rc == 0 && !quiet)
-		ark_report_restore(stdout, &result, json);
+	if (rc == 0 && (!common.quiet || common.json))
+		ark_report_restore(stdout, &result, common.json);
 	if (rc == 0)
 		rc = ark_cli_close_stdout(&err);
 	return rc ? ark_cli_report(&err) : 0;

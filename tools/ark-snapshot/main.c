@@ -43,25 +43,20 @@ int main(int argc, char **argv)
 		{ "level", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "busy-timeout", required_argument, NULL, 'B' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
+		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ark_snapshot_options options;
 	struct ark_snapshot_result result;
 	struct ark_error err;
-	int json = 0;
-	int quiet = 0;
+	struct ark_cli_common common = { 0 };
 	int opt;
 	int rc;
 
 	ark_log_set_program("ark-snapshot");
 	ark_error_clear(&err);
 	ark_snapshot_options_init(&options);
-	while ((opt = getopt_long(argc, argv, "o:cl:T:qvhV", longopts,
+	while ((opt = getopt_long(argc, argv, "o:cl:T:" ARK_CLI_COMMON_SHORTOPTS, longopts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'o': options.output = optarg; break;
@@ -79,22 +74,22 @@ int main(int argc, char **argv)
 					      &options.busy_timeout_ms))
 				return ark_report_usage_error("--busy-timeout takes milliseconds");
 			break;
-		case 'J': json = 1; break;
-		case 'q': quiet = 1; ark_log_set_level(ARK_LOG_ERROR); break;
-		case 'v': ark_log_set_level(ARK_LOG_DEBUG); break;
-		case 'h': fputs(usage, stdout); return 0;
-		case 'V': ark_cli_print_version(stdout, "ark-snapshot"); return 0;
-		default: return ark_report_usage_error(NULL);
+		default:
+			rc = ark_cli_common_option(opt, "ark-snapshot", usage,
+						   &common);
+			if (rc != ARK_CLI_CONTINUE)
+				return rc;
 		}
 	}
 	if (argc - optind != 1)
 		return ark_report_usage_error("expected one DATABASE");
 	options.db_path = argv[optind];
-	options.progress = !json && ark_log_get_level() <= ARK_LOG_WARN;
+	options.progress = ark_cli_progress_wanted(&common);
 	ark_fsio_install_signal_handlers();
 	rc = ark_snapshot_run(&options, &result, &err);
-	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) && (!quiet || json))
-		ark_report_snapshot(stdout, &result, json);
+	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) &&
+	    (!common.quiet || common.json))
+		ark_report_snapshot(stdout, &result, common.json);
 	ark_snapshot_result_free(&result);
 	if (rc == 0)
 		rc = ark_cli_close_stdout(&err);
