@@ -197,9 +197,16 @@ static void unkeep_old(const char *target, struct ark_restore_result *result)
 			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
 				"'%s': %s", from, to, strerror(errno));
 	}
-	/* Only the extra hard link; for orphans there is none. */
-	if (path_exists(target))
+	/* The extra hard link goes; a moved TARGET comes back. */
+	if (result->kept_by_rename) {
+		if (!path_exists(target) && rename(result->kept, target) != 0)
+			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
+				"'%s': %s", result->kept, target,
+				strerror(errno));
+		result->kept_by_rename = 0;
+	} else if (path_exists(target)) {
 		unlink(result->kept);
+	}
 	result->kept[0] = '\0';
 }
 
@@ -215,14 +222,30 @@ static int keep_old(const char *target, struct ark_restore_result *result,
 	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
 	snprintf(result->kept, sizeof(result->kept), "%s.pre-restore-%s",
 		 target, stamp);
-	/* A hard link keeps TARGET in place until the atomic rename. */
+	/*
+	 * A hard link keeps TARGET in place until the atomic rename.  Where
+	 * the file system has no hard links, TARGET is moved instead: then
+	 * it is absent until the rename, a window the caller keeps short.
+	 */
 	if (link(target, result->kept) != 0) {
-		rc = ark_error_set(err, errno == EEXIST ? ARK_ERR_REFUSED
-							: ARK_ERR_WRITE,
-				   errno, "cannot keep '%s' as '%s'", target,
-				   result->kept);
-		result->kept[0] = '\0';
-		return rc;
+		int link_errno = errno;
+
+		if (link_errno == EPERM || link_errno == EOPNOTSUPP ||
+		    link_errno == EMLINK) {
+			rc = ark_fsio_rename_noreplace(target, result->kept,
+						       err);
+			result->kept_by_rename = rc == 0;
+		} else {
+			rc = ark_error_set(err, link_errno == EEXIST
+						? ARK_ERR_REFUSED
+						: ARK_ERR_WRITE,
+					   link_errno, "cannot keep '%s' as "
+					   "'%s'", target, result->kept);
+		}
+		if (rc) {
+			result->kept[0] = '\0';
+			return rc;
+		}
 	}
 	for (size_t i = 0; i < COMPANION_COUNT; i++) {
 		snprintf(from, sizeof(from), "%s%s", target, companions[i]);

@@ -352,6 +352,9 @@ static int open_source(const char *path, int busy_timeout_ms,
 	}
 	busy->timeout_ms = busy_timeout_ms;
 	sqlite3_busy_handler(db, busy_handler, busy);
+	/* A snapshot never writes the source, not even a checkpoint when
+	 * it is the last connection to close a WAL database. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	*out = db;
 	return 0;
 }

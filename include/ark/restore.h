@@ -25,6 +25,8 @@ struct ark_restore_options {
 struct ark_restore_result {
 	char target[4096];
 	char kept[4096];      /* where the old TARGET went; "" when none */
+	int kept_by_rename;   /* moved, not hard-linked (no hard links on
+				 this file system) */
 	int target_was_in_use; /* another process had it open (with force) */
 	uint64_t bytes;        /* bytes of the restored database */
 	char integrity[512];   /* integrity_check of the restored file */

@@ -191,6 +191,38 @@ EOF
 		fail "Genre should have 25 + 3 rows"
 }
 
+@test "snapshot never writes the source: a non-empty WAL is left as it was" {
+	copy_chinook wal.sqlite
+	[[ $(sqlite3 wal.sqlite 'PRAGMA journal_mode=wal') == wal ]] ||
+		fail "cannot switch to WAL"
+	keep_wal wal.sqlite "INSERT INTO Artist(Name) VALUES ('still in the WAL');"
+	[[ -s wal.sqlite-wal ]] || fail "the WAL is empty; the test sets up nothing"
+	cp wal.sqlite before.db
+	cp wal.sqlite-wal before.db-wal
+	snapshot_one wal.sqlite snap.ark >/dev/null
+	# as the last connection to close, SQLite would checkpoint and delete
+	# the WAL unless told not to
+	[[ -e wal.sqlite-wal ]] || fail "the snapshot removed the source's WAL"
+	cmp -s wal.sqlite before.db || fail "the snapshot changed the database file"
+	cmp -s wal.sqlite-wal before.db-wal || fail "the snapshot changed the WAL"
+}
+
+@test "restore --force where hard links fail (link EPERM): the old file is moved aside" {
+	require_inject
+	copy_chinook chinook.sqlite
+	local arc
+	arc=$(snapshot_one chinook.sqlite snap.ark)
+	make_small_db app.db
+	cp app.db old-copy.db
+	ARK_INJECT_LINK_EPERM=1 run --separate-stderr with_inject "$RESTORE" --force "$arc" app.db
+	assert_status 0
+	diff <(dump chinook.sqlite) <(dump app.db) || fail "TARGET is not the snapshot"
+	local kept
+	kept=$(ls -A | grep '^app\.db\.pre-restore-')
+	[[ $kept =~ ^app\.db\.pre-restore-${STAMP_RE}$ ]] || fail "no kept file: $(ls -A)"
+	cmp -s "$kept" old-copy.db || fail "the kept file is not the old TARGET"
+}
+
 @test "restore --force keeps the old file as TARGET.pre-restore-<stamp>" {
 	copy_chinook chinook.sqlite
 	local arc

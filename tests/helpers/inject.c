@@ -15,6 +15,9 @@
  *                               does; every later one fails with ENOSPC.
  *   ARK_INJECT_FSYNC_EIO=1      fsync and fdatasync of matching files fail
  *                               with EIO.
+ *   ARK_INJECT_LINK_EPERM=1     link() fails with EPERM, as on a file
+ *                               system without hard links (vfat, some
+ *                               network and FUSE file systems).
  *   ARK_INJECT_PATH=SUBSTRING   a file matches when its path (readlink of
  *                               /proc/self/fd/N) contains SUBSTRING; unset,
  *                               every regular file matches.
@@ -61,6 +64,7 @@ static pwrite64_fn real_pwrite64;
 static writev_fn real_writev;
 static pwritev_fn real_pwritev;
 static sync_fn real_fsync;
+static int link_eperm;
 static sync_fn real_fdatasync;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -153,6 +157,8 @@ static void init(void)
 	}
 	text = getenv("ARK_INJECT_FSYNC_EIO");
 	fsync_eio = text != NULL && strcmp(text, "1") == 0;
+	text = getenv("ARK_INJECT_LINK_EPERM");
+	link_eperm = text != NULL && strcmp(text, "1") == 0;
 	text = getenv("ARK_INJECT_VERBOSE");
 	verbose = text != NULL && strcmp(text, "1") == 0;
 	text = getenv("ARK_INJECT_PATH");
@@ -400,4 +406,19 @@ int fdatasync(int fd)
 	if (sync_fails(fd))
 		return -1;
 	return real_fdatasync(fd);
+}
+
+int link(const char *old_path, const char *new_path)
+{
+	typedef int (*link_fn)(const char *, const char *);
+	static link_fn real_link;
+
+	ensure_init();
+	if (link_eperm) {
+		errno = EPERM;
+		return -1;
+	}
+	if (real_link == NULL)
+		real_link = (link_fn)next_symbol("link");
+	return real_link(old_path, new_path);
 }
