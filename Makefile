@@ -127,3 +127,45 @@ clean:
 .SECONDARY:
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# ---- fuzzing (tests/fuzz/README.md) ----
+#
+#   make fuzz                     build the reader harness, fuzz 60 s
+#   make fuzz FUZZ_SECONDS=600    longer; FUZZ_ARGS= passes more flags
+#
+# The library and the harness are built with clang, libFuzzer, ASan and
+# UBSan into build/fuzz/.  The seed corpus is copied to build/fuzz/corpus
+# (which keeps what the fuzzer adds between runs), so tests/fuzz/corpus is
+# never modified; crashes go to build/fuzz/artifacts/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS    ?=
+FUZZ_DIR     := build/fuzz
+FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	$(FUZZ_SAN) -Iinclude -Ilib $(DEPCFLAGS) -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_READER  := $(FUZZ_DIR)/fuzz_reader
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build: $(FUZZ_READER)
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/tests/fuzz/%.o: tests/fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_READER): $(FUZZ_DIR)/tests/fuzz/fuzz_reader.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(DEPLIBS) -lpthread
+
+fuzz: $(FUZZ_READER)
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	cp -p tests/fuzz/corpus/reader/* $(FUZZ_DIR)/corpus/
+	$(FUZZ_READER) -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+		-dict=tests/fuzz/reader.dict \
+		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_ARGS) \
+		$(FUZZ_DIR)/corpus

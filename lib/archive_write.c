@@ -7,6 +7,7 @@
  * is staged in memory or in a second file.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,13 @@
 #include "tar_internal.h"
 
 #define READBACK_CHUNK (1u << 20)
+#define WRITEBACK_STEP (8u << 20)
 
 struct ark_archive_writer {
 	struct ark_atomic_file *file;
 	int fd;
 	uint64_t pos; /* bytes written so far */
+	uint64_t flushed; /* writeback started up to here */
 	struct ark_archive_writer_options options;
 	json_t *source;
 
@@ -53,6 +56,17 @@ static int stored_write(void *ctx, const void *buf, size_t len,
 	ark_hasher_update(writer->stored_hasher, buf, len);
 	writer->current.stored_size += len;
 	writer->pos += len;
+	/*
+	 * Start writeback of what is written as we go, so the final fsync
+	 * is short and other processes syncing on the same disk (a live
+	 * database's commits) do not wait behind one large flush.
+	 */
+	if (writer->pos - writer->flushed >= WRITEBACK_STEP) {
+		(void)sync_file_range(writer->fd, (off_t)writer->flushed,
+				      (off_t)(writer->pos - writer->flushed),
+				      SYNC_FILE_RANGE_WRITE);
+		writer->flushed = writer->pos;
+	}
 	return 0;
 }
 
