@@ -15,11 +15,13 @@ int ark_archive_build_tail(const char *manifest, size_t manifest_len,
 			   uint8_t **out, size_t *out_len);
 
 /*
- * Index of a path that appears twice among paths[0..count), in *which;
- * 1 when there is one, 0 when all differ, -1 when out of memory.
- * O(n log n), so a hostile archive with many members cannot stall it.
+ * Index of a path that appears twice among the count paths path_at(ctx, i)
+ * returns, in *which; 1 when there is one, 0 when all differ, -1 when out
+ * of memory.  O(n log n), so a hostile archive with many members cannot
+ * stall it.
  */
-int ark_paths_find_duplicate(const char *const *paths, size_t count,
-			     size_t *which);
+int ark_paths_find_duplicate(size_t count,
+			     const char *(*path_at)(const void *ctx, size_t i),
+			     const void *ctx, size_t *which);
 
 #endif

@@ -149,20 +149,18 @@ static int check_entry(struct ark_archive_reader *reader, struct archive *a,
 	return 0;
 }
 
+static const char *listed_path_at(const void *ctx, size_t i)
+{
+	return ((const struct ark_archive_reader *)ctx)->listed[i].path;
+}
+
 static int check_listed_duplicates(struct ark_archive_reader *reader,
 				   struct ark_error *err)
 {
-	const char **paths = malloc((reader->listed_count + 1) *
-				    sizeof(*paths));
 	size_t which = 0;
-	int found;
+	int found = ark_paths_find_duplicate(reader->listed_count,
+					     listed_path_at, reader, &which);
 
-	if (!paths)
-		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-	for (size_t i = 0; i < reader->listed_count; i++)
-		paths[i] = reader->listed[i].path;
-	found = ark_paths_find_duplicate(paths, reader->listed_count, &which);
-	free(paths);
 	if (found < 0)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if (found)

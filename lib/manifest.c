@@ -47,8 +47,9 @@ static int compare_paths(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-int ark_paths_find_duplicate(const char *const *paths, size_t count,
-			     size_t *which)
+int ark_paths_find_duplicate(size_t count,
+			     const char *(*path_at)(const void *ctx, size_t i),
+			     const void *ctx, size_t *which)
 {
 	const char **sorted;
 	int found = 0;
@@ -58,13 +59,14 @@ int ark_paths_find_duplicate(const char *const *paths, size_t count,
 	sorted = malloc(count * sizeof(*sorted));
 	if (!sorted)
 		return -1;
-	memcpy(sorted, paths, count * sizeof(*sorted));
+	for (size_t i = 0; i < count; i++)
+		sorted[i] = path_at(ctx, i);
 	qsort(sorted, count, sizeof(*sorted), compare_paths);
 	for (size_t i = 1; i < count && !found; i++) {
 		if (strcmp(sorted[i - 1], sorted[i]) != 0)
 			continue;
 		for (size_t j = 0; j < count; j++) {
-			if (paths[j] == sorted[i]) {
+			if (path_at(ctx, j) == sorted[i]) {
 				*which = j;
 				break;
 			}
@@ -158,21 +160,18 @@ static int parse_member(json_t *item, size_t index,
 	return 0;
 }
 
+static const char *member_path_at(const void *ctx, size_t i)
+{
+	return ((const struct ark_manifest *)ctx)->members[i].path;
+}
+
 static int check_duplicates(const struct ark_manifest *manifest,
 			    struct ark_error *err)
 {
-	const char **paths = malloc((manifest->member_count + 1) *
-				    sizeof(*paths));
 	size_t which = 0;
-	int found;
+	int found = ark_paths_find_duplicate(manifest->member_count,
+					     member_path_at, manifest, &which);
 
-	if (!paths)
-		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-	for (size_t i = 0; i < manifest->member_count; i++)
-		paths[i] = manifest->members[i].path;
-	found = ark_paths_find_duplicate(paths, manifest->member_count,
-					 &which);
-	free(paths);
 	if (found < 0)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if (found)

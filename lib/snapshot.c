@@ -24,6 +24,7 @@
 #include "ark/log.h"
 #include "ark/snapshot.h"
 #include "page_sink_internal.h"
+#include "sqlite_image_internal.h"
 
 struct busy_state {
 	int timeout_ms;
@@ -153,38 +154,6 @@ static int schema_hash(sqlite3 *db, struct ark_hash128 *out)
 	sqlite3_finalize(stmt);
 	*out = ark_hasher_digest(hasher);
 	ark_hasher_free(hasher);
-	return rc;
-}
-
-/* integrity_check's first lines, "ok" when clean.  Sets *clean. */
-static int integrity_check(sqlite3 *db, char *out, size_t room, int *clean)
-{
-	sqlite3_stmt *stmt = NULL;
-	size_t used = 0;
-	int lines = 0;
-	int rc;
-
-	out[0] = '\0';
-	*clean = 0;
-	rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &stmt,
-				NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *line = (const char *)sqlite3_column_text(stmt, 0);
-
-		if (!line)
-			line = "";
-		if (lines == 0 && strcmp(line, "ok") == 0)
-			*clean = 1;
-		if (used + 2 < room)
-			used += (size_t)snprintf(out + used, room - used,
-						 "%s%s", lines ? "; " : "",
-						 line);
-		lines++;
-		rc = SQLITE_OK;
-	}
-	if (rc == SQLITE_DONE)
-		rc = SQLITE_OK;
-	sqlite3_finalize(stmt);
 	return rc;
 }
 
@@ -466,9 +435,9 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 
 		result->checked = 1;
 		if (!tables ||
-		    integrity_check(db, result->integrity,
-				    sizeof(result->integrity),
-				    &integrity_clean) != SQLITE_OK ||
+		    ark_sqlite_integrity_check(db, result->integrity,
+					       sizeof(result->integrity),
+					       &integrity_clean) != SQLITE_OK ||
 		    count_rows(db, tables) != SQLITE_OK) {
 			json_decref(tables);
 			rc = source_error(db, options->db_path,

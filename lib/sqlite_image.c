@@ -94,15 +94,44 @@ static char *immutable_uri(const char *path)
 	return sqlite3_str_finish(uri);
 }
 
+int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
+			       int *clean)
+{
+	sqlite3_stmt *stmt = NULL;
+	size_t used = 0;
+	int lines = 0;
+	int rc;
+
+	out[0] = '\0';
+	*clean = 0;
+	rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1, &stmt,
+				NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *line = (const char *)sqlite3_column_text(stmt, 0);
+
+		if (!line)
+			line = "";
+		if (lines == 0 && strcmp(line, "ok") == 0)
+			*clean = 1;
+		if (used + 2 < room)
+			used += (size_t)snprintf(out + used, room - used,
+						 "%s%s", lines ? "; " : "",
+						 line);
+		lines++;
+		rc = SQLITE_OK;
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
 int ark_sqlite_image_check(const char *path, char *out, size_t room,
 			   struct ark_error *err)
 {
 	sqlite3 *db = NULL;
-	sqlite3_stmt *stmt = NULL;
 	char *uri;
-	size_t used = 0;
 	int clean = 0;
-	int lines = 0;
 	int rc;
 
 	out[0] = '\0';
@@ -113,23 +142,8 @@ int ark_sqlite_image_check(const char *path, char *out, size_t room,
 			     NULL);
 	sqlite3_free(uri);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "PRAGMA integrity_check(20)", -1,
-					&stmt, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		const char *line = (const char *)sqlite3_column_text(stmt, 0);
-
-		if (!line)
-			line = "";
-		if (lines == 0 && strcmp(line, "ok") == 0)
-			clean = 1;
-		if (used + 2 < room)
-			used += (size_t)snprintf(out + used, room - used,
-						 "%s%s", lines ? "; " : "",
-						 line);
-		lines++;
-		rc = SQLITE_OK;
-	}
-	if (rc != SQLITE_DONE) {
+		rc = ark_sqlite_integrity_check(db, out, room, &clean);
+	if (rc != SQLITE_OK) {
 		rc = ark_error_set(err, ARK_ERR_INTEGRITY, 0,
 				   "the database image cannot be checked: %s",
 				   db ? sqlite3_errmsg(db)
@@ -140,10 +154,7 @@ int ark_sqlite_image_check(const char *path, char *out, size_t room,
 		rc = ark_error_set(err, ARK_ERR_INTEGRITY, 0,
 				   "the database image fails "
 				   "integrity_check: %s", out);
-	} else {
-		rc = 0;
 	}
-	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 	return rc;
 }

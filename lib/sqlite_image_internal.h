@@ -6,6 +6,7 @@
 #ifndef ARK_SQLITE_IMAGE_INTERNAL_H
 #define ARK_SQLITE_IMAGE_INTERNAL_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 
 #include "ark/archive.h"
@@ -28,5 +29,13 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
  */
 int ark_sqlite_image_check(const char *path, char *out, size_t room,
 			   struct ark_error *err);
+
+/*
+ * Run PRAGMA integrity_check(20) on db: "ok" or the first problems, joined
+ * by "; ", into out; *clean is 1 only for "ok".  Returns a SQLite result
+ * code (SQLITE_OK when the check ran, whatever it found).
+ */
+int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
+			       int *clean);
 
 #endif
