@@ -208,6 +208,46 @@ restore_signal() {
 		fail "t/ was: $before; now: $(ls -A t)"
 }
 
+@test "SIGTERM when restore --force flushes the image: TARGET keeps its WAL (130)" {
+	require_inject
+	copy_chinook chinook.sqlite
+	local arc
+	arc=$(snapshot_one chinook.sqlite snap.ark)
+	mkdir t
+	make_small_db t/app.db
+	sqlite3 t/app.db 'PRAGMA journal_mode=wal' >/dev/null
+	keep_wal t/app.db "INSERT INTO artist VALUES (1000, 'in the wal');"
+	cp t/app.db app.copy
+	cp t/app.db-wal wal.copy
+	local before
+	before=$(ls -A t | sort | tr '\n' ' ')
+	# the signal lands at the first fsync of the restored temporary, the
+	# slow step just before the old files would be moved aside
+	run --separate-stderr with_inject env ARK_INJECT_FSYNC_SIGNAL=15 \
+		ARK_INJECT_PATH=".ark-tmp-" "$RESTORE" --force "$arc" t/app.db
+	assert_status 130
+	cmp -s t/app.db app.copy || fail "TARGET changed"
+	cmp -s t/app.db-wal wal.copy || fail "TARGET-wal changed or moved"
+	[[ $(ls -A t | sort | tr '\n' ' ') == "$before" ]] ||
+		fail "t/ was: $before; now: $(ls -A t)"
+	[[ $(sqlite3 t/app.db "SELECT name FROM artist WHERE id = 1000") == "in the wal" ]] ||
+		fail "the row committed in the WAL is gone"
+}
+
+@test "restore and verify --deep with '?', '#' and '%' in the paths" {
+	copy_chinook chinook.sqlite
+	local arc
+	arc=$(snapshot_one chinook.sqlite snap.ark)
+	# SQLite reads these as URI syntax unless they are escaped
+	run --separate-stderr "$RESTORE" "$arc" 'a?b#c%41.db'
+	assert_status 0
+	diff <(dump chinook.sqlite) <(dump 'a?b#c%41.db') || fail "restored content differs"
+	mkdir 'tmp#1?x%2F'
+	TMPDIR="$PWD/tmp#1?x%2F" run --separate-stderr "$VERIFY" --deep "$arc"
+	assert_status 0
+	[[ $output == *"integrity_check ok"* ]] || fail "no integrity_check in: $output"
+}
+
 @test "fsync fails with EIO (LD_PRELOAD shim): ark-snapshot and ark-restore exit 5" {
 	require_inject
 	copy_chinook chinook.sqlite

@@ -15,6 +15,10 @@
  *                               does; every later one fails with ENOSPC.
  *   ARK_INJECT_FSYNC_EIO=1      fsync and fdatasync of matching files fail
  *                               with EIO.
+ *   ARK_INJECT_FSYNC_SIGNAL=N   the first fsync of a matching file raises
+ *                               signal N first (then fsyncs as usual): a
+ *                               Ctrl-C or kill landing at the slowest
+ *                               moment of a commit.
  *   ARK_INJECT_LINK_EPERM=1     link() fails with EPERM, as on a file
  *                               system without hard links (vfat, some
  *                               network and FUSE file systems).
@@ -40,6 +44,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <signal.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -65,6 +70,8 @@ static writev_fn real_writev;
 static pwritev_fn real_pwritev;
 static sync_fn real_fsync;
 static int link_eperm;
+static int fsync_signal;
+static int fsync_signal_sent;
 static sync_fn real_fdatasync;
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -157,6 +164,8 @@ static void init(void)
 	}
 	text = getenv("ARK_INJECT_FSYNC_EIO");
 	fsync_eio = text != NULL && strcmp(text, "1") == 0;
+	text = getenv("ARK_INJECT_FSYNC_SIGNAL");
+	fsync_signal = text != NULL ? atoi(text) : 0;
 	text = getenv("ARK_INJECT_LINK_EPERM");
 	link_eperm = text != NULL && strcmp(text, "1") == 0;
 	text = getenv("ARK_INJECT_VERBOSE");
@@ -385,6 +394,11 @@ static int sync_fails(int fd)
 {
 	char path[PATH_MAX];
 
+	if (fsync_signal > 0 && !fsync_signal_sent &&
+	    fd_matches(fd, path, sizeof(path))) {
+		fsync_signal_sent = 1;
+		raise(fsync_signal);
+	}
 	if (!fsync_eio || !fd_matches(fd, path, sizeof(path)))
 		return 0;
 	report_once(&eio_reported, "fsync EIO", path);
