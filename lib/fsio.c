@@ -416,22 +416,28 @@ int ark_fsio_pread_all(int fd, void *buf, size_t len, uint64_t offset,
 
 /* ---- directories, renames, locks, space ---- */
 
+int ark_fsio_dir_of(const char *path, char *out, size_t room)
+{
+	const char *slash = strrchr(path, '/');
+	int len;
+
+	if (slash == NULL)
+		len = snprintf(out, room, ".");
+	else if (slash == path)
+		len = snprintf(out, room, "/");
+	else
+		len = snprintf(out, room, "%.*s", (int)(slash - path), path);
+	return len < 0 || (size_t)len >= room ? -1 : 0;
+}
+
 int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err)
 {
-	char *dir = NULL;
-	const char *slash;
+	char dir[PATH_MAX];
 	int fd = -1;
 	int ret = 0;
 
-	slash = strrchr(path, '/');
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL) {
-		ret = ark_error_set(err, ARK_ERR_INTERNAL, ENOMEM,
+	if (ark_fsio_dir_of(path, dir, sizeof(dir)) != 0) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
 				    "cannot sync the directory of '%s'", path);
 		goto cleanup;
 	}
@@ -452,7 +458,6 @@ int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err)
 cleanup:
 	if (fd >= 0)
 		(void)close(fd);
-	free(dir);
 	return ret;
 }
 

@@ -28,6 +28,14 @@
 
 static const char *const companions[] = { "-wal", "-shm", "-journal" };
 #define COMPANION_COUNT (sizeof(companions) / sizeof(companions[0]))
+#define COMPANION_PATH_MAX 4200
+
+/* "<base><companion i>", e.g. "app.db-wal". */
+static const char *companion_path(char *out, const char *base, size_t i)
+{
+	snprintf(out, COMPANION_PATH_MAX, "%s%s", base, companions[i]);
+	return out;
+}
 
 int ark_restore_find_user(const char *path)
 {
@@ -83,7 +91,7 @@ static int path_exists(const char *path)
 /* Any process with TARGET or one of its companions open. */
 static int find_any_user(const char *target, char *which, size_t room)
 {
-	char path[4200];
+	char path[COMPANION_PATH_MAX];
 	int pid;
 
 	pid = ark_restore_find_user(target);
@@ -92,8 +100,7 @@ static int find_any_user(const char *target, char *which, size_t room)
 		return pid;
 	}
 	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s%s", target, companions[i]);
-		pid = ark_restore_find_user(path);
+		pid = ark_restore_find_user(companion_path(path, target, i));
 		if (pid > 0) {
 			snprintf(which, room, "%s", path);
 			return pid;
@@ -107,8 +114,8 @@ static int check_target(const struct ark_restore_options *options,
 			struct ark_restore_result *result,
 			int *exists, struct ark_error *err)
 {
-	char companion[4200];
-	char which[4200];
+	char companion[COMPANION_PATH_MAX];
+	char which[COMPANION_PATH_MAX];
 	struct stat st;
 	int pid;
 
@@ -135,9 +142,7 @@ static int check_target(const struct ark_restore_options *options,
 					     options->target, options->target);
 	}
 	for (size_t i = 0; i < COMPANION_COUNT && !options->force; i++) {
-		snprintf(companion, sizeof(companion), "%s%s", options->target,
-			 companions[i]);
-		if (path_exists(companion))
+		if (path_exists(companion_path(companion, options->target, i)))
 			return ark_error_set(err, ARK_ERR_REFUSED, 0,
 					     "'%s' exists beside the target and "
 					     "would be applied to the restored "
@@ -157,19 +162,12 @@ static int check_space(const char *target, uint64_t need,
 		       struct ark_error *err)
 {
 	char dir[4096];
-	char *slash;
 	uint64_t free_bytes = 0;
 
-	snprintf(dir, sizeof(dir), "%s", target);
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if (ark_fsio_free_space(dir, &free_bytes, NULL) != 0)
-		return 0; /* unknown: the write itself will tell */
+	/* Unknown free space: the write itself will tell. */
+	if (ark_fsio_dir_of(target, dir, sizeof(dir)) != 0 ||
+	    ark_fsio_free_space(dir, &free_bytes, NULL) != 0)
+		return 0;
 	if (free_bytes < need)
 		return ark_error_set(err, ARK_ERR_WRITE, ENOSPC,
 				     "'%s' needs %" PRIu64 " bytes but only %"
@@ -184,15 +182,14 @@ static int check_space(const char *target, uint64_t need,
  */
 static void unkeep_old(const char *target, struct ark_restore_result *result)
 {
-	char from[4200];
-	char to[4200];
+	char from[COMPANION_PATH_MAX];
+	char to[COMPANION_PATH_MAX];
 
 	if (!result->kept[0])
 		return;
 	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		snprintf(from, sizeof(from), "%s%s", result->kept,
-			 companions[i]);
-		snprintf(to, sizeof(to), "%s%s", target, companions[i]);
+		companion_path(from, result->kept, i);
+		companion_path(to, target, i);
 		if (path_exists(from) && rename(from, to) != 0)
 			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
 				"'%s': %s", from, to, strerror(errno));
@@ -210,13 +207,18 @@ static void unkeep_old(const char *target, struct ark_restore_result *result)
 	result->kept[0] = '\0';
 }
 
-/* Move TARGET and its companions to TARGET.pre-restore-<stamp>. */
-static int keep_old(const char *target, struct ark_restore_result *result,
-		    struct ark_error *err)
+/*
+ * Move TARGET (when keep_main) and its companions to
+ * TARGET.pre-restore-<stamp>.  Without keep_main only stale companions
+ * are moved, and result->kept stays empty when there were none.
+ */
+static int keep_old(const char *target, int keep_main,
+		    struct ark_restore_result *result, struct ark_error *err)
 {
 	char stamp[17];
-	char from[4200];
-	char to[4200];
+	char from[COMPANION_PATH_MAX];
+	char to[COMPANION_PATH_MAX];
+	int moved = 0;
 	int rc;
 
 	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
@@ -227,7 +229,7 @@ static int keep_old(const char *target, struct ark_restore_result *result,
 	 * the file system has no hard links, TARGET is moved instead: then
 	 * it is absent until the rename, a window the caller keeps short.
 	 */
-	if (link(target, result->kept) != 0) {
+	if (keep_main && link(target, result->kept) != 0) {
 		int link_errno = errno;
 
 		if (link_errno == EPERM || link_errno == EOPNOTSUPP ||
@@ -248,41 +250,18 @@ static int keep_old(const char *target, struct ark_restore_result *result,
 		}
 	}
 	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		snprintf(from, sizeof(from), "%s%s", target, companions[i]);
-		snprintf(to, sizeof(to), "%s%s", result->kept, companions[i]);
-		if (!path_exists(from))
+		if (!path_exists(companion_path(from, target, i)))
 			continue;
-		rc = ark_fsio_rename_noreplace(from, to, err);
+		rc = ark_fsio_rename_noreplace(
+			from, companion_path(to, result->kept, i), err);
 		if (rc) {
 			unkeep_old(target, result);
 			return rc;
 		}
+		moved = 1;
 	}
-	return 0;
-}
-
-/* Stale companions with no TARGET (only reached with force). */
-static int move_orphans(const char *target, struct ark_restore_result *result,
-			struct ark_error *err)
-{
-	char stamp[17];
-	char from[4200];
-	char to[4200];
-	int rc;
-
-	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
-	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		snprintf(from, sizeof(from), "%s%s", target, companions[i]);
-		if (!path_exists(from))
-			continue;
-		snprintf(to, sizeof(to), "%s.pre-restore-%s%s", target, stamp,
-			 companions[i]);
-		rc = ark_fsio_rename_noreplace(from, to, err);
-		if (rc)
-			return rc;
-		snprintf(result->kept, sizeof(result->kept),
-			 "%s.pre-restore-%s", target, stamp);
-	}
+	if (!keep_main && !moved)
+		result->kept[0] = '\0';
 	return 0;
 }
 
@@ -348,14 +327,10 @@ static int swap_in(struct ark_atomic_file *temp,
 	sigprocmask(SIG_BLOCK, &stop, &previous);
 	if ((rc = ark_fsio_check_interrupt(err)))
 		goto done;
-	if (exists)
-		rc = keep_old(options->target, result, err);
-	else if (options->force)
-		rc = move_orphans(options->target, result, err);
-	if (rc) {
-		unkeep_old(options->target, result);
+	if (exists || options->force)
+		rc = keep_old(options->target, exists, result, err);
+	if (rc)
 		goto done;
-	}
 	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
 					    : ARK_COMMIT_NO_REPLACE, err);
 	/* Put the old files back unless TARGET is now the new image. */

@@ -60,6 +60,12 @@ int ark_fsio_pwrite_all(int fd, const void *buf, size_t len, uint64_t offset,
 int ark_fsio_pread_all(int fd, void *buf, size_t len, uint64_t offset,
 		       const char *what_path, struct ark_error *err);
 
+/*
+ * The directory part of path ("." when it has none, "/" for "/name") into
+ * out; -1 when it does not fit in room.
+ */
+int ark_fsio_dir_of(const char *path, char *out, size_t room);
+
 /* fsync the directory that contains path. */
 int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err);
 

@@ -614,6 +614,25 @@ static void test_cleanup_temporaries_direct(void **state)
 			 0);
 }
 
+static void test_dir_of(void **state)
+{
+	char out[16];
+
+	(void)state;
+	assert_int_equal(ark_fsio_dir_of("a/b/c.db", out, sizeof(out)), 0);
+	assert_string_equal(out, "a/b");
+	assert_int_equal(ark_fsio_dir_of("c.db", out, sizeof(out)), 0);
+	assert_string_equal(out, ".");
+	assert_int_equal(ark_fsio_dir_of("/c.db", out, sizeof(out)), 0);
+	assert_string_equal(out, "/");
+	assert_int_equal(ark_fsio_dir_of("/abs/dir/c.db", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "/abs/dir");
+	/* too long for the buffer: refused, not cut */
+	assert_int_equal(ark_fsio_dir_of("0123456789abcdef/x", out,
+					 sizeof(out)), -1);
+}
+
 int main(void)
 {
 #define DIR_TEST(name) cmocka_unit_test_setup_teardown(name, setup_dir, \
@@ -636,6 +655,7 @@ int main(void)
 		DIR_TEST(test_lock_excludes_other_process),
 		DIR_TEST(test_lock_unopenable),
 		DIR_TEST(test_free_space),
+		cmocka_unit_test(test_dir_of),
 		cmocka_unit_test(test_utc_stamp),
 		DIR_TEST(test_signal_removes_temporaries),
 		DIR_TEST(test_cleanup_temporaries_direct),
