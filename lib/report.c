@@ -23,6 +23,14 @@ void ark_report_json(FILE *out, const json_t *value)
 	fputc('\n', out);
 }
 
+/* Print obj as one line (nothing when building it failed) and free it. */
+static void emit_json(FILE *out, json_t *obj)
+{
+	if (obj)
+		ark_report_json(out, obj);
+	json_decref(obj);
+}
+
 void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result,
 			 int json)
 {
@@ -45,9 +53,7 @@ void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result,
 		if (obj && result->checked)
 			json_object_set_new(obj, "integrity_check",
 					    json_string(result->integrity));
-		if (obj)
-			ark_report_json(out, obj);
-		json_decref(obj);
+		emit_json(out, obj);
 		return;
 	}
 	fprintf(out, "archive: %s\n", result->archive.path);
@@ -87,9 +93,7 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 		if (obj && result->integrity[0])
 			json_object_set_new(obj, "integrity_check",
 					    json_string(result->integrity));
-		if (obj)
-			ark_report_json(out, obj);
-		json_decref(obj);
+		emit_json(out, obj);
 		return;
 	}
 	if (!ok) {
@@ -123,9 +127,7 @@ void ark_report_restore(FILE *out, const struct ark_restore_result *result,
 					result->target_was_in_use,
 					"seconds", result->seconds);
 
-		if (obj)
-			ark_report_json(out, obj);
-		json_decref(obj);
+		emit_json(out, obj);
 		return;
 	}
 	fprintf(out, "restored: %s (%" PRIu64 " bytes, integrity_check %s)\n",

@@ -185,10 +185,11 @@ restore_signal() {
 	assert_dir_empty t
 }
 
-@test "ENOSPC during restore --force: the existing TARGET and its WAL stay as they were" {
-	require_inject
+# wal_target_setup - an archive of chinook in $arc, and t/app.db in WAL
+# mode with a committed row only in t/app.db-wal; copies of both and the
+# listing of t/ ($before) to compare with afterwards.
+wal_target_setup() {
 	copy_chinook chinook.sqlite
-	local arc
 	arc=$(snapshot_one chinook.sqlite snap.ark)
 	mkdir t
 	make_small_db t/app.db
@@ -196,40 +197,39 @@ restore_signal() {
 	keep_wal t/app.db "INSERT INTO artist VALUES (1000, 'in the wal');"
 	cp t/app.db app.copy
 	cp t/app.db-wal wal.copy
-	local before
 	before=$(ls -A t | sort | tr '\n' ' ')
-	run --separate-stderr with_inject env ARK_INJECT_ENOSPC_AFTER=50000 \
-		ARK_INJECT_PATH="$PWD/t/" "$RESTORE" --force "$arc" t/app.db
-	assert_status 5
-	assert_error ark-restore "No space left on device"
+}
+
+# wal_target_unchanged - t/app.db, its WAL and the listing of t/ are as
+# wal_target_setup left them.
+wal_target_unchanged() {
 	cmp -s t/app.db app.copy || fail "TARGET changed"
-	cmp -s t/app.db-wal wal.copy || fail "TARGET-wal changed"
+	cmp -s t/app.db-wal wal.copy || fail "TARGET-wal changed or moved"
 	[[ $(ls -A t | sort | tr '\n' ' ') == "$before" ]] ||
 		fail "t/ was: $before; now: $(ls -A t)"
 }
 
+@test "ENOSPC during restore --force: the existing TARGET and its WAL stay as they were" {
+	require_inject
+	local arc before
+	wal_target_setup
+	run --separate-stderr with_inject env ARK_INJECT_ENOSPC_AFTER=50000 \
+		ARK_INJECT_PATH="$PWD/t/" "$RESTORE" --force "$arc" t/app.db
+	assert_status 5
+	assert_error ark-restore "No space left on device"
+	wal_target_unchanged
+}
+
 @test "SIGTERM when restore --force flushes the image: TARGET keeps its WAL (130)" {
 	require_inject
-	copy_chinook chinook.sqlite
-	local arc
-	arc=$(snapshot_one chinook.sqlite snap.ark)
-	mkdir t
-	make_small_db t/app.db
-	sqlite3 t/app.db 'PRAGMA journal_mode=wal' >/dev/null
-	keep_wal t/app.db "INSERT INTO artist VALUES (1000, 'in the wal');"
-	cp t/app.db app.copy
-	cp t/app.db-wal wal.copy
-	local before
-	before=$(ls -A t | sort | tr '\n' ' ')
+	local arc before
+	wal_target_setup
 	# the signal lands at the first fsync of the restored temporary, the
 	# slow step just before the old files would be moved aside
 	run --separate-stderr with_inject env ARK_INJECT_FSYNC_SIGNAL=15 \
 		ARK_INJECT_PATH=".ark-tmp-" "$RESTORE" --force "$arc" t/app.db
 	assert_status 130
-	cmp -s t/app.db app.copy || fail "TARGET changed"
-	cmp -s t/app.db-wal wal.copy || fail "TARGET-wal changed or moved"
-	[[ $(ls -A t | sort | tr '\n' ' ') == "$before" ]] ||
-		fail "t/ was: $before; now: $(ls -A t)"
+	wal_target_unchanged
 	[[ $(sqlite3 t/app.db "SELECT name FROM artist WHERE id = 1000") == "in the wal" ]] ||
 		fail "the row committed in the WAL is gone"
 }
