@@ -1,5 +1,5 @@
 /*
- * error.c - the error record and the code -> exit code catalogue.
+ * error.c - the error record and the catalogue behind it (ark/error.h).
  */
 #include "ark/error.h"
 
@@ -7,6 +7,30 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+static const struct ark_error_entry catalogue[] = {
+#define ARK_ERROR_ENTRY_(name, value, exit_code, short_name, meaning) \
+	{ value, exit_code, #name, short_name, meaning },
+	ARK_ERROR_CATALOGUE(ARK_ERROR_ENTRY_)
+#undef ARK_ERROR_ENTRY_
+};
+
+#define CATALOGUE_SIZE (sizeof(catalogue) / sizeof(catalogue[0]))
+
+const struct ark_error_entry *ark_error_catalogue(size_t *count)
+{
+	if (count)
+		*count = CATALOGUE_SIZE;
+	return catalogue;
+}
+
+static const struct ark_error_entry *find_entry(int code)
+{
+	for (size_t i = 0; i < CATALOGUE_SIZE; i++)
+		if (catalogue[i].code == code)
+			return &catalogue[i];
+	return NULL;
+}
 
 void ark_error_clear(struct ark_error *err)
 {
@@ -53,66 +77,40 @@ int ark_error_set(struct ark_error *err, int code, int sys_errno,
 	return code;
 }
 
+void ark_error_prefix(struct ark_error *err, const char *fmt, ...)
+{
+	char prefix[ARK_ERROR_MSG_MAX];
+	char old[ARK_ERROR_MSG_MAX];
+	va_list args;
+	int written;
+
+	if (err == NULL || err->code == ARK_OK)
+		return;
+	va_start(args, fmt);
+	written = vsnprintf(prefix, sizeof(prefix), fmt, args);
+	va_end(args);
+	if (written < 0)
+		return;
+	memcpy(old, err->msg, sizeof(old));
+	/* Cut, never overflow: the message is a fixed-size record. */
+	if ((size_t)written + 2 >= sizeof(err->msg))
+		return;
+	memcpy(err->msg, prefix, (size_t)written);
+	memcpy(err->msg + written, ": ", 2);
+	snprintf(err->msg + written + 2, sizeof(err->msg) - (size_t)written - 2,
+		 "%.*s", (int)(sizeof(err->msg) - (size_t)written - 3), old);
+}
+
 int ark_error_exit_code(int code)
 {
-	switch (code) {
-	case ARK_OK:
-		return 0;
-	case ARK_ERR_INTERNAL:
-		return 1;
-	case ARK_ERR_USAGE:
-		return 2;
-	case ARK_ERR_READ:
-		return 3;
-	case ARK_ERR_CORRUPT:
-		return 4;
-	case ARK_ERR_WRITE:
-		return 5;
-	case ARK_ERR_SOURCE:
-		return 6;
-	case ARK_ERR_REFUSED:
-		return 7;
-	case ARK_ERR_LOCKED:
-		return 8;
-	case ARK_ERR_INTEGRITY:
-		return 9;
-	case ARK_ERR_UNSUPPORTED:
-		return 3;
-	case ARK_ERR_INTERRUPTED:
-		return 130;
-	default:
-		return 1;
-	}
+	const struct ark_error_entry *entry = find_entry(code);
+
+	return entry ? entry->exit_code : 1;
 }
 
 const char *ark_error_code_name(int code)
 {
-	switch (code) {
-	case ARK_OK:
-		return "ok";
-	case ARK_ERR_INTERNAL:
-		return "internal error";
-	case ARK_ERR_USAGE:
-		return "usage";
-	case ARK_ERR_READ:
-		return "cannot read";
-	case ARK_ERR_CORRUPT:
-		return "corrupt";
-	case ARK_ERR_WRITE:
-		return "cannot write";
-	case ARK_ERR_SOURCE:
-		return "database error";
-	case ARK_ERR_REFUSED:
-		return "refused";
-	case ARK_ERR_LOCKED:
-		return "locked";
-	case ARK_ERR_INTEGRITY:
-		return "integrity check failed";
-	case ARK_ERR_UNSUPPORTED:
-		return "unsupported";
-	case ARK_ERR_INTERRUPTED:
-		return "interrupted";
-	default:
-		return "unknown error";
-	}
+	const struct ark_error_entry *entry = find_entry(code);
+
+	return entry ? entry->short_name : "unknown error";
 }

@@ -5,26 +5,51 @@
  * fill a caller-supplied struct ark_error with a message a user can act on
  * (file, member, table, row, column).  The library never prints; a tool
  * reports the message once and exits with ark_error_exit_code().
- * The exit codes are documented in docs/exit-codes.md.
+ *
+ * ARK_ERROR_CATALOGUE is the single list: the enum, the names, the exit
+ * codes and the meanings all come from it, and a test checks that
+ * docs/exit-codes.md and every tool's --help agree with it.
  */
 #ifndef ARK_ERROR_H
 #define ARK_ERROR_H
 
 #include <stddef.h>
 
+/*
+ * X(NAME, value, exit code, short name, meaning)
+ * Several codes may share an exit code; the first listed for an exit code
+ * is the one docs/exit-codes.md names.
+ */
+#define ARK_ERROR_CATALOGUE(X)                                               \
+	X(OK, 0, 0, "ok", "the job fully succeeded")                          \
+	X(ERR_INTERNAL, -1, 1, "internal error",                              \
+	  "a bug, or memory exhausted")                                       \
+	X(ERR_USAGE, -2, 2, "usage", "bad option or argument")                \
+	X(ERR_READ, -3, 3, "cannot read",                                     \
+	  "an input cannot be read, or is not allowed to be read")            \
+	X(ERR_CORRUPT, -4, 4, "corrupt",                                      \
+	  "an archive is damaged, forged or unsafe")                          \
+	X(ERR_WRITE, -5, 5, "cannot write", "the output cannot be written")   \
+	X(ERR_SOURCE, -6, 6, "database error",                                \
+	  "the source database cannot be used")                               \
+	X(ERR_REFUSED, -7, 7, "refused",                                      \
+	  "ark will not overwrite or replace without being asked")            \
+	X(ERR_LOCKED, -8, 8, "locked",                                        \
+	  "another ark process holds the lock for this job")                  \
+	X(ERR_INTEGRITY, -9, 9, "integrity check failed",                     \
+	  "the database fails SQLite's integrity check")                      \
+	X(ERR_DAMAGED_RESTORED, -12, 10, "restored damaged",                  \
+	  "restored as asked, but the database fails its integrity check")    \
+	X(ERR_UNSUPPORTED, -10, 3, "unsupported",                             \
+	  "newer archive format or unknown kind")                             \
+	X(ERR_INTERRUPTED, -11, 130, "interrupted",                           \
+	  "stopped by SIGINT, SIGTERM or SIGHUP")
+
 enum ark_error_code {
-	ARK_OK = 0,
-	ARK_ERR_INTERNAL = -1,     /* bug or resource exhaustion   -> exit 1 */
-	ARK_ERR_USAGE = -2,        /* bad option or argument       -> exit 2 */
-	ARK_ERR_READ = -3,         /* input cannot be read         -> exit 3 */
-	ARK_ERR_CORRUPT = -4,      /* archive corrupt or unsafe    -> exit 4 */
-	ARK_ERR_WRITE = -5,        /* output cannot be written     -> exit 5 */
-	ARK_ERR_SOURCE = -6,       /* database error, busy         -> exit 6 */
-	ARK_ERR_REFUSED = -7,      /* target exists or is in use   -> exit 7 */
-	ARK_ERR_LOCKED = -8,       /* lock held by another process -> exit 8 */
-	ARK_ERR_INTEGRITY = -9,    /* database fails integrity     -> exit 9 */
-	ARK_ERR_UNSUPPORTED = -10, /* newer format or unknown kind -> exit 3 */
-	ARK_ERR_INTERRUPTED = -11, /* SIGINT/SIGTERM               -> exit 130 */
+#define ARK_ERROR_ENUM_(name, value, exit_code, short_name, meaning) \
+	ARK_##name = value,
+	ARK_ERROR_CATALOGUE(ARK_ERROR_ENUM_)
+#undef ARK_ERROR_ENUM_
 };
 
 #define ARK_ERROR_MSG_MAX 1024
@@ -34,6 +59,18 @@ struct ark_error {
 	int sys_errno; /* errno at the failure, 0 when not a system error */
 	char msg[ARK_ERROR_MSG_MAX];
 };
+
+/* One catalogue entry, for docs and tests that walk the list. */
+struct ark_error_entry {
+	int code;
+	int exit_code;
+	const char *name;    /* e.g. "ERR_CORRUPT" */
+	const char *short_name; /* e.g. "corrupt" */
+	const char *meaning;
+};
+
+/* The catalogue in order; *count receives its length. */
+const struct ark_error_entry *ark_error_catalogue(size_t *count);
 
 /* Reset err to "no error".  err may be NULL. */
 void ark_error_clear(struct ark_error *err);
@@ -50,7 +87,15 @@ void ark_error_clear(struct ark_error *err);
 int ark_error_set(struct ark_error *err, int code, int sys_errno,
 		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Process exit code for an error code (ARK_OK -> 0). */
+/*
+ * Put "<prefix>: " in front of the message err already holds (the one way
+ * to add context to an error on its way up).  Nothing when err holds no
+ * error; the message is cut if it no longer fits.  err may be NULL.
+ */
+void ark_error_prefix(struct ark_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Process exit code for an error code (ARK_OK -> 0, unknown -> 1). */
 int ark_error_exit_code(int code);
 
 /* Short stable name of a code, e.g. "corrupt", "cannot read". */
