@@ -11,6 +11,7 @@
  * mkstemp() and the publication of the new path.
  */
 #include "ark/fsio.h"
+#include "ark/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +27,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,20 +89,15 @@ static const char *fsio_name(const char *path)
 
 /* ---- the temporary registry ---- */
 
+/* Registration is a critical section: see ark_fsio_block_signals(). */
 static void fsio_block_stop_signals(sigset_t *old_mask)
 {
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, old_mask);
+	ark_fsio_block_signals(old_mask);
 }
 
 static void fsio_restore_signals(const sigset_t *old_mask)
 {
-	pthread_sigmask(SIG_SETMASK, old_mask, NULL);
+	ark_fsio_restore_signals(old_mask);
 }
 
 static void fsio_unregister(struct ark_atomic_file *file)
@@ -567,38 +564,167 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
 
 /* ---- signals ---- */
 
+/*
+ * How long the program gets to unwind on its own after the first stop
+ * signal before the watchdog ends it.  Unwinding normally takes a few
+ * milliseconds (every loop checks the stop flag); the watchdog is for a
+ * call that never returns, e.g. SQLite's open() of a FIFO planted as
+ * "-journal", which it retries on EINTR.  800 ms keeps "the first signal
+ * ends the tool within a second" true.
+ */
+#define FSIO_WATCHDOG_MS 800
+#define FSIO_INTERRUPTED_MESSAGE "interrupted by signal"
+/* Retry delay when the watchdog fires inside a critical section. */
+#define FSIO_WATCHDOG_RETRY_MS 50
+/* fsio_critical_depth once the forced exit has begun. */
+#define FSIO_EXITING (-1000000)
+
+/*
+ * Number of threads inside ark_fsio_block_signals() sections, or
+ * FSIO_EXITING.  Process-wide, because a signal blocked in the thread that
+ * runs the section is still delivered to any other thread (zstd workers).
+ */
+static atomic_int fsio_critical_depth;
+/* "<program>: error: interrupted by signal\n", built at install time. */
+static char fsio_exit_line[256];
+static size_t fsio_exit_line_len;
+static int fsio_exit_status = 130;
+
+static void fsio_arm_watchdog(long milliseconds)
+{
+	struct itimerval timer;
+
+	memset(&timer, 0, sizeof(timer));
+	timer.it_value.tv_sec = milliseconds / 1000;
+	timer.it_value.tv_usec = (milliseconds % 1000) * 1000;
+	/* setitimer() is a plain system call on Linux: safe in a handler. */
+	(void)setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+/*
+ * End the process now: remove the temporaries, say why on stderr the
+ * way ark_cli_report() would, _exit(130).  Inside a critical section (in
+ * any thread) the exit is put off and retried shortly, so it never lands
+ * between the renames of a swap.  Async-signal-safe.
+ */
+static void fsio_forced_exit(void)
+{
+	int idle = 0;
+	ssize_t written;
+
+	if (!atomic_compare_exchange_strong(&fsio_critical_depth, &idle,
+					    FSIO_EXITING)) {
+		if (idle != FSIO_EXITING)
+			fsio_arm_watchdog(FSIO_WATCHDOG_RETRY_MS);
+		return;
+	}
+	ark_fsio_cleanup_temporaries();
+	do
+		written = write(STDERR_FILENO, fsio_exit_line,
+				fsio_exit_line_len);
+	while (written < 0 && errno == EINTR);
+	_exit(fsio_exit_status);
+}
+
 static void fsio_signal_handler(int signo)
 {
 	int saved_errno = errno;
-	struct sigaction fallback;
 
-	fsio_stop_signal = signo;
-	ark_fsio_cleanup_temporaries();
-	/*
-	 * The program now unwinds on its own; should it be stuck, a second
-	 * signal takes the default action and ends it at once.
-	 */
-	memset(&fallback, 0, sizeof(fallback));
-	fallback.sa_handler = SIG_DFL;
-	sigemptyset(&fallback.sa_mask);
-	(void)sigaction(signo, &fallback, NULL);
+	if (fsio_stop_signal != 0) {
+		/* A second signal: the user does not want to wait. */
+		fsio_forced_exit();
+	} else {
+		fsio_stop_signal = signo;
+		/*
+		 * Mid-swap the temporary is about to be renamed: leave it to
+		 * ark_fsio_restore_signals(), which removes what is left.
+		 */
+		if (atomic_load(&fsio_critical_depth) == 0)
+			ark_fsio_cleanup_temporaries();
+		fsio_arm_watchdog(FSIO_WATCHDOG_MS);
+	}
 	errno = saved_errno;
+}
+
+static void fsio_watchdog_handler(int signo)
+{
+	int saved_errno = errno;
+
+	(void)signo;
+	if (fsio_stop_signal != 0)
+		fsio_forced_exit();
+	errno = saved_errno;
+}
+
+static void fsio_stop_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGALRM);
+}
+
+void ark_fsio_block_signals(sigset_t *saved)
+{
+	sigset_t set;
+	int depth;
+
+	fsio_stop_signal_set(&set);
+	pthread_sigmask(SIG_BLOCK, &set, saved);
+	depth = atomic_load(&fsio_critical_depth);
+	do {
+		/* Another thread is ending the process: wait for it. */
+		while (depth < 0) {
+			pause();
+			depth = atomic_load(&fsio_critical_depth);
+		}
+	} while (!atomic_compare_exchange_weak(&fsio_critical_depth, &depth,
+					       depth + 1));
+}
+
+void ark_fsio_restore_signals(const sigset_t *saved)
+{
+	if (atomic_fetch_sub(&fsio_critical_depth, 1) == 1 &&
+	    fsio_stop_signal != 0)
+		ark_fsio_cleanup_temporaries();
+	/* A signal held off meanwhile is delivered here. */
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
 }
 
 void ark_fsio_install_signal_handlers(void)
 {
 	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
 	struct sigaction action;
+	int length;
 	size_t i;
 
+	length = snprintf(fsio_exit_line, sizeof(fsio_exit_line),
+			  "%s: error: %s\n", ark_log_program(),
+			  FSIO_INTERRUPTED_MESSAGE);
+	if (length < 0 || (size_t)length >= sizeof(fsio_exit_line))
+		length = 0;
+	fsio_exit_line_len = (size_t)length;
+	fsio_exit_status = ark_error_exit_code(ARK_ERR_INTERRUPTED);
+
+	/*
+	 * A reader that went away (`ark-checksum-verify *.ark | head -1`)
+	 * must be a write error the tool reports (exit 5), not a silent
+	 * death by SIGPIPE.
+	 */
 	memset(&action, 0, sizeof(action));
-	action.sa_handler = fsio_signal_handler;
+	action.sa_handler = SIG_IGN;
 	sigemptyset(&action.sa_mask);
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		sigaddset(&action.sa_mask, signals[i]);
+	(void)sigaction(SIGPIPE, &action, NULL);
+
+	memset(&action, 0, sizeof(action));
+	fsio_stop_signal_set(&action.sa_mask);
 	/* No SA_RESTART: blocking calls return EINTR and loops notice. */
 	action.sa_flags = 0;
+	action.sa_handler = fsio_watchdog_handler;
+	(void)sigaction(SIGALRM, &action, NULL);
 
+	action.sa_handler = fsio_signal_handler;
 	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
 		struct sigaction previous;
 
@@ -622,8 +748,8 @@ int ark_fsio_check_interrupt(struct ark_error *err)
 {
 	if (fsio_stop_signal == 0)
 		return 0;
-	return ark_error_set(err, ARK_ERR_INTERRUPTED, 0,
-			     "interrupted by signal");
+	return ark_error_set(err, ARK_ERR_INTERRUPTED, 0, "%s",
+			     FSIO_INTERRUPTED_MESSAGE);
 }
 
 /* ---- time ---- */

@@ -6,13 +6,14 @@
  * name and the directory fsynced.  Until ark_atomic_commit() succeeds the
  * final name is never touched; ark_atomic_abort() (or _free() without a
  * commit) removes the temporary.  Temporaries of live atomic files are
- * also removed by ark_fsio_cleanup_temporaries(), which the signal handler
- * calls, so SIGINT/SIGTERM leave nothing behind either.
+ * also removed by ark_fsio_cleanup_temporaries(), which the signal handlers
+ * call, so SIGINT/SIGTERM leave nothing behind either.
  */
 #ifndef ARK_FSIO_H
 #define ARK_FSIO_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -90,11 +91,35 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
 			struct ark_error *err);
 
 /*
- * Signals: install SIGINT/SIGTERM/SIGHUP handlers (no SA_RESTART) that set a
- * stop flag and remove the temporaries of live atomic files.  Long loops
- * call ark_fsio_check_interrupt() and unwind with ARK_ERR_INTERRUPTED.
+ * Signals.  ark_fsio_install_signal_handlers(), which every tool calls
+ * first thing in main():
+ *  - ignores SIGPIPE, so writing to a closed pipe fails with EPIPE and the
+ *    tool reports it (exit 5) instead of dying silently;
+ *  - catches SIGINT/SIGTERM/SIGHUP (no SA_RESTART; an inherited SIG_IGN of
+ *    SIGINT or SIGHUP is kept).  The first one sets the stop flag, removes
+ *    the temporaries of live atomic files and arms a watchdog (SIGALRM,
+ *    0.8 s).  Long loops call ark_fsio_check_interrupt() and unwind with
+ *    ARK_ERR_INTERRUPTED.  A program still running when the watchdog fires
+ *    is blocked in a call that retries EINTR (SQLite opening a FIFO, a
+ *    stalled disk): the watchdog removes the temporaries, writes
+ *    "<program>: error: interrupted by signal" to stderr and _exit(130)s.
+ *    A second signal does the same at once.  This is the one place the
+ *    library writes to stderr and exits; the program name is the one set
+ *    with ark_log_set_program() before this call.
+ * The library owns SIGALRM (and the ITIMER_REAL timer) once installed.
  */
 void ark_fsio_install_signal_handlers(void);
+/*
+ * A critical section no signal may cut short, e.g. the renames of a
+ * restore's swap: block SIGINT/SIGTERM/SIGHUP and the watchdog's SIGALRM
+ * in this thread (old mask into *saved), and hold off the watchdog's
+ * forced exit in every thread until the matching restore.  Signals that
+ * arrive meanwhile take effect at ark_fsio_restore_signals(), which also
+ * removes the temporaries left once a stop signal has come.  Sections
+ * nest and may run in several threads; keep them short.
+ */
+void ark_fsio_block_signals(sigset_t *saved);
+void ark_fsio_restore_signals(const sigset_t *saved);
 int ark_fsio_interrupted(void); /* non-zero after a signal */
 /* ARK_ERR_INTERRUPTED (and err filled) after a signal, else 0. */
 int ark_fsio_check_interrupt(struct ark_error *err);

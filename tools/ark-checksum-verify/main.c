@@ -2,6 +2,7 @@
  * ark-checksum-verify - prove archives intact.  The work is
  * ark_verify_run() in lib/verify.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 	int status = 0, opt, rc;
 
 	ark_log_set_program("ark-checksum-verify");
+	/* Before any output: a closed stdout must be exit 5, not SIGPIPE. */
+	ark_fsio_install_signal_handlers();
 	while ((opt = getopt_long(argc, argv, "d" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': options.deep = 1; break;
@@ -65,7 +68,6 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return ark_report_usage_error("expected at least one ARCHIVE");
 	options.progress = ark_cli_progress_wanted(&common);
-	ark_fsio_install_signal_handlers();
 	for (int i = optind; i < argc; i++) {
 		ark_error_clear(&err);
 		rc = ark_verify_run(argv[i], &options, &result, &err);
@@ -76,9 +78,16 @@ int main(int argc, char **argv)
 			ark_report_verify(stdout, &result, &err, common.json);
 		if (rc)
 			status = worse(status, ark_cli_report(&err));
+		/* Nobody reads the results any more (| head -1): stop. */
+		if (fflush(stdout) != 0) {
+			ark_error_clear(&err);
+			ark_error_set(&err, ARK_ERR_WRITE, errno,
+				      "cannot write standard output");
+			return worse(status, ark_cli_report(&err));
+		}
 	}
 	ark_error_clear(&err);
 	if (ark_cli_close_stdout(&err))
-		return ark_cli_report(&err);
+		return worse(status, ark_cli_report(&err));
 	return status;
 }

@@ -47,6 +47,8 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	ark_log_set_program("ark-restore");
+	/* Before any output: a closed stdout must be exit 5, not SIGPIPE. */
+	ark_fsio_install_signal_handlers();
 	ark_error_clear(&err);
 	while ((opt = getopt_long(argc, argv, "f" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
@@ -63,7 +65,6 @@ int main(int argc, char **argv)
 	options.archive = argv[optind];
 	options.target = argv[optind + 1];
 	options.progress = ark_cli_progress_wanted(&common);
-	ark_fsio_install_signal_handlers();
 	rc = ark_restore_run(&options, &result, &err);
 	if (rc == 0 && (!common.quiet || common.json))
 		ark_report_restore(stdout, &result, common.json);

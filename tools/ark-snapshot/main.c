@@ -54,6 +54,8 @@ int main(int argc, char **argv)
 	int rc;
 
 	ark_log_set_program("ark-snapshot");
+	/* Before any output: a closed stdout must be exit 5, not SIGPIPE. */
+	ark_fsio_install_signal_handlers();
 	ark_error_clear(&err);
 	ark_snapshot_options_init(&options);
 	while ((opt = getopt_long(argc, argv, "o:cl:T:" ARK_CLI_COMMON_SHORTOPTS, longopts,
@@ -85,7 +87,6 @@ int main(int argc, char **argv)
 		return ark_report_usage_error("expected one DATABASE");
 	options.db_path = argv[optind];
 	options.progress = ark_cli_progress_wanted(&common);
-	ark_fsio_install_signal_handlers();
 	rc = ark_snapshot_run(&options, &result, &err);
 	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) &&
 	    (!common.quiet || common.json))
