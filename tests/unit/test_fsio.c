@@ -6,17 +6,20 @@
  * process (locks) run in a forked child.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "unit_helpers.h"
 
 #include "ark/fsio.h"
+#include "ark/log.h"
 
 struct fixture {
 	char dir[PATH_MAX];
@@ -614,6 +617,289 @@ static void test_cleanup_temporaries_direct(void **state)
 			 0);
 }
 
+/* ---- the watchdog, critical sections, SIGPIPE ---- */
+
+/* Sleep for good, resuming after every signal, as SQLite's open() of a
+ * FIFO does (robust_open retries EINTR). */
+static void sleep_through_signals(void)
+{
+	for (;;) {
+		struct timespec pause_time = { 10, 0 };
+
+		(void)nanosleep(&pause_time, NULL);
+	}
+}
+
+static void sleep_ms(long milliseconds)
+{
+	struct timespec left = { milliseconds / 1000,
+				 (milliseconds % 1000) * 1000000L };
+
+	while (nanosleep(&left, &left) != 0 && errno == EINTR)
+		;
+}
+
+static long elapsed_ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long)(now.tv_sec - start->tv_sec) * 1000L +
+	       (now.tv_nsec - start->tv_nsec) / 1000000L;
+}
+
+struct forced_exit {
+	int status;     /* exit status, -1 when killed by a signal */
+	long elapsed;   /* ms from fork to exit */
+	char stderr_text[512];
+};
+
+/*
+ * Fork; the child sends its stderr to DIR/stderr, names itself
+ * "test_fsio", installs the handlers and runs body (which should never
+ * return; its return value becomes the exit status if it does).  Killed
+ * (status -1) when still alive after 5 s.
+ */
+static void run_to_forced_exit(const struct fixture *fixture,
+			       int (*body)(const struct fixture *),
+			       struct forced_exit *out)
+{
+	char stderr_path[PATH_MAX + 16];
+	struct timespec start;
+	pid_t pid;
+	int status;
+
+	snprintf(stderr_path, sizeof(stderr_path), "%s/stderr", fixture->dir);
+	fflush(stdout);
+	fflush(stderr);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
+			_exit(99);
+		close(fd);
+		ark_log_set_program("test_fsio");
+		ark_fsio_install_signal_handlers();
+		_exit(body(fixture));
+	}
+	/* Never hang the suite: a child alive after 5 s is killed. */
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (elapsed_ms_since(&start) > 5000) {
+			kill(pid, SIGKILL);
+			assert_int_equal(waitpid(pid, &status, 0), pid);
+			break;
+		}
+		sleep_ms(5);
+	}
+	out->elapsed = elapsed_ms_since(&start);
+	out->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (unit_read_file(stderr_path, out->stderr_text,
+			   sizeof(out->stderr_text)) < 0)
+		out->stderr_text[0] = '\0';
+	unlink(stderr_path);
+}
+
+/* An atomic file open, one SIGTERM, then blocked for good. */
+static int body_blocked_after_signal(const struct fixture *fixture)
+{
+	struct ark_atomic_file *file = NULL;
+	struct ark_error err;
+
+	ark_error_clear(&err);
+	if (ark_atomic_open(fixture->final_path, &file, &err) != 0)
+		return 1;
+	raise(SIGTERM);
+	sleep_through_signals();
+	return 2;
+}
+
+static void test_watchdog_ends_blocked_program(void **state)
+{
+	struct fixture *fixture = *state;
+	struct forced_exit result;
+
+	run_to_forced_exit(fixture, body_blocked_after_signal, &result);
+	assert_int_equal(result.status, 130);
+	assert_string_equal(result.stderr_text,
+			    "test_fsio: error: interrupted by signal\n");
+	/* within a second of the signal, not before the watchdog's 0.8 s */
+	if (result.elapsed < 750 || result.elapsed > 1300)
+		fail_msg("ended %ld ms after the signal", result.elapsed);
+	assert_int_equal(unit_count_entries(fixture->dir), 0);
+}
+
+/* Two signals: the second ends the program at once. */
+static int body_two_signals(const struct fixture *fixture)
+{
+	struct ark_atomic_file *file = NULL;
+	struct ark_error err;
+
+	ark_error_clear(&err);
+	if (ark_atomic_open(fixture->final_path, &file, &err) != 0)
+		return 1;
+	raise(SIGINT);
+	raise(SIGTERM);
+	sleep_through_signals();
+	return 2;
+}
+
+static void test_second_signal_ends_at_once(void **state)
+{
+	struct fixture *fixture = *state;
+	struct forced_exit result;
+
+	run_to_forced_exit(fixture, body_two_signals, &result);
+	assert_int_equal(result.status, 130);
+	assert_string_equal(result.stderr_text,
+			    "test_fsio: error: interrupted by signal\n");
+	if (result.elapsed > 300)
+		fail_msg("ended %ld ms after the second signal",
+			 result.elapsed);
+	assert_int_equal(unit_count_entries(fixture->dir), 0);
+}
+
+/* A thread with the stop signals unblocked, as zstd's workers have. */
+static void *other_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigemptyset(&all);
+	sigaddset(&all, SIGINT);
+	sigaddset(&all, SIGTERM);
+	sigaddset(&all, SIGHUP);
+	sigaddset(&all, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &all, NULL);
+	sleep_through_signals();
+	return NULL;
+}
+
+/*
+ * The watchdog fires inside a critical section (and lands in the other
+ * thread, the only one not blocking it): the program must live on until
+ * the section ends, then end at once.
+ */
+static int body_critical_section(const struct fixture *fixture)
+{
+	struct ark_atomic_file *file = NULL;
+	struct ark_error err;
+	char marker[PATH_MAX + 16];
+	pthread_t thread;
+	sigset_t saved;
+	int fd;
+
+	ark_error_clear(&err);
+	if (ark_atomic_open(fixture->final_path, &file, &err) != 0)
+		return 1;
+	raise(SIGTERM); /* the watchdog is armed: 0.8 s */
+	ark_fsio_block_signals(&saved);
+	if (pthread_create(&thread, NULL, other_thread, NULL) != 0)
+		return 3;
+	sleep_ms(1300);
+	snprintf(marker, sizeof(marker), "%s/survived", fixture->dir);
+	fd = open(marker, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0)
+		return 4;
+	close(fd);
+	ark_fsio_restore_signals(&saved);
+	sleep_through_signals();
+	return 2;
+}
+
+static void test_critical_section_holds_off_forced_exit(void **state)
+{
+	struct fixture *fixture = *state;
+	struct forced_exit result;
+	char marker[PATH_MAX + 16];
+
+	run_to_forced_exit(fixture, body_critical_section, &result);
+	assert_int_equal(result.status, 130);
+	assert_string_equal(result.stderr_text,
+			    "test_fsio: error: interrupted by signal\n");
+	if (result.elapsed < 1300 || result.elapsed > 2000)
+		fail_msg("ended %ld ms after the signal", result.elapsed);
+	snprintf(marker, sizeof(marker), "%s/survived", fixture->dir);
+	assert_true(path_exists(marker));
+	unlink(marker);
+	assert_int_equal(unit_count_entries(fixture->dir), 0);
+}
+
+/*
+ * A stop signal delivered to another thread during a critical section
+ * sets the flag but leaves the temporary (about to be renamed) alone;
+ * leaving the section removes it.
+ */
+static int child_signal_in_section(void *arg)
+{
+	const struct fixture *fixture = arg;
+	struct ark_atomic_file *file = NULL;
+	struct ark_error err;
+	char temp_path[PATH_MAX + 64];
+	pthread_t thread;
+	sigset_t saved;
+	int waited;
+
+	ark_fsio_install_signal_handlers();
+	ark_error_clear(&err);
+	if (ark_atomic_open(fixture->final_path, &file, &err) != 0)
+		return 1;
+	snprintf(temp_path, sizeof(temp_path), "%s",
+		 ark_atomic_temp_path(file));
+	ark_fsio_block_signals(&saved);
+	if (pthread_create(&thread, NULL, other_thread, NULL) != 0)
+		return 2;
+	kill(getpid(), SIGTERM);
+	for (waited = 0; !ark_fsio_interrupted() && waited < 500; waited++)
+		sleep_ms(1);
+	if (!ark_fsio_interrupted())
+		return 3;
+	if (!path_exists(temp_path))
+		return 4;
+	ark_fsio_restore_signals(&saved);
+	if (path_exists(temp_path))
+		return 5;
+	return 0;
+}
+
+static void test_signal_in_critical_section_keeps_temporary(void **state)
+{
+	struct fixture *fixture = *state;
+
+	assert_int_equal(unit_run_in_child(child_signal_in_section, fixture),
+			 0);
+	assert_int_equal(unit_count_entries(fixture->dir), 0);
+}
+
+/* After install, a write to a pipe nobody reads is EPIPE, not death. */
+static int child_sigpipe(void *arg)
+{
+	struct ark_error err;
+	int fds[2];
+
+	(void)arg;
+	signal(SIGPIPE, SIG_DFL);
+	ark_fsio_install_signal_handlers();
+	if (pipe(fds) != 0)
+		return 1;
+	close(fds[0]);
+	ark_error_clear(&err);
+	if (ark_fsio_write_all(fds[1], "x", 1, "standard output", &err) !=
+	    ARK_ERR_WRITE)
+		return 2;
+	if (err.sys_errno != EPIPE)
+		return 3;
+	return 0;
+}
+
+static void test_sigpipe_ignored(void **state)
+{
+	(void)state;
+	assert_int_equal(unit_run_in_child(child_sigpipe, NULL), 0);
+}
+
 static void test_dir_of(void **state)
 {
 	char out[16];
@@ -659,6 +945,11 @@ int main(void)
 		cmocka_unit_test(test_utc_stamp),
 		DIR_TEST(test_signal_removes_temporaries),
 		DIR_TEST(test_cleanup_temporaries_direct),
+		DIR_TEST(test_watchdog_ends_blocked_program),
+		DIR_TEST(test_second_signal_ends_at_once),
+		DIR_TEST(test_critical_section_holds_off_forced_exit),
+		DIR_TEST(test_signal_in_critical_section_keeps_temporary),
+		cmocka_unit_test(test_sigpipe_ignored),
 	};
 #undef DIR_TEST
 
