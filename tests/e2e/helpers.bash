@@ -52,6 +52,20 @@ with_inject() {
 		"$@"
 }
 
+# closed_stdout CMD... - run CMD with its stdout a pipe nobody reads (the
+# read end closed, as after `| head -1` has quit) and SIGPIPE at its
+# default, as a shell leaves it.
+closed_stdout() {
+	python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+r, w = os.pipe()
+os.close(r)
+os.dup2(w, 1)
+os.close(w)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
 # fail MESSAGE... - print to the TAP output and fail the test.
 fail() {
 	printf '%s\n' "$@" >&2

@@ -22,6 +22,19 @@
  *   ARK_INJECT_LINK_EPERM=1     link() fails with EPERM, as on a file
  *                               system without hard links (vfat, some
  *                               network and FUSE file systems).
+ *   ARK_INJECT_STALL=OP[,OP...] calls of these kinds on matching files
+ *                               block, as on a stalled disk: open (open,
+ *                               open64, openat; only with ARK_INJECT_PATH
+ *                               set, matched against the path given), read
+ *                               (read, pread, pread64), write (the write
+ *                               calls above), fsync (fsync, fdatasync).  The
+ *                               call sleeps and resumes sleeping after every
+ *                               signal, as SQLite's open() retries EINTR, so
+ *                               only the process ending stops it.
+ *   ARK_INJECT_STALL_MS=N       a stall lasts N ms (signals or not), then the
+ *                               call goes ahead: a slow disk.  Unset: for good.
+ *   ARK_INJECT_STALL_MARK=PATH  created when the first stall begins, so a test
+ *                               knows when to send its signal.
  *   ARK_INJECT_PATH=SUBSTRING   a file matches when its path (readlink of
  *                               /proc/self/fd/N) contains SUBSTRING; unset,
  *                               every regular file matches.
@@ -44,6 +57,9 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <time.h>
 #include <signal.h>
 #include <limits.h>
 #include <pthread.h>
@@ -82,6 +98,12 @@ static int fsync_eio;
 static int verbose;
 static const char *path_filter;
 static int enospc_reported, eio_reported; /* __atomic too */
+
+enum { STALL_OPEN = 1, STALL_READ = 2, STALL_WRITE = 4, STALL_FSYNC = 8 };
+static int stall_ops;            /* set once by init() */
+static long stall_ms = -1;       /* -1: for good */
+static const char *stall_mark;
+static int stall_marked;         /* __atomic */
 
 /* Write a message to stderr with the raw syscall: no recursion, no stdio. */
 static void say(const char *msg)
@@ -138,6 +160,51 @@ static int parse_size(const char *text, unsigned long long *size)
 	return 0;
 }
 
+/* ARK_INJECT_STALL, _MS and _MARK; abort on a malformed value. */
+static void parse_stall(void)
+{
+	static const struct { const char *name; int op; } names[] = {
+		{ "open", STALL_OPEN }, { "read", STALL_READ },
+		{ "write", STALL_WRITE }, { "fsync", STALL_FSYNC },
+	};
+	const char *text = getenv("ARK_INJECT_STALL");
+	unsigned long long ms;
+	int ops = 0;
+
+	while (text != NULL && *text != '\0') {
+		size_t length = strcspn(text, ",");
+		size_t i;
+
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == length &&
+			    strncmp(text, names[i].name, length) == 0)
+				break;
+		if (i == sizeof(names) / sizeof(names[0])) {
+			say("inject: ARK_INJECT_STALL takes open, read, write, "
+			    "fsync separated by commas, got '");
+			say(text);
+			say("'\n");
+			abort();
+		}
+		ops |= names[i].op;
+		text += length;
+		if (*text == ',')
+			text++;
+	}
+	text = getenv("ARK_INJECT_STALL_MS");
+	if (text != NULL && text[0] != '\0') {
+		if (parse_size(text, &ms) != 0 || ms > 86400000ULL) {
+			say("inject: ARK_INJECT_STALL_MS must be milliseconds\n");
+			abort();
+		}
+		stall_ms = (long)ms;
+	}
+	text = getenv("ARK_INJECT_STALL_MARK");
+	stall_mark = text != NULL && text[0] != '\0' ? text : NULL;
+	/* Published last: the open/read wrappers test it without init. */
+	__atomic_store_n(&stall_ops, ops, __ATOMIC_RELEASE);
+}
+
 static void init(void)
 {
 	const char *text;
@@ -172,6 +239,7 @@ static void init(void)
 	verbose = text != NULL && strcmp(text, "1") == 0;
 	text = getenv("ARK_INJECT_PATH");
 	path_filter = text != NULL && text[0] != '\0' ? text : NULL;
+	parse_stall();
 	errno = saved_errno;
 }
 
@@ -262,12 +330,129 @@ static void settle(size_t reserved, ssize_t result)
 				   __ATOMIC_RELAXED);
 }
 
+/*
+ * Block like a stalled disk: sleep, and sleep again after each signal
+ * (its handler runs, the call does not return), for stall_ms or for good.
+ */
+static void stall(void)
+{
+	struct timespec start, now;
+	int saved_errno = errno;
+
+	if (stall_mark != NULL &&
+	    !__atomic_exchange_n(&stall_marked, 1, __ATOMIC_RELAXED)) {
+		long fd = syscall(SYS_openat, AT_FDCWD, stall_mark,
+				  O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			(void)syscall(SYS_close, fd);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct timespec step = { 0, 20 * 1000 * 1000 };
+		long waited;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (long)(now.tv_sec - start.tv_sec) * 1000L +
+			 (now.tv_nsec - start.tv_nsec) / 1000000L;
+		if (stall_ms >= 0 && waited >= stall_ms)
+			break;
+		(void)nanosleep(&step, NULL);
+	}
+	errno = saved_errno;
+}
+
+static int stalls(int op)
+{
+	return (__atomic_load_n(&stall_ops, __ATOMIC_ACQUIRE) & op) != 0;
+}
+
+/* Stall an operation of kind op on fd if it is selected. */
+static void maybe_stall_fd(int op, int fd)
+{
+	char path[PATH_MAX];
+
+	if (stalls(op) && fd_matches(fd, path, sizeof(path)))
+		stall();
+}
+
+/*
+ * open, open64, openat: passed to the kernel directly (no dlsym, so they
+ * are safe before init and inside the dynamic loader's own calls).
+ */
+static int open_common(int dir_fd, const char *path, int flags, mode_t mode)
+{
+	if (stalls(STALL_OPEN) && path_filter != NULL && path != NULL &&
+	    strstr(path, path_filter) != NULL)
+		stall();
+	return (int)syscall(SYS_openat, dir_fd, path, flags, mode);
+}
+
+static mode_t open_mode(int flags, va_list args)
+{
+	if ((flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE)
+		return (mode_t)va_arg(args, unsigned int);
+	return 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	va_list args;
+	mode_t mode;
+
+	va_start(args, flags);
+	mode = open_mode(flags, args);
+	va_end(args);
+	return open_common(AT_FDCWD, path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	va_list args;
+	mode_t mode;
+
+	va_start(args, flags);
+	mode = open_mode(flags, args);
+	va_end(args);
+	return open_common(AT_FDCWD, path, flags, mode);
+}
+
+int openat(int dir_fd, const char *path, int flags, ...)
+{
+	va_list args;
+	mode_t mode;
+
+	va_start(args, flags);
+	mode = open_mode(flags, args);
+	va_end(args);
+	return open_common(dir_fd, path, flags, mode);
+}
+
+ssize_t read(int fd, void *buf, size_t count)
+{
+	maybe_stall_fd(STALL_READ, fd);
+	return (ssize_t)syscall(SYS_read, fd, buf, count);
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t offset)
+{
+	maybe_stall_fd(STALL_READ, fd);
+	return (ssize_t)syscall(SYS_pread64, fd, buf, count, offset);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off64_t offset)
+{
+	maybe_stall_fd(STALL_READ, fd);
+	return (ssize_t)syscall(SYS_pread64, fd, buf, count, offset);
+}
+
 ssize_t write(int fd, const void *buf, size_t count)
 {
 	size_t reserved, allowed;
 	ssize_t result;
 
 	ensure_init();
+	maybe_stall_fd(STALL_WRITE, fd);
 	allowed = reserve(fd, count, &reserved);
 	if (allowed == 0 && count != 0)
 		return -1;
@@ -282,6 +467,7 @@ ssize_t pwrite(int fd, const void *buf, size_t count, off_t offset)
 	ssize_t result;
 
 	ensure_init();
+	maybe_stall_fd(STALL_WRITE, fd);
 	allowed = reserve(fd, count, &reserved);
 	if (allowed == 0 && count != 0)
 		return -1;
@@ -296,6 +482,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset)
 	ssize_t result;
 
 	ensure_init();
+	maybe_stall_fd(STALL_WRITE, fd);
 	allowed = reserve(fd, count, &reserved);
 	if (allowed == 0 && count != 0)
 		return -1;
@@ -344,6 +531,7 @@ ssize_t writev(int fd, const struct iovec *iov, int iovcnt)
 	int shortened_count;
 
 	ensure_init();
+	maybe_stall_fd(STALL_WRITE, fd);
 	total = iovcnt > 0 ? iov_total(iov, iovcnt) : 0;
 	allowed = reserve(fd, total, &reserved);
 	if (allowed == 0 && total != 0)
@@ -371,6 +559,7 @@ ssize_t pwritev(int fd, const struct iovec *iov, int iovcnt, off_t offset)
 	int shortened_count;
 
 	ensure_init();
+	maybe_stall_fd(STALL_WRITE, fd);
 	total = iovcnt > 0 ? iov_total(iov, iovcnt) : 0;
 	allowed = reserve(fd, total, &reserved);
 	if (allowed == 0 && total != 0)
@@ -394,6 +583,7 @@ static int sync_fails(int fd)
 {
 	char path[PATH_MAX];
 
+	maybe_stall_fd(STALL_FSYNC, fd);
 	if (fsync_signal > 0 && !fsync_signal_sent &&
 	    fd_matches(fd, path, sizeof(path))) {
 		fsync_signal_sent = 1;
