@@ -1,11 +1,14 @@
 # ark - build, test and install.
 #
 #   make                 build bin/ark-* and lib/libark.a
-#   make check           install missing deps, build, run every test (prove)
+#   make check           install missing deps, build, run every test (prove),
+#                        then one summary line; non-zero if anything failed
+#   make check-unit      the cmocka programs; make check-e2e: the bats files
 #   make check-asan      the same suite built with ASan+UBSan
 #   make demo            snapshot -> verify -> restore of the bundled sample
 #   make bench           scripts/bench/snapshot on a generated ~1 GB database
 #   make install PREFIX=/usr/local DESTDIR=
+#   make uninstall PREFIX=/usr/local DESTDIR=
 #
 # Dependencies are found with pkg-config; scripts/install-deps installs them.
 
@@ -81,23 +84,52 @@ deps:
 
 TESTS_BUILT = $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/tests/libinject.so
 
+# make check runs every step even when one before it failed; tests/run-test
+# notes each test program's counts in $(CHECK_LOG) and tests/check-summary
+# closes with one line of everything that ran, then "N passed, N failed";
+# the exit status is non-zero if anything failed.  A failed e2e test keeps
+# its scratch directory and says where (tests/run-test).
+CHECK_LOG := $(abspath build/check.log)
+ARK_CHECK_LOG ?=
+CHECK_STEP_PREFIX ?=
+
+# $(call check_step,LABEL,TARGET): make TARGET; a failure is noted in the
+# log under LABEL (the tests' own counts are noted by tests/run-test).
+check_step = $(MAKE) $(2) ARK_CHECK_LOG=$(CHECK_LOG) || { \
+	printf '%s\t*\t0\t0\t0\t0\t%s\n' $(1) $$? >>$(CHECK_LOG); status=1; }
+# $(call check_counted,LABEL,TARGET): the same for a target that runs no
+# test programs of its own; it counts as one test, passed or failed.
+check_counted = $(MAKE) $(2) ARK_CHECK_LOG=$(CHECK_LOG); rc=$$?; \
+	printf '%s\t%s\t1\t%s\t%s\t0\t%s\n' $(1) $(2) $$((rc == 0)) \
+		$$((rc != 0)) $$rc >>$(CHECK_LOG); [ $$rc = 0 ] || status=1
+
+# check-fuzz (see the fuzzing section) joins the steps below as
+# $(call check_counted,fuzz,check-fuzz) once it exists.
 check: deps
-	$(MAKE) all
-	$(MAKE) check-unit check-e2e
-	$(MAKE) check-asan
+	@mkdir -p $(dir $(CHECK_LOG)); rm -f $(CHECK_LOG); status=0; \
+	$(call check_step,build,all); \
+	$(call check_step,unit,check-unit); \
+	$(call check_step,e2e,check-e2e); \
+	$(call check_step,asan,check-asan); \
+	tests/check-summary $(CHECK_LOG) || status=1; \
+	exit $$status
 
 check-unit: $(UNIT_BIN)
-	prove --exec tests/run-test $(UNIT_BIN)
+	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)unit \
+		prove --exec tests/run-test $(UNIT_BIN)
 
 check-e2e: all $(TESTS_BUILT)
 	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
+	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)e2e \
 		prove --exec tests/run-test tests/e2e/*.bats
 
-# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
+# (-k: the e2e tests run even when a unit test failed).
 check-asan:
-	$(MAKE) BUILD=build/asan BINDIR=build/asan/bin LIBA=build/asan/libark.a \
+	$(MAKE) -k BUILD=build/asan BINDIR=build/asan/bin LIBA=build/asan/libark.a \
 		OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		CHECK_STEP_PREFIX=asan- \
 		ASAN_OPTIONS=detect_leaks=1 check-unit check-e2e
 
 demo: deps
@@ -115,11 +147,13 @@ install: all
 	install -m 0644 include/ark/*.h $(DESTDIR)$(PREFIX)/include/ark/
 	$(if $(MANS),install -m 0644 $(MANS) $(DESTDIR)$(PREFIX)/share/man/man1/)
 
+# Removes exactly what install put in place (and ark's own include/ark
+# directory); the shared directories bin, lib, man1 stay.
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) \
-		$(DESTDIR)$(PREFIX)/lib/libark.a
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(TOOLS)) \
+		$(DESTDIR)$(PREFIX)/lib/$(notdir $(LIBA)) \
+		$(addprefix $(DESTDIR)$(PREFIX)/share/man/man1/,$(notdir $(MANS)))
 	rm -rf $(DESTDIR)$(PREFIX)/include/ark
-	rm -f $(notdir $(MANS):%=$(DESTDIR)$(PREFIX)/share/man/man1/%)
 
 clean:
 	rm -rf build bin lib/libark.a
