@@ -7,6 +7,9 @@
 load helpers
 
 setup() {
+	# Run from make check-asan, MAKEFLAGS would carry BUILD=build/asan
+	# and friends into these makes.
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 	[[ -x $REPO_DIR/bin/ark-snapshot && -f $REPO_DIR/lib/libark.a ]] ||
 		skip "the default build (bin/, lib/libark.a) is not there"
 	enter_workdir
