@@ -656,6 +656,23 @@ static void fsio_watchdog_handler(int signo)
 	errno = saved_errno;
 }
 
+/*
+ * exit() has begun (an atexit handler, registered at install): the
+ * program has reported what it had to, so neither the watchdog nor a
+ * second signal may add a second message or change the exit status, even
+ * when exit takes long (LeakSanitizer's check under ASan takes seconds).
+ */
+static void fsio_exit_begun(void)
+{
+	struct itimerval off;
+	int idle = 0;
+
+	memset(&off, 0, sizeof(off));
+	(void)setitimer(ITIMER_REAL, &off, NULL);
+	(void)atomic_compare_exchange_strong(&fsio_critical_depth, &idle,
+					     FSIO_EXITING);
+}
+
 static void fsio_stop_signal_set(sigset_t *set)
 {
 	sigemptyset(set);
@@ -695,9 +712,13 @@ void ark_fsio_restore_signals(const sigset_t *saved)
 void ark_fsio_install_signal_handlers(void)
 {
 	static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+	static int exit_hook_registered;
 	struct sigaction action;
 	int length;
 	size_t i;
+
+	if (!exit_hook_registered && atexit(fsio_exit_begun) == 0)
+		exit_hook_registered = 1;
 
 	length = snprintf(fsio_exit_line, sizeof(fsio_exit_line),
 			  "%s: error: %s\n", ark_log_program(),

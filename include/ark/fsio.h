@@ -103,7 +103,9 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
  *    is blocked in a call that retries EINTR (SQLite opening a FIFO, a
  *    stalled disk): the watchdog removes the temporaries, writes
  *    "<program>: error: interrupted by signal" to stderr and _exit(130)s.
- *    A second signal does the same at once.  This is the one place the
+ *    A second signal does the same at once.  Once exit() has begun
+ *    (normal unwinding, after the tool's own report), neither acts.  This
+ *    is the one place the
  *    library writes to stderr and exits; the program name is the one set
  *    with ark_log_set_program() before this call.
  * The library owns SIGALRM (and the ITIMER_REAL timer) once installed.

@@ -648,6 +648,9 @@ static long elapsed_ms_since(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000L;
 }
 
+/* Registered with atexit() in the child before the handlers, if set. */
+static void (*child_exit_hook)(void);
+
 struct forced_exit {
 	int status;     /* exit status, -1 when killed by a signal */
 	long elapsed;   /* ms from fork to exit */
@@ -682,6 +685,8 @@ static void run_to_forced_exit(const struct fixture *fixture,
 			_exit(99);
 		close(fd);
 		ark_log_set_program("test_fsio");
+		if (child_exit_hook != NULL)
+			atexit(child_exit_hook);
 		ark_fsio_install_signal_handlers();
 		_exit(body(fixture));
 	}
@@ -759,6 +764,42 @@ static void test_second_signal_ends_at_once(void **state)
 		fail_msg("ended %ld ms after the second signal",
 			 result.elapsed);
 	assert_int_equal(unit_count_entries(fixture->dir), 0);
+}
+
+static void slow_exit(void)
+{
+	sleep_ms(1500);
+}
+
+/*
+ * The program unwinds and reports by itself, then exit() takes long (as
+ * under LeakSanitizer): the watchdog must not add a second message.
+ */
+static int body_slow_exit(const struct fixture *fixture)
+{
+	static const char report[] = "test_fsio: error: own report\n";
+
+	(void)fixture;
+	raise(SIGTERM);
+	if (write(STDERR_FILENO, report, sizeof(report) - 1) < 0)
+		return 1;
+	exit(131);
+}
+
+static void test_watchdog_quiet_once_exit_begins(void **state)
+{
+	struct fixture *fixture = *state;
+	struct forced_exit result;
+
+	/* registered before the handlers: runs after their exit hook */
+	child_exit_hook = slow_exit;
+	run_to_forced_exit(fixture, body_slow_exit, &result);
+	child_exit_hook = NULL;
+	assert_int_equal(result.status, 131);
+	assert_string_equal(result.stderr_text,
+			    "test_fsio: error: own report\n");
+	if (result.elapsed < 1500)
+		fail_msg("exit took only %ld ms", result.elapsed);
 }
 
 /* A thread with the stop signals unblocked, as zstd's workers have. */
@@ -948,6 +989,7 @@ int main(void)
 		DIR_TEST(test_watchdog_ends_blocked_program),
 		DIR_TEST(test_second_signal_ends_at_once),
 		DIR_TEST(test_critical_section_holds_off_forced_exit),
+		DIR_TEST(test_watchdog_quiet_once_exit_begins),
 		DIR_TEST(test_signal_in_critical_section_keeps_temporary),
 		cmocka_unit_test(test_sigpipe_ignored),
 	};
