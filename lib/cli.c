@@ -233,7 +233,10 @@ static void cli_describe_bad_option(struct ark_cli_common *common, int opt,
 		const struct option *match = cli_long_match(name, len,
 							    longopts);
 
-		if (opt == ':')
+		if (opt == ':' && match)
+			snprintf(out, room, "option '--%s' needs an argument",
+				 match->name);
+		else if (opt == ':')
 			snprintf(out, room, "option '--%.*s' needs an argument",
 				 (int)len, name);
 		else if (optopt == 0 && cli_ambiguous(name, len, longopts))

@@ -41,7 +41,7 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_ERR_CORRUPT, "an archive is damaged, forged or unsafe" },
 	{ ARK_ERR_WRITE, "the report or --deep's temporary cannot be "
 			 "written" },
-	{ ARK_ERR_INTEGRITY, "--deep: hashes match, the database not" },
+	{ ARK_ERR_INTEGRITY, "--deep: the archived database fails its check" },
 	{ ARK_ERR_INTERRUPTED, NULL },
 };
 
