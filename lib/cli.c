@@ -218,7 +218,12 @@ static const struct option *cli_long_match(const char *name, size_t len,
 	return found;
 }
 
-/* Describe why getopt_long() returned '?' or ':' (opterr is 0). */
+/*
+ * Describe why getopt_long() returned '?' or ':' (opterr is 0).  The
+ * element just parsed is argv[optind - 1], except for an unknown short
+ * option inside a group ("-Zc"), where optind has not moved on: then
+ * optopt is that letter and no long option's val matches it.
+ */
 static void cli_describe_bad_option(struct ark_cli_common *common, int opt,
 				    char *const argv[],
 				    const struct option *longopts)
@@ -233,22 +238,28 @@ static void cli_describe_bad_option(struct ark_cli_common *common, int opt,
 		const struct option *match = cli_long_match(name, len,
 							    longopts);
 
-		if (opt == ':' && match)
+		if (opt == ':' && match) {
 			snprintf(out, room, "option '--%s' needs an argument",
 				 match->name);
-		else if (opt == ':')
+			return;
+		}
+		if (opt == ':') {
 			snprintf(out, room, "option '--%.*s' needs an argument",
 				 (int)len, name);
-		else if (optopt == 0 && cli_ambiguous(name, len, longopts))
-			snprintf(out, room, "option '--%.*s' is ambiguous",
+			return;
+		}
+		if (optopt == 0) {
+			snprintf(out, room, cli_ambiguous(name, len, longopts)
+						    ? "option '--%.*s' is ambiguous"
+						    : "unknown option '--%.*s'",
 				 (int)len, name);
-		else if (optopt == 0 || !match || match->val != optopt)
-			snprintf(out, room, "unknown option '--%.*s'", (int)len,
-				 name);
-		else
+			return;
+		}
+		if (match && match->val == optopt && name[len] == '=') {
 			snprintf(out, room, "option '--%s' takes no argument",
 				 match->name);
-		return;
+			return;
+		}
 	}
 	if (opt == ':')
 		snprintf(out, room, "option '-%c' needs an argument", optopt);

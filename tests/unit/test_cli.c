@@ -428,6 +428,11 @@ static void test_getopt_bad_options(void **state)
 			  "unknown option '-Z'");
 	assert_bad_option((char *[]){ "t", "-cZ", NULL },
 			  "unknown option '-Z'");
+	/* inside a group, after a long option: still the letter */
+	assert_bad_option((char *[]){ "t", "--check", "-Zc", NULL },
+			  "unknown option '-Z'");
+	assert_bad_option((char *[]){ "t", "--json", "-cJ", NULL },
+			  "unknown option '-J'");
 	assert_bad_option((char *[]){ "t", "x", "-o", NULL },
 			  "option '-o' needs an argument");
 	assert_bad_option((char *[]){ "t", "--output", NULL },
