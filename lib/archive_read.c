@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ark/archive.h"
+#include "ark/report.h"
 #include "ark/fsio.h"
 #include "archive_internal.h"
 #include "tar_internal.h"
@@ -75,23 +76,12 @@ static const char *type_name(mode_t type)
 
 /*
  * A member name as it may be shown: a hostile name must not be able to
- * forge lines or terminal escapes in a message, so bytes outside printable
- * ASCII become \xNN and long names are cut.
+ * forge lines or terminal escapes in a message (ark_report_escape), and
+ * long names are cut.
  */
 static const char *printable(const char *name, char *out, size_t room)
 {
-	size_t used = 0;
-
-	for (const unsigned char *p = (const unsigned char *)name;
-	     *p && used + 5 < room; p++) {
-		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
-			out[used++] = (char)*p;
-		else
-			used += (size_t)snprintf(out + used, room - used,
-						 "\\x%02x", *p);
-	}
-	out[used] = '\0';
-	return out;
+	return ark_report_escape(name, out, room);
 }
 
 /* Check one listed entry; fill *member. */

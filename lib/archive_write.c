@@ -400,6 +400,7 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 			raw_bytes += writer->members[i].raw_size;
 		summary->raw_bytes = raw_bytes;
 		summary->member_count = writer->member_count;
+		summary->created_unix = writer->options.created_unix;
 	}
 	rc = ark_fsio_check_interrupt(err);
 	if (rc)

@@ -5,6 +5,7 @@
  * process-wide state in the library.
  */
 #include "ark/log.h"
+#include "ark/report.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -68,6 +69,7 @@ static const char *log_level_prefix(enum ark_log_level level)
 void ark_log(enum ark_log_level level, const char *fmt, ...)
 {
 	char line[LOG_LINE_MAX];
+	char body[LOG_LINE_MAX];
 	va_list args;
 	int saved_errno = errno;
 	int prefix_len;
@@ -88,6 +90,11 @@ void ark_log(enum ark_log_level level, const char *fmt, ...)
 	va_end(args);
 	if (body_len < 0)
 		goto cleanup;
+	/* A name in the message must not forge a line or a terminal
+	 * escape: shown escaped, as error lines are (ark_report_escape). */
+	snprintf(body, sizeof(body), "%s", line + prefix_len);
+	ark_report_escape(body, line + prefix_len,
+			  sizeof(line) - (size_t)prefix_len - 1);
 
 	/*
 	 * One write for the whole line so lines of concurrent processes

@@ -17,7 +17,9 @@
 #define PROGRESS_LINE_MAX 256
 
 struct ark_progress {
-	char *label;
+	char label[64];
+	char unit[16];     /* "" for bytes */
+	unsigned spin;     /* spinner position, for counted phases */
 	uint64_t total;    /* 0 when unknown */
 	int active;        /* enabled and stderr is a terminal */
 	int drawn;         /* something is on the line */
@@ -59,32 +61,21 @@ struct ark_progress *ark_progress_new(const char *label, uint64_t total,
 	progress = calloc(1, sizeof(*progress));
 	if (progress == NULL)
 		return NULL;
-	progress->label = strdup(label != NULL ? label : "");
-	if (progress->label == NULL) {
-		free(progress);
-		return NULL;
-	}
+	snprintf(progress->label, sizeof(progress->label), "%s",
+		 label != NULL ? label : "");
 	progress->total = total;
 	progress->active = enabled && isatty(STDERR_FILENO);
 	progress->start_ns = progress_now_ns();
 	return progress;
 }
 
-void ark_progress_update(struct ark_progress *progress, uint64_t done)
+/* "\r<label> 45% 123.4 MiB 210.0 MiB/s" and an erase to the line's end. */
+static void bytes_line(const struct ark_progress *progress, uint64_t done,
+		       int64_t elapsed_ns, char *line, size_t size)
 {
-	char line[PROGRESS_LINE_MAX];
 	char done_text[32], rate_text[32], percent_text[16];
-	int64_t now_ns, elapsed_ns;
 	double rate;
 
-	if (progress == NULL || !progress->active)
-		return;
-	now_ns = progress_now_ns();
-	if (progress->drawn &&
-	    now_ns - progress->last_draw_ns < PROGRESS_INTERVAL_NS)
-		return;
-
-	elapsed_ns = now_ns - progress->start_ns;
 	rate = elapsed_ns > 0 ? (double)done * 1e9 / (double)elapsed_ns : 0.0;
 	progress_format_size(done_text, sizeof(done_text), (double)done);
 	progress_format_size(rate_text, sizeof(rate_text), rate);
@@ -99,12 +90,55 @@ void ark_progress_update(struct ark_progress *progress, uint64_t done)
 			 (unsigned)percent);
 	}
 	/* "\033[K" erases what a longer previous line left behind. */
-	snprintf(line, sizeof(line), "\r%s%s %s %s/s\033[K", progress->label,
+	snprintf(line, size, "\r%s%s %s %s/s\033[K", progress->label,
 		 percent_text, done_text, rate_text);
+}
+
+void ark_progress_update(struct ark_progress *progress, uint64_t done)
+{
+	char line[PROGRESS_LINE_MAX];
+	int64_t now_ns, elapsed_ns;
+
+	if (progress == NULL || !progress->active)
+		return;
+	now_ns = progress_now_ns();
+	if (progress->drawn &&
+	    now_ns - progress->last_draw_ns < PROGRESS_INTERVAL_NS)
+		return;
+
+	elapsed_ns = now_ns - progress->start_ns;
+	if (progress->unit[0]) {
+		static const char spinner[] = "|/-\\";
+
+		/* An end that cannot be known: show that work goes on. */
+		snprintf(line, sizeof(line), "\r%s %c %llu %s, %.1f s\033[K",
+			 progress->label, spinner[progress->spin++ % 4],
+			 (unsigned long long)done, progress->unit,
+			 (double)elapsed_ns / 1e9);
+	} else {
+		bytes_line(progress, done, elapsed_ns, line, sizeof(line));
+	}
 	fputs(line, stderr);
 	fflush(stderr);
 	progress->drawn = 1;
 	progress->last_draw_ns = now_ns;
+}
+
+void ark_progress_phase(struct ark_progress *progress, const char *label,
+			uint64_t total, const char *unit)
+{
+	if (progress == NULL)
+		return;
+	snprintf(progress->label, sizeof(progress->label), "%s",
+		 label != NULL ? label : "");
+	snprintf(progress->unit, sizeof(progress->unit), "%s",
+		 unit != NULL ? unit : "");
+	progress->total = total;
+	progress->spin = 0;
+	progress->start_ns = progress_now_ns();
+	/* Draw the new phase now, whatever the last draw's time. */
+	progress->drawn = 0;
+	ark_progress_update(progress, 0);
 }
 
 void ark_progress_free(struct ark_progress *progress)
@@ -115,6 +149,5 @@ void ark_progress_free(struct ark_progress *progress)
 		fputs("\r\033[K", stderr);
 		fflush(stderr);
 	}
-	free(progress->label);
 	free(progress);
 }

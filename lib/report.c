@@ -1,109 +1,297 @@
 /*
- * report.c - text and JSON presentation of results for the tools.
+ * report.c - text and JSON presentation of results for the tools, and the
+ * one escaping function for anything shown to a person.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include "ark/log.h"
 #include "ark/report.h"
+
+/* ---- escaping -------------------------------------------------------- */
+
+/*
+ * Length of the valid UTF-8 sequence at p (1 to 4), or 0 when p starts a
+ * byte that must be escaped: a control character, DEL, a C1 control
+ * (U+0080..U+009F, which some terminals obey), or invalid UTF-8
+ * (overlong, surrogate, beyond U+10FFFF, truncated).  p is
+ * NUL-terminated, so a truncated sequence stops at the NUL.
+ */
+static size_t utf8_sequence(const unsigned char *p)
+{
+	if (p[0] < 0x80)
+		return p[0] >= 0x20 && p[0] != 0x7f ? 1 : 0;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		if ((p[1] & 0xc0) != 0x80 || (p[0] == 0xc2 && p[1] < 0xa0))
+			return 0;
+		return 2;
+	}
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[0] == 0xe0 && p[1] < 0xa0) ||
+		    (p[0] == 0xed && p[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[3] & 0xc0) != 0x80 || (p[0] == 0xf0 && p[1] < 0x90) ||
+		    (p[0] == 0xf4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * The shown form of the next character of *text, into piece (at least 5
+ * bytes, not NUL-terminated); advances *text and returns the length.
+ */
+static size_t escape_next(const unsigned char **text, char piece[8])
+{
+	const unsigned char *p = *text;
+	size_t len = utf8_sequence(p);
+
+	if (len > 0) {
+		memcpy(piece, p, len);
+		*text = p + len;
+		return len;
+	}
+	*text = p + 1;
+	switch (*p) {
+	case '\n': memcpy(piece, "\\n", 2); return 2;
+	case '\t': memcpy(piece, "\\t", 2); return 2;
+	case '\r': memcpy(piece, "\\r", 2); return 2;
+	default:
+		snprintf(piece, 8, "\\x%02x", *p);
+		return 4;
+	}
+}
+
+const char *ark_report_escape(const char *text, char *out, size_t room)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t used = 0;
+	char piece[8];
+
+	if (room == 0)
+		return out;
+	while (*p) {
+		size_t len = escape_next(&p, piece);
+
+		if (used + len >= room)
+			break;
+		memcpy(out + used, piece, len);
+		used += len;
+	}
+	out[used] = '\0';
+	return out;
+}
+
+void ark_report_put_escaped(FILE *out, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char piece[8];
+
+	while (*p) {
+		size_t len = escape_next(&p, piece);
+
+		fwrite(piece, 1, len, out);
+	}
+}
+
+json_t *ark_report_json_string(const char *text)
+{
+	json_t *value;
+	size_t room;
+	char *shown;
+
+	if (text == NULL)
+		return json_null();
+	value = json_string(text);
+	if (value)
+		return value;
+	/* Not UTF-8 (a Latin-1 file name, say): JSON cannot carry it. */
+	room = strlen(text) * 4 + 1;
+	shown = malloc(room);
+	if (!shown)
+		return NULL;
+	value = json_string(ark_report_escape(text, shown, room));
+	free(shown);
+	return value;
+}
+
+/* ---- helpers --------------------------------------------------------- */
 
 int ark_report_usage_error(const char *msg)
 {
 	const char *program = ark_log_program();
 
-	if (msg)
-		fprintf(stderr, "%s: %s\n", program, msg);
+	if (msg) {
+		fprintf(stderr, "%s: error: ", program);
+		ark_report_put_escaped(stderr, msg);
+		fputc('\n', stderr);
+	}
 	fprintf(stderr, "Try '%s --help' for more information.\n", program);
-	return 2;
+	return ark_error_exit_code(ARK_ERR_USAGE);
 }
 
+/*
+ * Reals are durations, rounded to milliseconds before they are packed;
+ * 15 significant digits print them without binary noise (0.1, not
+ * 0.10000000000000001) for anything up to 30 years.
+ */
 void ark_report_json(FILE *out, const json_t *value)
 {
-	json_dumpf(value, out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_dumpf(value, out,
+		   JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
 	fputc('\n', out);
 }
 
-/* Print obj as one line (nothing when building it failed) and free it. */
-static void emit_json(FILE *out, json_t *obj)
+/* Seconds rounded to milliseconds (durations are never negative). */
+static json_t *json_seconds(double seconds)
 {
-	if (obj)
-		ark_report_json(out, obj);
-	json_decref(obj);
+	if (!(seconds >= 0.0))
+		seconds = 0.0;
+	return json_real((double)(int64_t)(seconds * 1000.0 + 0.5) / 1000.0);
 }
 
-void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result,
-			 int json)
+void ark_report_utc(int64_t unix_seconds, char out[32])
+{
+	time_t when = (time_t)unix_seconds;
+	struct tm tm;
+
+	out[0] = '\0';
+	if ((int64_t)when != unix_seconds || !gmtime_r(&when, &tm) ||
+	    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+/* Set key to value (a new reference) unless building it failed. */
+static void set(json_t *obj, const char *key, json_t *value)
+{
+	if (obj && value)
+		json_object_set_new(obj, key, value);
+	else
+		json_decref(value);
+}
+
+json_t *ark_report_outcome(int code, const struct ark_error *err,
+			   json_t *fields)
+{
+	json_t *obj = json_object();
+	int exit_code;
+
+	if (err && err->code != ARK_OK)
+		code = err->code;
+	exit_code = ark_error_exit_code(code);
+	set(obj, "ok", json_boolean(exit_code == 0));
+	set(obj, "exit_code", json_integer(exit_code));
+	if (exit_code != 0) {
+		set(obj, "error", json_string(ark_error_code_name(code)));
+		set(obj, "message",
+		    ark_report_json_string(err && err->msg[0]
+						   ? err->msg
+						   : ark_error_code_name(code)));
+	}
+	if (obj && fields)
+		json_object_update_missing(obj, fields);
+	json_decref(fields);
+	return obj;
+}
+
+/* ---- snapshot -------------------------------------------------------- */
+
+json_t *ark_report_snapshot_json(const struct ark_snapshot_result *result)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+	char created[32];
+	json_t *obj = json_object();
+
+	ark_hash_to_hex(result->archive.hash, hex);
+	ark_report_utc(result->archive.created_unix, created);
+	set(obj, "archive", ark_report_json_string(result->archive.path));
+	set(obj, "size", json_integer((json_int_t)result->archive.size));
+	set(obj, "xxh128", json_string(hex));
+	set(obj, "created", json_string(created));
+	set(obj, "created_unix",
+	    json_integer((json_int_t)result->archive.created_unix));
+	set(obj, "database_bytes", json_integer((json_int_t)result->db_size));
+	set(obj, "page_size", json_integer((json_int_t)result->page_size));
+	set(obj, "page_count", json_integer((json_int_t)result->page_count));
+	set(obj, "journal_mode", ark_report_json_string(result->journal_mode));
+	set(obj, "seconds", json_seconds(result->seconds));
+	if (result->manifest_source)
+		set(obj, "source", json_incref(result->manifest_source));
+	if (result->checked)
+		set(obj, "integrity_check",
+		    ark_report_json_string(result->integrity));
+	return obj;
+}
+
+void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result)
 {
 	char hex[ARK_HASH_HEX_LEN + 1];
 
 	ark_hash_to_hex(result->archive.hash, hex);
-	if (json) {
-		json_t *obj = json_pack(
-			"{s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:f, s:O*}",
-			"archive", result->archive.path,
-			"size", (json_int_t)result->archive.size,
-			"xxh128", hex,
-			"database_bytes", (json_int_t)result->db_size,
-			"page_size", (json_int_t)result->page_size,
-			"page_count", (json_int_t)result->page_count,
-			"journal_mode", result->journal_mode,
-			"seconds", result->seconds,
-			"source", result->manifest_source);
-
-		if (obj && result->checked)
-			json_object_set_new(obj, "integrity_check",
-					    json_string(result->integrity));
-		emit_json(out, obj);
-		return;
-	}
-	fprintf(out, "archive: %s\n", result->archive.path);
+	fputs("archive: ", out);
+	ark_report_put_escaped(out, result->archive.path);
+	fputc('\n', out);
 	fprintf(out, "size: %" PRIu64 "\n", result->archive.size);
 	fprintf(out, "xxh128: %s\n", hex);
 	fprintf(out, "database: %" PRIu64 " bytes, %" PRIu64 " pages of %"
-		PRIu64 ", journal mode %s\n", result->db_size,
-		result->page_count, result->page_size, result->journal_mode);
-	if (result->checked)
-		fprintf(out, "integrity_check: %s\n", result->integrity);
+		PRIu64 ", journal mode ", result->db_size,
+		result->page_count, result->page_size);
+	ark_report_put_escaped(out, result->journal_mode);
+	fputc('\n', out);
+	if (result->checked) {
+		fputs("integrity_check: ", out);
+		ark_report_put_escaped(out, result->integrity);
+		fputc('\n', out);
+	}
 	fprintf(out, "seconds: %.3f\n", result->seconds);
 }
 
+/* ---- verify ---------------------------------------------------------- */
+
+json_t *ark_report_verify_json(const struct ark_verify_result *result)
+{
+	json_t *obj = json_object();
+
+	set(obj, "archive", ark_report_json_string(result->path));
+	if (result->kind[0]) {
+		set(obj, "kind", ark_report_json_string(result->kind));
+		set(obj, "created", json_string(result->created));
+		set(obj, "members",
+		    json_integer((json_int_t)result->member_count));
+		set(obj, "size", json_integer((json_int_t)result->file_size));
+		set(obj, "raw_bytes",
+		    json_integer((json_int_t)result->raw_bytes));
+	}
+	set(obj, "deep", json_boolean(result->deep));
+	if (result->integrity[0])
+		set(obj, "integrity_check",
+		    ark_report_json_string(result->integrity));
+	return obj;
+}
+
 void ark_report_verify(FILE *out, const struct ark_verify_result *result,
-		       const struct ark_error *err, int json)
+		       const struct ark_error *err)
 {
 	int ok = !err || err->code == ARK_OK;
 
-	if (json) {
-		json_t *obj = json_pack("{s:s, s:b, s:s, s:s, s:I, s:I, s:I, "
-					"s:b}",
-					"archive", result->path, "ok", ok,
-					"status", ok ? "ok"
-						     : ark_error_code_name(
-							       err->code),
-					"kind", result->kind,
-					"members", (json_int_t)
-						result->member_count,
-					"size", (json_int_t)result->file_size,
-					"raw_bytes", (json_int_t)
-						result->raw_bytes,
-					"deep", result->deep);
-
-		if (obj && !ok)
-			json_object_set_new(obj, "error",
-					    json_string(err->msg));
-		if (obj && result->integrity[0])
-			json_object_set_new(obj, "integrity_check",
-					    json_string(result->integrity));
-		emit_json(out, obj);
-		return;
-	}
+	ark_report_put_escaped(out, result->path);
 	if (!ok) {
-		fprintf(out, "%s: FAILED (%s)\n", result->path,
-			ark_error_code_name(err->code));
+		fprintf(out, ": FAILED (%s)\n", ark_error_code_name(err->code));
 		return;
 	}
-	fprintf(out, "%s: OK (%s archive of %s, %zu member%s, %" PRIu64
-		" bytes, %" PRIu64 " raw%s)\n", result->path, result->kind,
-		result->created, result->member_count,
+	fputs(": OK (", out);
+	ark_report_put_escaped(out, result->kind);
+	fprintf(out, " archive of %s, %zu member%s, %" PRIu64 " bytes, %"
+		PRIu64 " raw%s)\n", result->created, result->member_count,
 		result->member_count == 1 ? "" : "s", result->file_size,
 		result->raw_bytes,
 		result->deep ? (result->integrity[0]
@@ -113,25 +301,149 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 			     : "");
 }
 
-void ark_report_restore(FILE *out, const struct ark_restore_result *result,
-			int json)
-{
-	if (json) {
-		json_t *obj = json_pack("{s:s, s:s?, s:I, s:s, s:b, s:f}",
-					"restored", result->target,
-					"kept", result->kept[0] ? result->kept
-								: NULL,
-					"bytes", (json_int_t)result->bytes,
-					"integrity_check", result->integrity,
-					"target_was_in_use",
-					result->target_was_in_use,
-					"seconds", result->seconds);
+/* ---- restore --------------------------------------------------------- */
 
-		emit_json(out, obj);
-		return;
+json_t *ark_report_restore_json(const char *archive, const char *target,
+				const struct ark_restore_result *result)
+{
+	json_t *obj = json_object();
+
+	set(obj, "archive", ark_report_json_string(archive));
+	set(obj, "target", ark_report_json_string(target));
+	if (!result)
+		return obj;
+	set(obj, "restored", ark_report_json_string(result->target));
+	set(obj, "kept",
+	    ark_report_json_string(result->kept[0] ? result->kept : NULL));
+	set(obj, "bytes", json_integer((json_int_t)result->bytes));
+	set(obj, "integrity_check", ark_report_json_string(result->integrity));
+	set(obj, "target_was_in_use", json_boolean(result->target_was_in_use));
+	set(obj, "seconds", json_seconds(result->seconds));
+	return obj;
+}
+
+void ark_report_restore(FILE *out, const struct ark_restore_result *result)
+{
+	fputs("restored: ", out);
+	ark_report_put_escaped(out, result->target);
+	fprintf(out, " (%" PRIu64 " bytes, integrity_check ", result->bytes);
+	ark_report_put_escaped(out, result->integrity);
+	fputs(")\n", out);
+	if (result->kept[0]) {
+		fputs("kept: ", out);
+		ark_report_put_escaped(out, result->kept);
+		fputc('\n', out);
 	}
-	fprintf(out, "restored: %s (%" PRIu64 " bytes, integrity_check %s)\n",
-		result->target, result->bytes, result->integrity);
-	if (result->kept[0])
-		fprintf(out, "kept: %s\n", result->kept);
+}
+
+/* ---- manifest (--list) ----------------------------------------------- */
+
+/* "<indent><key>: <value>" for a manifest value of any type, escaped. */
+static void put_value(FILE *out, const char *indent, const char *key,
+		      const json_t *value)
+{
+	fputs(indent, out);
+	ark_report_put_escaped(out, key);
+	fputs(": ", out);
+	if (json_is_string(value)) {
+		ark_report_put_escaped(out, json_string_value(value));
+	} else if (json_is_integer(value)) {
+		fprintf(out, "%" JSON_INTEGER_FORMAT,
+			json_integer_value(value));
+	} else {
+		/* Anything else as compact JSON, escaped all the same. */
+		char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		ark_report_put_escaped(out, text ? text : "?");
+		free(text);
+	}
+	fputc('\n', out);
+}
+
+/* A string member of obj, or def when absent or not a string. */
+static const char *get_text(const json_t *obj, const char *key,
+			    const char *def)
+{
+	const char *text = json_string_value(json_object_get(obj, key));
+
+	return text ? text : def;
+}
+
+static void put_tables(FILE *out, const json_t *tables)
+{
+	size_t i;
+	json_t *table;
+
+	fprintf(out, "  tables: %zu\n", json_array_size(tables));
+	json_array_foreach(tables, i, table) {
+		json_t *rows = json_object_get(table, "rows");
+
+		fputs("    ", out);
+		ark_report_put_escaped(out, get_text(table, "name", "?"));
+		if (json_is_integer(rows))
+			fprintf(out, ": %" JSON_INTEGER_FORMAT " row%s\n",
+				json_integer_value(rows),
+				json_integer_value(rows) == 1 ? "" : "s");
+		else
+			fputs(": ? rows\n", out);
+	}
+}
+
+void ark_report_manifest(FILE *out, const char *path,
+			 const struct ark_manifest *manifest)
+{
+	const json_t *root = manifest->root;
+	json_t *source = json_object_get(root, "source");
+	char created[32];
+	char hex[ARK_HASH_HEX_LEN + 1];
+	const char *key;
+	json_t *value;
+
+	fputs("archive: ", out);
+	ark_report_put_escaped(out, path);
+	fputs("\nkind: ", out);
+	ark_report_put_escaped(out, manifest->kind);
+	fprintf(out, "\nformat_version: %d\n", manifest->format_version);
+	ark_report_utc(manifest->created_unix, created);
+	fprintf(out, "created: %s (%" PRId64 ")\n",
+		created[0] ? created : "out of range", manifest->created_unix);
+	fputs("tool: ", out);
+	ark_report_put_escaped(out, get_text(root, "tool", "?"));
+	fputc(' ', out);
+	ark_report_put_escaped(out, get_text(root, "tool_version", "?"));
+	fputs("\nsource:\n", out);
+	json_object_foreach(source, key, value) {
+		if (strcmp(key, "tables") == 0 && json_is_array(value))
+			put_tables(out, value);
+		else
+			put_value(out, "  ", key, value);
+	}
+	fprintf(out, "members: %zu\n", manifest->member_count);
+	for (size_t i = 0; i < manifest->member_count; i++) {
+		const struct ark_member_info *m = &manifest->members[i];
+
+		fputs("  ", out);
+		ark_report_put_escaped(out, m->path);
+		fputs(" (", out);
+		ark_report_put_escaped(out, m->role);
+		ark_hash_to_hex(m->stored_hash, hex);
+		fprintf(out, ")\n    stored: %" PRIu64 " bytes, xxh128 %s\n",
+			m->stored_size, hex);
+		ark_hash_to_hex(m->raw_hash, hex);
+		fprintf(out, "    raw: %" PRIu64 " bytes, xxh128 %s\n",
+			m->raw_size, hex);
+	}
+	fputs("checked: structure and manifest hash; member data not "
+	      "verified\n", out);
+}
+
+json_t *ark_report_manifest_json(const char *path,
+				 const struct ark_manifest *manifest)
+{
+	json_t *obj = json_object();
+
+	set(obj, "archive", ark_report_json_string(path));
+	set(obj, "data_verified", json_false());
+	set(obj, "manifest", json_incref(manifest->root));
+	return obj;
 }

@@ -9,6 +9,11 @@
 #include "ark/fsio.h"
 #include "sqlite_image_internal.h"
 
+struct check_watch {
+	sqlite3 *db;
+	struct ark_progress *progress;
+};
+
 struct fd_sink {
 	int fd;
 	const char *path;
@@ -126,10 +131,30 @@ int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
 	return rc;
 }
 
+/* sqlite3_progress_handler callback: pages read so far, on the line. */
+static int check_progress(void *ctx)
+{
+	struct check_watch *watch = ctx;
+	int current = 0, highest = 0;
+
+	sqlite3_db_status(watch->db, SQLITE_DBSTATUS_CACHE_MISS, &current,
+			  &highest, 0);
+	ark_progress_update(watch->progress, (uint64_t)current);
+	return 0;
+}
+
 int ark_sqlite_image_check(const char *path, char *out, size_t room,
 			   struct ark_error *err)
 {
+	return ark_sqlite_image_check_progress(path, out, room, NULL, err);
+}
+
+int ark_sqlite_image_check_progress(const char *path, char *out, size_t room,
+				    struct ark_progress *progress,
+				    struct ark_error *err)
+{
 	sqlite3 *db = NULL;
+	struct check_watch watch = { NULL, progress };
 	char *uri;
 	int clean = 0;
 	int rc;
@@ -141,6 +166,9 @@ int ark_sqlite_image_check(const char *path, char *out, size_t room,
 	rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
 			     NULL);
 	sqlite3_free(uri);
+	watch.db = db;
+	if (rc == SQLITE_OK && progress)
+		sqlite3_progress_handler(db, 10000, check_progress, &watch);
 	if (rc == SQLITE_OK)
 		rc = ark_sqlite_integrity_check(db, out, room, &clean);
 	if (rc != SQLITE_OK) {

@@ -29,6 +29,10 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
  */
 int ark_sqlite_image_check(const char *path, char *out, size_t room,
 			   struct ark_error *err);
+/* The same, advancing progress (pages read so far; may be NULL). */
+int ark_sqlite_image_check_progress(const char *path, char *out, size_t room,
+				    struct ark_progress *progress,
+				    struct ark_error *err);
 
 /*
  * Run PRAGMA integrity_check(20) on db: "ok" or the first problems, joined

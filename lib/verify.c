@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ark/archive.h"
 #include "ark/fsio.h"
 #include "ark/log.h"
+#include "ark/report.h"
 #include "ark/verify.h"
 #include "sqlite_image_internal.h"
 
@@ -27,6 +27,7 @@ static int discard_write(void *ctx, const void *buf, size_t len,
 /* Decompress the image into a temporary and run integrity_check on it. */
 static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 		       const struct ark_verify_options *options,
+		       struct ark_progress *progress,
 		       struct ark_verify_result *result, struct ark_error *err)
 {
 	const char *dir = options->tmpdir ? options->tmpdir : getenv("TMPDIR");
@@ -36,14 +37,21 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 
 	snprintf(name, sizeof(name), "%s/ark-verify.sqlite",
 		 dir && *dir ? dir : "/tmp");
+	ark_progress_phase(progress, "deep verify 2/3: decompress",
+			   ark_archive_reader_manifest(reader)
+				   ->members[index].stored_size, NULL);
 	if ((rc = ark_atomic_open(name, &temp, err)) ||
 	    (rc = ark_sqlite_image_extract(reader, index, ark_atomic_fd(temp),
-					   ark_atomic_temp_path(temp), NULL,
-					   err)))
+					   ark_atomic_temp_path(temp),
+					   progress, err)))
 		goto cleanup;
-	rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
-				    result->integrity,
-				    sizeof(result->integrity), err);
+	/* The check's end cannot be known: it shows pages read. */
+	ark_progress_phase(progress, "deep verify 3/3: database check", 0,
+			   "pages read");
+	rc = ark_sqlite_image_check_progress(ark_atomic_temp_path(temp),
+					     result->integrity,
+					     sizeof(result->integrity),
+					     progress, err);
 	if (rc == ARK_ERR_INTEGRITY) {
 		/* The hashes matched, so the archive holds what was archived:
 		 * the database itself was damaged when the snapshot was taken.
@@ -67,8 +75,6 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 	struct ark_progress *progress = NULL;
 	struct ark_sink discard = { discard_write, NULL };
 	size_t image = 0;
-	time_t created;
-	struct tm created_tm;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -78,15 +84,15 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 		goto cleanup;
 	manifest = ark_archive_reader_manifest(reader);
 	snprintf(result->kind, sizeof(result->kind), "%s", manifest->kind);
-	created = (time_t)manifest->created_unix;
-	strftime(result->created, sizeof(result->created),
-		 "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&created, &created_tm));
+	ark_report_utc(manifest->created_unix, result->created);
 	result->member_count = manifest->member_count;
 	result->file_size = ark_archive_reader_file_size(reader);
 	for (size_t i = 0; i < manifest->member_count; i++)
 		result->raw_bytes += manifest->members[i].raw_size;
-	progress = ark_progress_new("verify", manifest->prefix_size,
-				    options->progress);
+	/* --deep goes through phases on one line, each drawn as it starts. */
+	progress = ark_progress_new(options->deep ? "deep verify 1/3: hashes"
+						  : "verify",
+				    manifest->prefix_size, options->progress);
 	ark_log(ARK_LOG_INFO, "%s: structure, manifest and checksum list ok; "
 		"%zu member(s)", path, manifest->member_count);
 	rc = ark_archive_verify_data(reader, progress, err);
@@ -102,10 +108,16 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 	}
 	for (size_t i = 0; i < manifest->member_count; i++) {
 		if (strcmp(manifest->kind, "sqlite") == 0 && i == image)
-			rc = deep_sqlite(reader, i, options, result, err);
-		else
+			rc = deep_sqlite(reader, i, options, progress, result,
+					 err);
+		else {
+			ark_progress_phase(progress,
+					   "deep verify 2/3: decompress",
+					   manifest->members[i].stored_size,
+					   NULL);
 			rc = ark_archive_extract_member(reader, i, discard,
-							NULL, err);
+							progress, err);
+		}
 		if (rc)
 			goto cleanup;
 	}
@@ -113,4 +125,11 @@ cleanup:
 	ark_progress_free(progress);
 	ark_archive_reader_free(reader);
 	return rc;
+}
+
+int ark_verify_list(const char *path, struct ark_archive_reader **reader,
+		    struct ark_error *err)
+{
+	*reader = NULL;
+	return ark_archive_reader_open(path, reader, err);
 }

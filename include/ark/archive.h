@@ -42,6 +42,7 @@ struct ark_archive_summary {
 	struct ark_hash128 hash;   /* XXH3-128 of the whole file */
 	uint64_t raw_bytes;        /* sum of members' raw sizes */
 	size_t member_count;
+	int64_t created_unix;      /* the manifest's created_unix */
 };
 
 int ark_archive_writer_open(const char *final_path,

@@ -36,4 +36,16 @@ struct ark_verify_result {
 int ark_verify_run(const char *path, const struct ark_verify_options *options,
 		   struct ark_verify_result *result, struct ark_error *err);
 
+struct ark_archive_reader;
+
+/*
+ * --list: open the archive at path and check what can be checked without
+ * reading the data: the tar structure, the manifest against its hash, the
+ * member list and the file's regenerated tail (ark_archive_reader_open).
+ * The member data is not read.  On success *reader holds the manifest
+ * (ark_archive_reader_manifest); free it with ark_archive_reader_free.
+ */
+int ark_verify_list(const char *path, struct ark_archive_reader **reader,
+		    struct ark_error *err);
+
 #endif

@@ -867,13 +867,13 @@ static void test_hostile_member_paths(void **state)
 		"data//se.sqlite.zst", /* empty component */
 		"dat\\base.sqlite.zst", /* backslash */
 	};
-	/* as messages show them: a backslash is escaped like any byte
-	 * that could forge output */
+	/* as messages show them (ark_report_escape): a backslash cannot
+	 * forge output and is kept */
 	static const char *const shown[] = {
 		"/atabase.sqlite.zst",
 		"../abase.sqlite.zst",
 		"data//se.sqlite.zst",
-		"dat\\x5cbase.sqlite.zst",
+		"dat\\base.sqlite.zst",
 	};
 	struct fixture *fx = *state;
 	struct ark_archive_summary summary;

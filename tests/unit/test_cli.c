@@ -305,31 +305,276 @@ static void test_close_stdout(void **state)
 		0);
 }
 
+static const char test_usage[] = "Usage: t [OPTION]... X\n";
+static const struct ark_cli_exit test_exits[] = {
+	{ ARK_OK, "done" },
+	{ ARK_ERR_USAGE, NULL },
+	{ ARK_ERR_UNSUPPORTED, "too new" }, /* exit 3, its own name */
+	{ ARK_ERR_DAMAGED_RESTORED, NULL },
+	{ ARK_ERR_INTERRUPTED, NULL },
+	{ 12345, "not in the catalogue: left out" },
+};
+static const struct ark_cli_tool test_tool = {
+	"t", test_usage, test_exits, ARK_CLI_ARRAY_LEN(test_exits),
+	"See t(1).\n",
+};
+
 static void test_common_option(void **state)
 {
-	struct ark_cli_common common = { 0 };
+	struct ark_cli_common common = { .tool = &test_tool };
 
 	(void)state;
 	ark_log_set_level(ARK_LOG_WARN);
-	assert_int_equal(ark_cli_common_option('J', "t", "", &common),
+	assert_int_equal(ark_cli_common_option('J', &common),
 			 ARK_CLI_CONTINUE);
 	assert_int_equal(common.json, 1);
 	assert_int_equal(ark_cli_progress_wanted(&common), 0);
 	common.json = 0;
 	assert_int_equal(ark_cli_progress_wanted(&common), 1);
-	assert_int_equal(ark_cli_common_option('q', "t", "", &common),
+	assert_int_equal(ark_cli_common_option('q', &common),
 			 ARK_CLI_CONTINUE);
 	assert_int_equal(common.quiet, 1);
 	assert_int_equal(ark_log_get_level(), ARK_LOG_ERROR);
 	assert_int_equal(ark_cli_progress_wanted(&common), 0);
-	assert_int_equal(ark_cli_common_option('v', "t", "", &common),
+	assert_int_equal(ark_cli_common_option('v', &common),
 			 ARK_CLI_CONTINUE);
 	assert_int_equal(ark_log_get_level(), ARK_LOG_DEBUG);
-	/* --help prints the usage given (empty here) and ends parsing: 0 */
-	assert_int_equal(ark_cli_common_option('h', "t", "", &common), 0);
-	/* an unknown option ends parsing with the usage exit code */
-	assert_int_equal(ark_cli_common_option('?', "t", "", &common), 2);
 	ark_log_set_level(ARK_LOG_WARN);
+}
+
+static char *read_text(FILE *file)
+{
+	fflush(file);
+	return unit_read_stream(file, NULL);
+}
+
+static void test_help_exit_status(void **state)
+{
+	FILE *out = tmpfile();
+	char *text;
+
+	(void)state;
+	assert_non_null(out);
+	ark_cli_print_help(out, &test_tool);
+	text = read_text(out);
+	/* generated from the catalogue: code, short name, meaning */
+	assert_string_equal(text,
+			    "Usage: t [OPTION]... X\n"
+			    "\n"
+			    "Exit status:\n"
+			    "  0    ok: done\n"
+			    "  2    usage: bad option or argument\n"
+			    "  3    unsupported: too new\n"
+			    "  10   restored damaged: restored as asked, but "
+			    "the database fails its integrity check\n"
+			    "  130  interrupted: stopped by SIGINT, SIGTERM or "
+			    "SIGHUP\n"
+			    "\n"
+			    "See t(1).\n");
+	free(text);
+}
+
+/* Parse argv (NULL-terminated) with ark_cli_getopt from the start. */
+static int parse(struct ark_cli_common *common, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "busy-timeout", required_argument, NULL, 'B' },
+		ARK_CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int argc = 0;
+	int opt;
+
+	while (argv[argc])
+		argc++;
+	optind = 0; /* glibc: start over */
+	common->bad_option[0] = '\0';
+	while ((opt = ark_cli_getopt(common, argc, argv, "o:c",
+				     longopts)) != -1) {
+		if (opt == '?')
+			return '?';
+		if (opt == 'J')
+			ark_cli_common_option(opt, common);
+	}
+	return 0;
+}
+
+static void assert_bad_option(char **argv, const char *expected)
+{
+	struct ark_cli_common common = { .tool = &test_tool };
+	struct unit_capture capture;
+	char logged[512];
+
+	unit_capture_begin(&capture);
+	assert_int_equal(parse(&common, argv), '?');
+	unit_capture_end(&capture, logged, sizeof(logged));
+	/* getopt printed nothing of its own */
+	assert_string_equal(logged, "");
+	assert_string_equal(common.bad_option, expected);
+}
+
+static void test_getopt_bad_options(void **state)
+{
+	struct ark_cli_common common = { .tool = &test_tool };
+
+	(void)state;
+	assert_bad_option((char *[]){ "t", "--no-such", "x", NULL },
+			  "unknown option '--no-such'");
+	assert_bad_option((char *[]){ "t", "--no-such=1", NULL },
+			  "unknown option '--no-such'");
+	assert_bad_option((char *[]){ "t", "-Z", "x", NULL },
+			  "unknown option '-Z'");
+	assert_bad_option((char *[]){ "t", "-cZ", NULL },
+			  "unknown option '-Z'");
+	/* inside a group, after a long option: still the letter */
+	assert_bad_option((char *[]){ "t", "--check", "-Zc", NULL },
+			  "unknown option '-Z'");
+	assert_bad_option((char *[]){ "t", "--json", "-cJ", NULL },
+			  "unknown option '-J'");
+	assert_bad_option((char *[]){ "t", "x", "-o", NULL },
+			  "option '-o' needs an argument");
+	assert_bad_option((char *[]){ "t", "--output", NULL },
+			  "option '--output' needs an argument");
+	assert_bad_option((char *[]){ "t", "--busy", NULL },
+			  "option '--busy-timeout' needs an argument");
+	assert_bad_option((char *[]){ "t", "--json=yes", NULL },
+			  "option '--json' takes no argument");
+	assert_bad_option((char *[]){ "t", "--ver", NULL },
+			  "option '--ver' is ambiguous");
+	/* good ones */
+	assert_int_equal(parse(&common, (char *[]){ "t", "-c", "-ofile",
+						    "--busy=5", "--json",
+						    "x", NULL }),
+			 0);
+	assert_int_equal(common.json, 1);
+}
+
+static void test_getopt_missing_long_argument_abbreviated(void **state)
+{
+	(void)state;
+	/* an abbreviation is named in full */
+	assert_bad_option((char *[]){ "t", "--outp", NULL },
+			  "option '--output' needs an argument");
+}
+
+/* Children writing stdout to the file named by arg. */
+struct child_out {
+	const char *path;
+	int json;
+};
+
+static int redirect_stdout(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int child_usage_error(void *arg)
+{
+	const struct child_out *child = arg;
+	struct ark_cli_common common = { .tool = &test_tool };
+
+	if (redirect_stdout(child->path))
+		return 90;
+	common.json = child->json;
+	ark_log_set_program("t");
+	return ark_cli_usage_error(&common, "expected %s", "X\n");
+}
+
+static int child_finish(void *arg)
+{
+	const struct child_out *child = arg;
+	struct ark_cli_common common = { .tool = &test_tool };
+	struct ark_error err = { 0 };
+
+	if (redirect_stdout(child->path))
+		return 90;
+	common.json = child->json;
+	ark_log_set_program("t");
+	ark_error_set(&err, ARK_ERR_REFUSED, 0, "'a\tb' exists");
+	return ark_cli_finish(&common, ARK_ERR_REFUSED, &err,
+			      json_pack("{s:s}", "archive", "a\tb"));
+}
+
+static int child_finish_ok(void *arg)
+{
+	const struct child_out *child = arg;
+	struct ark_cli_common common = { .tool = &test_tool };
+	struct ark_error err = { 0 };
+
+	if (redirect_stdout(child->path))
+		return 90;
+	common.json = child->json;
+	return ark_cli_finish(&common, ARK_OK, &err, NULL);
+}
+
+static void run_child(int (*body)(void *), int json, int expected_rc,
+		      const char *expected_out, const char *expected_err)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], out[2048], logged[2048];
+	struct child_out child = { path, json };
+	struct unit_capture capture;
+
+	unit_make_temp_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/out", dir);
+	unit_capture_begin(&capture);
+	assert_int_equal(unit_run_in_child(body, &child), expected_rc);
+	unit_capture_end(&capture, logged, sizeof(logged));
+	assert_true(unit_read_file(path, out, sizeof(out)) >= 0);
+	assert_string_equal(out, expected_out);
+	assert_string_equal(logged, expected_err);
+	unit_remove_tree(dir);
+}
+
+static void test_usage_error_json(void **state)
+{
+	(void)state;
+	run_child(child_usage_error, 0, 2, "",
+		  "t: error: expected X\\n\n"
+		  "Try 't --help' for more information.\n");
+	run_child(child_usage_error, 1, 2,
+		  "{\"ok\":false,\"exit_code\":2,\"error\":\"usage\","
+		  "\"message\":\"expected X\\n\"}\n",
+		  "t: error: expected X\\n\n"
+		  "Try 't --help' for more information.\n");
+}
+
+static void test_finish(void **state)
+{
+	(void)state;
+	run_child(child_finish, 0, 7, "", "t: error: 'a\\tb' exists\n");
+	run_child(child_finish, 1, 7,
+		  "{\"ok\":false,\"exit_code\":7,\"error\":\"refused\","
+		  "\"message\":\"'a\\tb' exists\",\"archive\":\"a\\tb\"}\n",
+		  "t: error: 'a\\tb' exists\n");
+	run_child(child_finish_ok, 1, 0, "{\"ok\":true,\"exit_code\":0}\n",
+		  "");
+	run_child(child_finish_ok, 0, 0, "", "");
+}
+
+static void test_report_escapes(void **state)
+{
+	struct unit_capture capture;
+	struct ark_error err;
+	char out[2048];
+
+	(void)state;
+	ark_log_set_program("ark-test");
+	ark_error_clear(&err);
+	ark_error_set(&err, ARK_ERR_READ, ENOENT, "cannot open '%s'",
+		      "a\nark-test: error: forged\x1b[2J");
+	unit_capture_begin(&capture);
+	assert_int_equal(ark_cli_report(&err), 3);
+	unit_capture_end(&capture, out, sizeof(out));
+	assert_string_equal(out, "ark-test: error: cannot open 'a\\nark-test: "
+				 "error: forged\\x1b[2J': No such file or "
+				 "directory\n");
 }
 
 int main(void)
@@ -342,6 +587,12 @@ int main(void)
 		cmocka_unit_test(test_print_version),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_common_option),
+		cmocka_unit_test(test_help_exit_status),
+		cmocka_unit_test(test_getopt_bad_options),
+		cmocka_unit_test(test_getopt_missing_long_argument_abbreviated),
+		cmocka_unit_test(test_usage_error_json),
+		cmocka_unit_test(test_finish),
+		cmocka_unit_test(test_report_escapes),
 		cmocka_unit_test(test_close_stdout),
 	};
 

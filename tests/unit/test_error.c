@@ -161,9 +161,64 @@ static void test_code_names(void **state)
 	assert_string_equal(ark_error_code_name(-99), "unknown error");
 }
 
+/*
+ * docs/exit-codes.md's table rows "| code | name | ..." name exactly the
+ * exit codes of the catalogue, each with the short name of the first
+ * catalogue entry for that exit code.  Run from the top of the tree (as
+ * make check does).
+ */
+static void test_docs_table_matches_catalogue(void **state)
+{
+	size_t count, documented = 0;
+	const struct ark_error_entry *catalogue = ark_error_catalogue(&count);
+	int seen[256] = { 0 };
+	char line[2048];
+	FILE *doc;
+
+	(void)state;
+	doc = fopen("docs/exit-codes.md", "r");
+	if (!doc)
+		fail_msg("cannot open docs/exit-codes.md (run from the top of "
+			 "the source tree)");
+	while (fgets(line, sizeof(line), doc)) {
+		int code, name_start = 0, name_end = 0;
+		const struct ark_error_entry *first = NULL;
+
+		if (sscanf(line, "| %d | %n%*[^|]%n|", &code, &name_start,
+			   &name_end) != 1 || name_end <= name_start)
+			continue;
+		while (name_end > name_start && line[name_end - 1] == ' ')
+			name_end--;
+		line[name_end] = '\0';
+		for (size_t i = 0; i < count && !first; i++)
+			if (catalogue[i].exit_code == code)
+				first = &catalogue[i];
+		if (!first)
+			fail_msg("docs/exit-codes.md lists exit %d, which no "
+				 "catalogue entry has", code);
+		if (strcmp(line + name_start, first->short_name) != 0)
+			fail_msg("docs/exit-codes.md names exit %d \"%s\", the "
+				 "catalogue \"%s\"", code, line + name_start,
+				 first->short_name);
+		assert_in_range(code, 0, 255);
+		if (seen[code]++)
+			fail_msg("docs/exit-codes.md lists exit %d twice", code);
+		documented++;
+	}
+	fclose(doc);
+	for (size_t i = 0; i < count; i++)
+		if (!seen[catalogue[i].exit_code])
+			fail_msg("exit %d (%s) is missing from "
+				 "docs/exit-codes.md", catalogue[i].exit_code,
+				 catalogue[i].name);
+	/* 0-10 and 130: exit 3 is shared by two codes */
+	assert_int_equal(documented, 12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_docs_table_matches_catalogue),
 		cmocka_unit_test(test_clear_resets),
 		cmocka_unit_test(test_set_formats_and_returns_code),
 		cmocka_unit_test(test_set_appends_strerror),

@@ -189,6 +189,62 @@ static void test_redraws_at_most_every_100ms(void **state)
 	assert_null(strchr(drawn, '%'));
 }
 
+static void test_phases_each_drawn_at_once(void **state)
+{
+	struct ark_progress *progress;
+	struct pty_stderr pty;
+	char drawn[4096];
+	const char *second, *third, *last;
+
+	(void)state;
+	if (pty_begin(&pty) != 0)
+		skip();
+	progress = ark_progress_new("1/3: hashes", 1024, 1);
+	ark_progress_update(progress, 1024);
+	/* at once, though less than 100 ms passed since the last draw */
+	ark_progress_phase(progress, "2/3: decompress", 2048, NULL);
+	ark_progress_update(progress, 1024);
+	sleep_ms(120);
+	ark_progress_update(progress, 2048);
+	ark_progress_phase(progress, "3/3: check", 0, "pages read");
+	sleep_ms(120);
+	ark_progress_update(progress, 300);
+	sleep_ms(120);
+	ark_progress_update(progress, 300);
+	ark_progress_free(progress);
+	pty_end(&pty, drawn, sizeof(drawn));
+
+	assert_memory_equal(drawn, "\r1/3: hashes 100% 1.0 KiB ", 26);
+	second = strstr(drawn, "\r2/3: decompress 0% 0 B ");
+	assert_non_null(second);
+	assert_non_null(strstr(second, "\r2/3: decompress 100% 2.0 KiB "));
+	/* a phase whose end is unknown: count, unit, elapsed, a spinner */
+	third = strstr(second, "\r3/3: check | 0 pages read, 0.0 s\033[K");
+	assert_non_null(third);
+	assert_non_null(strstr(third, "\r3/3: check / 300 pages read, 0."));
+	last = strstr(third, "\r3/3: check - 300 pages read, 0.");
+	assert_non_null(last);
+	assert_null(strchr(third, '%'));
+	assert_string_equal(drawn + strlen(drawn) - 4, "\r\033[K");
+}
+
+static void test_phases_silent_without_terminal(void **state)
+{
+	struct ark_progress *progress;
+	struct unit_capture capture;
+	char out[1024];
+
+	(void)state;
+	unit_capture_begin(&capture);
+	progress = ark_progress_new("a", 10, 1);
+	ark_progress_phase(progress, "b", 0, "pages read");
+	ark_progress_update(progress, 5);
+	ark_progress_free(progress);
+	unit_capture_end(&capture, out, sizeof(out));
+	assert_string_equal(out, "");
+	ark_progress_phase(NULL, "c", 0, NULL);
+}
+
 static void test_null_is_noop(void **state)
 {
 	(void)state;
@@ -204,6 +260,8 @@ int main(void)
 		cmocka_unit_test(test_enabled_without_terminal_is_silent),
 		cmocka_unit_test(test_redraws_at_most_every_100ms),
 		cmocka_unit_test(test_null_is_noop),
+		cmocka_unit_test(test_phases_each_drawn_at_once),
+		cmocka_unit_test(test_phases_silent_without_terminal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

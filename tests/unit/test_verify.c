@@ -19,6 +19,7 @@
 
 #include "ark/archive.h"
 #include "ark/hash.h"
+#include "ark/report.h"
 #include "ark/snapshot.h"
 #include "ark/verify.h"
 #include "tar_internal.h"
@@ -509,6 +510,61 @@ static void test_deep_pg_kind(void **state)
 	assert_string_equal(result.integrity, "");
 }
 
+/* ---- --list -------------------------------------------------------- */
+
+static void test_list_checks_structure_not_data(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_reader *reader = NULL;
+	struct ark_verify_result result;
+	struct ark_error err;
+
+	/* damaged data: --list still shows the manifest (it does not read
+	 * the data), verification finds the damage */
+	unit_xor_byte_at(fx->archive, 1536 + 100, 0x04);
+	ark_error_clear(&err);
+	assert_int_equal(ark_verify_list(fx->archive, &reader, &err), 0);
+	assert_non_null(reader);
+	assert_string_equal(ark_archive_reader_manifest(reader)->kind,
+			    "sqlite");
+	ark_archive_reader_free(reader);
+	verify(fx->archive, 0, fx->tmp, &result, &err, ARK_ERR_CORRUPT);
+
+	/* a damaged manifest: --list refuses, as verification does */
+	{
+		struct stat st;
+
+		assert_int_equal(stat(fx->archive, &st), 0);
+		unit_xor_byte_at(fx->archive, (uint64_t)st.st_size - 2048,
+				 0x01);
+	}
+	ark_error_clear(&err);
+	reader = (struct ark_archive_reader *)&err; /* must be reset */
+	assert_int_equal(ark_verify_list(fx->archive, &reader, &err),
+			 ARK_ERR_CORRUPT);
+	assert_null(reader);
+
+	/* a missing file */
+	ark_error_clear(&err);
+	assert_int_equal(ark_verify_list(fx->dir, &reader, &err),
+			 ARK_ERR_READ);
+	assert_null(reader);
+}
+
+/* A creation time gmtime_r cannot represent: no crash, created is "". */
+static void test_created_out_of_range(void **state)
+{
+	(void)state;
+	{
+		char created[32] = "x";
+
+		ark_report_utc(INT64_MAX, created);
+		assert_string_equal(created, "");
+		ark_report_utc(0, created);
+		assert_string_equal(created, "1970-01-01T00:00:00Z");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +583,8 @@ int main(void)
 		T(test_deep_not_a_database),
 		T(test_deep_sqlite_without_image),
 		T(test_deep_pg_kind),
+		T(test_list_checks_structure_not_data),
+		cmocka_unit_test(test_created_out_of_range),
 #undef T
 	};
 

@@ -25,13 +25,28 @@ static const char usage[] =
 	"  -q, --quiet        only errors on stderr\n"
 	"  -v, --verbose      more detail on stderr\n"
 	"  -h, --help         show this help and exit\n"
-	"  -V, --version      show version and exit\n\n"
-	"Exit status: 0 restored, 2 usage, 3 cannot read, 4 archive corrupt or\n"
-	"unsafe, 5 cannot write (disk full...), 7 TARGET exists or is in use\n"
-	"(without --force), 9 restored image fails integrity_check,\n"
-	"130 interrupted.  TARGET is replaced only after every check passed;\n"
-	"on a failure before that it is left as it was.\n"
-	"See ark-restore(1).\n";
+	"  -V, --version      show version and exit\n";
+
+static const struct ark_cli_exit exits[] = {
+	{ ARK_OK, "restored" },
+	{ ARK_ERR_INTERNAL, NULL },
+	{ ARK_ERR_USAGE, NULL },
+	{ ARK_ERR_READ, "the archive cannot be read, or is too new" },
+	{ ARK_ERR_CORRUPT, "the archive is damaged or unsafe" },
+	{ ARK_ERR_WRITE, "TARGET cannot be written (disk full...)" },
+	{ ARK_ERR_REFUSED, "TARGET exists or is in use (without --force)" },
+	{ ARK_ERR_LOCKED, "another ark-restore to TARGET is running" },
+	{ ARK_ERR_INTEGRITY, "the archived database fails its check" },
+	{ ARK_ERR_DAMAGED_RESTORED, "restored as asked, but it fails its "
+				    "check" },
+	{ ARK_ERR_INTERRUPTED, NULL },
+};
+
+static const struct ark_cli_tool tool = {
+	"ark-restore", usage, exits, ARK_CLI_ARRAY_LEN(exits),
+	"TARGET is replaced only after every check passed; on a failure\n"
+	"before that it is left as it was.  See ark-restore(1).\n",
+};
 
 int main(int argc, char **argv)
 {
@@ -43,32 +58,35 @@ int main(int argc, char **argv)
 	struct ark_restore_options options = { 0 };
 	struct ark_restore_result result;
 	struct ark_error err;
-	struct ark_cli_common common = { 0 };
-	int opt, rc;
+	struct ark_cli_common common = { .tool = &tool };
+	int opt, rc, restored;
 
 	ark_log_set_program("ark-restore");
 	/* Before any output: a closed stdout must be exit 5, not SIGPIPE. */
 	ark_fsio_install_signal_handlers();
 	ark_error_clear(&err);
-	while ((opt = getopt_long(argc, argv, "f" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+	while ((opt = ark_cli_getopt(&common, argc, argv, "f", longopts)) !=
+	       -1) {
 		switch (opt) {
 		case 'f': options.force = 1; break;
 		default:
-			rc = ark_cli_common_option(opt, "ark-restore", usage,
-						   &common);
+			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)
 				return rc;
 		}
 	}
 	if (argc - optind != 2)
-		return ark_report_usage_error("expected ARCHIVE and TARGET");
+		return ark_cli_usage_error(&common, "expected ARCHIVE and TARGET");
 	options.archive = argv[optind];
 	options.target = argv[optind + 1];
 	options.progress = ark_cli_progress_wanted(&common);
 	rc = ark_restore_run(&options, &result, &err);
-	if (rc == 0 && (!common.quiet || common.json))
-		ark_report_restore(stdout, &result, common.json);
-	if (rc == 0)
-		rc = ark_cli_close_stdout(&err);
-	return rc ? ark_cli_report(&err) : 0;
+	restored = rc == 0 || rc == ARK_ERR_DAMAGED_RESTORED;
+	if (restored && !common.quiet && !common.json)
+		ark_report_restore(stdout, &result);
+	return ark_cli_finish(&common, rc, &err,
+			      ark_report_restore_json(options.archive,
+						      options.target,
+						      restored ? &result
+							       : NULL));
 }

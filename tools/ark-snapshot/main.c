@@ -30,10 +30,24 @@ static const char usage[] =
 	"  -q, --quiet            print nothing but errors (for cron)\n"
 	"  -v, --verbose          more detail on stderr\n"
 	"  -h, --help             show this help and exit\n"
-	"  -V, --version          show version and exit\n\n"
-	"Exit status: 0 success, 2 usage, 3 cannot read, 5 cannot write,\n"
-	"6 database error, 7 output exists, 9 --check found problems (the\n"
-	"archive is still written), 130 interrupted.  See ark-snapshot(1).\n";
+	"  -V, --version          show version and exit\n";
+
+static const struct ark_cli_exit exits[] = {
+	{ ARK_OK, "the archive is written" },
+	{ ARK_ERR_INTERNAL, NULL },
+	{ ARK_ERR_USAGE, NULL },
+	{ ARK_ERR_READ, "the database cannot be read" },
+	{ ARK_ERR_WRITE, "the archive cannot be written (disk full...)" },
+	{ ARK_ERR_SOURCE, NULL },
+	{ ARK_ERR_REFUSED, "the output file already exists" },
+	{ ARK_ERR_INTEGRITY, "--check found problems (archive written)" },
+	{ ARK_ERR_INTERRUPTED, NULL },
+};
+
+static const struct ark_cli_tool tool = {
+	"ark-snapshot", usage, exits, ARK_CLI_ARRAY_LEN(exits),
+	"See ark-snapshot(1).\n",
+};
 
 int main(int argc, char **argv)
 {
@@ -49,7 +63,8 @@ int main(int argc, char **argv)
 	struct ark_snapshot_options options;
 	struct ark_snapshot_result result;
 	struct ark_error err;
-	struct ark_cli_common common = { 0 };
+	struct ark_cli_common common = { .tool = &tool };
+	json_t *fields;
 	int opt;
 	int rc;
 
@@ -58,41 +73,43 @@ int main(int argc, char **argv)
 	ark_fsio_install_signal_handlers();
 	ark_error_clear(&err);
 	ark_snapshot_options_init(&options);
-	while ((opt = getopt_long(argc, argv, "o:cl:T:" ARK_CLI_COMMON_SHORTOPTS, longopts,
-				  NULL)) != -1) {
+	while ((opt = ark_cli_getopt(&common, argc, argv, "o:cl:T:",
+				     longopts)) != -1) {
 		switch (opt) {
 		case 'o': options.output = optarg; break;
 		case 'c': options.check = 1; break;
 		case 'l':
 			if (ark_cli_parse_int(optarg, 1, 19, &options.level))
-				return ark_report_usage_error("--level takes 1 to 19");
+				return ark_cli_usage_error(&common, "--level takes 1 to 19");
 			break;
 		case 'T':
 			if (ark_cli_parse_int(optarg, 0, 256, &options.threads))
-				return ark_report_usage_error("--threads takes 0 to 256");
+				return ark_cli_usage_error(&common, "--threads takes 0 to 256");
 			break;
 		case 'B':
 			if (ark_cli_parse_int(optarg, 0, 86400000,
 					      &options.busy_timeout_ms))
-				return ark_report_usage_error("--busy-timeout takes milliseconds");
+				return ark_cli_usage_error(&common, "--busy-timeout takes milliseconds");
 			break;
 		default:
-			rc = ark_cli_common_option(opt, "ark-snapshot", usage,
-						   &common);
+			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)
 				return rc;
 		}
 	}
 	if (argc - optind != 1)
-		return ark_report_usage_error("expected one DATABASE");
+		return ark_cli_usage_error(&common, "expected one DATABASE");
 	options.db_path = argv[optind];
 	options.progress = ark_cli_progress_wanted(&common);
 	rc = ark_snapshot_run(&options, &result, &err);
-	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) &&
-	    (!common.quiet || common.json))
-		ark_report_snapshot(stdout, &result, common.json);
+	/* With --check finding problems the archive is written: report it. */
+	if ((rc == 0 || rc == ARK_ERR_INTEGRITY) && !common.quiet &&
+	    !common.json)
+		ark_report_snapshot(stdout, &result);
+	fields = rc == 0 || rc == ARK_ERR_INTEGRITY
+			 ? ark_report_snapshot_json(&result)
+			 : json_pack("{s:o}", "database",
+				     ark_report_json_string(options.db_path));
 	ark_snapshot_result_free(&result);
-	if (rc == 0)
-		rc = ark_cli_close_stdout(&err);
-	return rc ? ark_cli_report(&err) : 0;
+	return ark_cli_finish(&common, rc, &err, fields);
 }
