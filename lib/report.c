@@ -3,6 +3,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "ark/log.h"
 #include "ark/report.h"
@@ -67,6 +68,23 @@ void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result,
 	fprintf(out, "seconds: %.3f\n", result->seconds);
 }
 
+/*
+ * How a database check is named in text: "quick_check" or
+ * "integrity_check", and for "recorded" (a passing integrity_check
+ * recorded in the archive, not run again) "integrity_check ... at
+ * snapshot".  An empty check is the full integrity_check.
+ */
+static const char *check_name(const char *check)
+{
+	return strcmp(check, "quick_check") == 0 ? "quick_check"
+						 : "integrity_check";
+}
+
+static const char *check_when(const char *check)
+{
+	return strcmp(check, "recorded") == 0 ? " at snapshot" : "";
+}
+
 void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 		       const struct ark_error *err, int json)
 {
@@ -93,6 +111,11 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 		if (obj && result->integrity[0])
 			json_object_set_new(obj, "integrity_check",
 					    json_string(result->integrity));
+		if (obj && result->integrity[0])
+			json_object_set_new(obj, "check",
+					    json_string(result->check[0]
+							? result->check
+							: "integrity_check"));
 		emit_json(out, obj);
 		return;
 	}
@@ -102,27 +125,33 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 		return;
 	}
 	fprintf(out, "%s: OK (%s archive of %s, %zu member%s, %" PRIu64
-		" bytes, %" PRIu64 " raw%s)\n", result->path, result->kind,
+		" bytes, %" PRIu64 " raw%s%s%s%s)\n", result->path, result->kind,
 		result->created, result->member_count,
 		result->member_count == 1 ? "" : "s", result->file_size,
 		result->raw_bytes,
-		result->deep ? (result->integrity[0]
-					? ", deep: raw hashes and "
-					  "integrity_check ok"
-					: ", deep: raw hashes ok")
-			     : "");
+		result->deep ? (result->integrity[0] ? ", deep: raw hashes and "
+						     : ", deep: raw hashes ok")
+			     : "",
+		result->deep && result->integrity[0]
+			? check_name(result->check) : "",
+		result->deep && result->integrity[0] ? " ok" : "",
+		result->deep && result->integrity[0]
+			? check_when(result->check) : "");
 }
 
 void ark_report_restore(FILE *out, const struct ark_restore_result *result,
 			int json)
 {
 	if (json) {
-		json_t *obj = json_pack("{s:s, s:s?, s:I, s:s, s:b, s:f}",
+		json_t *obj = json_pack("{s:s, s:s?, s:I, s:s, s:s, s:b, s:f}",
 					"restored", result->target,
 					"kept", result->kept[0] ? result->kept
 								: NULL,
 					"bytes", (json_int_t)result->bytes,
 					"integrity_check", result->integrity,
+					"check", result->check[0]
+						? result->check
+						: "integrity_check",
 					"target_was_in_use",
 					result->target_was_in_use,
 					"seconds", result->seconds);
@@ -130,8 +159,9 @@ void ark_report_restore(FILE *out, const struct ark_restore_result *result,
 		emit_json(out, obj);
 		return;
 	}
-	fprintf(out, "restored: %s (%" PRIu64 " bytes, integrity_check %s)\n",
-		result->target, result->bytes, result->integrity);
+	fprintf(out, "restored: %s (%" PRIu64 " bytes, %s %s%s)\n",
+		result->target, result->bytes, check_name(result->check),
+		result->integrity, check_when(result->check));
 	if (result->kept[0])
 		fprintf(out, "kept: %s\n", result->kept);
 }

@@ -23,18 +23,36 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 			     struct ark_error *err);
 
 /*
- * PRAGMA integrity_check on the file at path, opened immutable (no locks,
- * no -wal or -shm created).  Writes "ok" or the first problems to out;
- * ARK_ERR_INTEGRITY when not ok.
+ * 1 when the archive records that the source passed PRAGMA
+ * integrity_check at snapshot time (ark-snapshot --check:
+ * source.integrity_check is "ok").  The image's raw hash proves it holds
+ * exactly the pages that check ran on (one read transaction), so a
+ * second check of the same bytes would find the same.
  */
-int ark_sqlite_image_check(const char *path, char *out, size_t room,
-			   struct ark_error *err);
+int ark_sqlite_image_recorded_ok(const struct ark_manifest *manifest);
 
 /*
- * Run PRAGMA integrity_check(20) on db: "ok" or the first problems, joined
- * by "; ", into out; *clean is 1 only for "ok".  Returns a SQLite result
- * code (SQLITE_OK when the check ran, whatever it found).
+ * PRAGMA quick_check, or with full PRAGMA integrity_check (with a 32 MiB
+ * page cache), on the file at path, opened immutable (no locks, no -wal
+ * or -shm created).  Writes "ok" or the first problems to out.
+ * ARK_ERR_INTEGRITY only when the database fails the check (problems
+ * reported, or SQLite finds it corrupt or not a database); a file that
+ * cannot be opened or read is ARK_ERR_READ with the cause (errno or
+ * SQLite's message), out of memory ARK_ERR_INTERNAL.
  */
+int ark_sqlite_image_check(const char *path, int full, char *out,
+			   size_t room, struct ark_error *err);
+
+/*
+ * Run PRAGMA quick_check(20), or with full integrity_check(20), on db:
+ * "ok" or the first problems, joined by "; ", into out; *clean is 1 only
+ * for "ok".  Returns a SQLite result code (SQLITE_OK when the check ran,
+ * whatever it found).
+ */
+int ark_sqlite_check(sqlite3 *db, int full, char *out, size_t room,
+		     int *clean);
+
+/* ark_sqlite_check(db, 1, ...): the snapshot's --check. */
 int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
 			       int *clean);
 

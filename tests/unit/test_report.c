@@ -319,8 +319,9 @@ static void test_verify_json(void **state)
 	assert_int_equal(get_int(obj, "raw_bytes"), 8192);
 	assert_true(json_is_true(json_object_get(obj, "deep")));
 	assert_string_equal(get_string(obj, "integrity_check"), "ok");
+	assert_string_equal(get_string(obj, "check"), "integrity_check");
 	assert_null(json_object_get(obj, "error"));
-	assert_int_equal(json_object_size(obj), 9);
+	assert_int_equal(json_object_size(obj), 10);
 	json_decref(obj);
 	free(text);
 
@@ -401,7 +402,8 @@ static void test_restore_json(void **state)
 	assert_string_equal(get_string(obj, "integrity_check"), "ok");
 	assert_true(json_is_false(json_object_get(obj, "target_was_in_use")));
 	assert_true(json_real_value(json_object_get(obj, "seconds")) == 0.5);
-	assert_int_equal(json_object_size(obj), 6);
+	assert_string_equal(get_string(obj, "check"), "integrity_check");
+	assert_int_equal(json_object_size(obj), 7);
 	json_decref(obj);
 	free(text);
 

@@ -18,8 +18,10 @@ static const char usage[] =
 	"truncated.  Prints one line per archive: \"PATH: OK (...)\" or\n"
 	"\"PATH: FAILED (...)\", with the first problem on stderr.\n\n"
 	"  -d, --deep         also decompress every member, check the raw\n"
-	"                     hashes, and run PRAGMA integrity_check on a\n"
-	"                     SQLite image (needs its size free in $TMPDIR)\n"
+	"                     hashes, and run PRAGMA quick_check on a SQLite\n"
+	"                     image (needs its size free in $TMPDIR), unless\n"
+	"                     the archive records a passing integrity_check\n"
+	"      --full-check   with --deep: PRAGMA integrity_check instead\n"
 	"      --json         one JSON object per archive on stdout\n"
 	"  -q, --quiet        print nothing on stdout; the exit status tells\n"
 	"  -v, --verbose      more detail on stderr\n"
@@ -27,7 +29,7 @@ static const char usage[] =
 	"  -V, --version      show version and exit\n\n"
 	"Exit status: 0 all intact, 4 an archive is corrupt or unsafe, 3 an\n"
 	"archive cannot be read (and none is corrupt), 9 --deep: the hashes\n"
-	"match but the archived database fails integrity_check, 2 usage,\n"
+	"match but the archived database fails its check, 2 usage,\n"
 	"130 interrupted.  See ark-checksum-verify(1).\n";
 
 /* The exit status for several archives: corrupt beats unreadable. */
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "deep", no_argument, NULL, 'd' },
+		{ "full-check", no_argument, NULL, 'F' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -55,6 +58,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "d" ARK_CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': options.deep = 1; break;
+		case 'F': options.full_check = 1; break;
 		default:
 			rc = ark_cli_common_option(opt, "ark-checksum-verify",
 						   usage, &common);
