@@ -66,13 +66,19 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 	return 0;
 }
 
-int ark_sqlite_image_recorded_ok(const struct ark_manifest *manifest)
+const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,
+				  int full_check)
 {
 	json_t *source = json_object_get(manifest->root, "source");
 	json_t *check = json_object_get(source, "integrity_check");
 
-	return json_is_string(check) &&
-	       strcmp(json_string_value(check), "ok") == 0;
+	if (full_check)
+		return "integrity_check";
+	if (!json_is_string(check))
+		return "quick_check";
+	/* Recorded as damaged: the full check names what is wrong. */
+	return strcmp(json_string_value(check), "ok") == 0 ? "recorded"
+							    : "integrity_check";
 }
 
 int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,

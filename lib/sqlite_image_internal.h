@@ -23,13 +23,20 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 			     struct ark_error *err);
 
 /*
- * 1 when the archive records that the source passed PRAGMA
- * integrity_check at snapshot time (ark-snapshot --check:
- * source.integrity_check is "ok").  The image's raw hash proves it holds
- * exactly the pages that check ran on (one read transaction), so a
- * second check of the same bytes would find the same.
+ * Which check the image needs, from what the hashes already prove (its
+ * raw hash matched: these are exactly the bytes the snapshot read) and
+ * what the archive records (ark-snapshot --check stores the source's
+ * integrity_check, run in the same read transaction as the image):
+ *   "integrity_check"  full_check, or the archive records a failed
+ *                      integrity_check (the full check names the
+ *                      problems of the restored bytes);
+ *   "recorded"         the archive records a passing integrity_check: the
+ *                      same bytes would give the same answer, no check;
+ *   "quick_check"      otherwise: PRAGMA quick_check, O(N) where
+ *                      integrity_check is O(N log N).
  */
-int ark_sqlite_image_recorded_ok(const struct ark_manifest *manifest);
+const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,
+				  int full_check);
 
 /*
  * PRAGMA quick_check, or with full PRAGMA integrity_check (with a 32 MiB

@@ -26,10 +26,10 @@ static int discard_write(void *ctx, const void *buf, size_t len,
 
 /*
  * The image's raw hash is checked as it is decompressed.  The database is
- * then checked as restore does (check_image in lib/restore.c): none when
- * the archive records a passing integrity_check (the bytes are those it
- * ran on), so nothing needs writing; else quick_check, or
- * integrity_check with full_check, on a temporary in $TMPDIR.
+ * then checked as restore does (ark_sqlite_image_plan): none when the
+ * archive records a passing integrity_check (the bytes are those it ran
+ * on), so nothing needs writing; else quick_check or integrity_check on
+ * a temporary in $TMPDIR.
  */
 static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 		       const struct ark_verify_options *options,
@@ -41,15 +41,14 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 	char name[4096];
 	int rc;
 
-	if (!options->full_check &&
-	    ark_sqlite_image_recorded_ok(ark_archive_reader_manifest(reader))) {
-		snprintf(result->check, sizeof(result->check), "recorded");
+	snprintf(result->check, sizeof(result->check), "%s",
+		 ark_sqlite_image_plan(ark_archive_reader_manifest(reader),
+				       options->full_check));
+	if (strcmp(result->check, "recorded") == 0) {
 		snprintf(result->integrity, sizeof(result->integrity), "ok");
 		return ark_archive_extract_member(reader, index, discard, NULL,
 						  err);
 	}
-	snprintf(result->check, sizeof(result->check), "%s",
-		 options->full_check ? "integrity_check" : "quick_check");
 	snprintf(name, sizeof(name), "%s/ark-verify.sqlite",
 		 dir && *dir ? dir : "/tmp");
 	if ((rc = ark_atomic_open_short(name, &temp, err)) ||
@@ -58,7 +57,9 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 					   err)))
 		goto cleanup;
 	rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
-				    options->full_check, result->integrity,
+				    strcmp(result->check, "integrity_check") ==
+					    0,
+				    result->integrity,
 				    sizeof(result->integrity), err);
 	if (rc == ARK_ERR_INTEGRITY) {
 		/* The hashes matched, so the archive holds what was archived:
