@@ -318,8 +318,14 @@ static int undo_moves(struct move_log *log, struct ark_error *err)
 			continue;
 		}
 		if (move->linked) {
-			if (same_file(move->from, move))
+			/* TARGET is still there: the extra link goes. */
+			if (same_file(move->from, move)) {
 				(void)unlink(move->to);
+			} else {
+				ark_error_prefix(err, "'%s' is kept as '%s'",
+						 move->from, move->to);
+				left++;
+			}
 			continue;
 		}
 		ark_error_clear(&undo_err);
