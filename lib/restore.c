@@ -318,8 +318,12 @@ static int undo_moves(struct move_log *log, struct ark_error *err)
 			continue;
 		}
 		if (move->linked) {
-			/* TARGET is still there: the extra link goes. */
-			if (same_file(move->from, move)) {
+			/*
+			 * TARGET is still there: the extra link goes, unless
+			 * a companion stays under the kept name - then the
+			 * kept name keeps the whole old database with it.
+			 */
+			if (same_file(move->from, move) && left == 0) {
 				(void)unlink(move->to);
 			} else {
 				ark_error_prefix(err, "'%s' is kept as '%s'",
@@ -331,7 +335,6 @@ static int undo_moves(struct move_log *log, struct ark_error *err)
 		ark_error_clear(&undo_err);
 		if (ark_fsio_rename_noreplace(move->to, move->from,
 					      &undo_err) != 0) {
-			ark_log(ARK_LOG_ERROR, "%s", undo_err.msg);
 			ark_error_prefix(err, "'%s' could not be put back and "
 					 "is kept as '%s'", move->from,
 					 move->to);

@@ -308,3 +308,52 @@ bad_archive() {
 	assert_error ark-restore "the database image fails integrity_check: "
 	assert_no_such t.db
 }
+
+@test "a failure after the old files were moved aside (fsync EIO at the commit): exactly they go back, the WAL rows live" {
+	require_inject
+	local arc before
+	wal_app t
+	cp t/app.db app.copy
+	cp t/app.db-wal wal.copy
+	before=$(ls -A t)
+	# the first fsync of the temporary passes, the commit's fails
+	run --separate-stderr with_inject env ARK_INJECT_FSYNC_EIO=1 \
+		ARK_INJECT_FSYNC_EIO_SKIP=1 ARK_INJECT_PATH=".ark-tmp-" \
+		"$RESTORE" --force "$arc" t/app.db
+	assert_status 5
+	assert_output_empty
+	[[ $stderr == "ark-restore: error: cannot write 't/app.db': Input/output error" ]] ||
+		fail "stderr: $stderr"
+	cmp -s t/app.db app.copy || fail "TARGET changed"
+	cmp -s t/app.db-wal wal.copy || fail "TARGET-wal changed or moved"
+	[[ $(ls -A t) == "$before" ]] || fail "t/ was: $before; now: $(ls -A t)"
+	[[ $(sqlite3 t/app.db "SELECT name FROM artist WHERE id = 1000") == "in the wal" ]] ||
+		fail "the row committed in the WAL is gone"
+}
+
+@test "a file planted at TARGET-wal while the old files are aside: the undo never overwrites it and says where the old ones are" {
+	require_inject
+	local arc kept
+	wal_app t
+	cp t/app.db app.copy
+	cp t/app.db-wal wal.copy
+	# at the failing commit another user creates t/app.db-wal
+	run --separate-stderr with_inject env ARK_INJECT_FSYNC_EIO=1 \
+		ARK_INJECT_FSYNC_EIO_SKIP=1 ARK_INJECT_PATH=".ark-tmp-" \
+		ARK_INJECT_FSYNC_EIO_PLANT="$PWD/t/app.db-wal" \
+		"$RESTORE" --force "$arc" t/app.db
+	assert_status 5
+	assert_output_empty
+	kept=$(cd t && ls | grep -E "^app\.db\.pre-restore-${STAMP_RE}\$") ||
+		fail "no kept database: $(ls -A t)"
+	[[ $stderr == "ark-restore: error: 't/app.db' is kept as 't/$kept': 't/app.db-wal' could not be put back and is kept as 't/$kept-wal': cannot write 't/app.db': Input/output error" ]] ||
+		fail "stderr: $stderr"
+	# nothing was overwritten: the planted file is as planted, TARGET as
+	# it was, and the old database is complete, with its WAL, under the
+	# kept name
+	[[ $(cat t/app.db-wal) == planted ]] || fail "the planted file was replaced"
+	cmp -s t/app.db app.copy || fail "TARGET changed"
+	cmp -s "t/$kept-wal" wal.copy || fail "the kept WAL is not the old one"
+	[[ $(sqlite3 "t/$kept" "SELECT name FROM artist WHERE id = 1000") == "in the wal" ]] ||
+		fail "the row committed in the WAL is not in the kept database"
+}
