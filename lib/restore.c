@@ -15,7 +15,6 @@
  * moved, never over a file that is there now.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <errno.h>
 #include <signal.h>
 #include <inttypes.h>
