@@ -33,6 +33,8 @@
 
 #define FSIO_TEMP_SLOTS 16
 #define FSIO_TEMP_SUFFIX ".ark-tmp-XXXXXX"
+/* ark_atomic_open_short(): no final name in it, so never longer than it. */
+#define FSIO_TEMP_SHORT ".ark-tmp-XXXXXX"
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2,
 	       "the signal handler needs lock-free atomic_int");
@@ -124,8 +126,9 @@ void ark_fsio_cleanup_temporaries(void)
 
 /* ---- atomic files ---- */
 
-int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
-		    struct ark_error *err)
+static int fsio_atomic_open(const char *final_path, int short_name,
+			    struct ark_atomic_file **out,
+			    struct ark_error *err)
 {
 	struct ark_atomic_file *file = NULL;
 	const char *base;
@@ -156,12 +159,20 @@ int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
 	file->fd = -1;
 	file->slot = -1;
 	file->final_path = strdup(final_path);
-	temp_size = dir_len + 1 + strlen(base) + sizeof(FSIO_TEMP_SUFFIX);
+	if (short_name)
+		temp_size = dir_len + sizeof(FSIO_TEMP_SHORT);
+	else
+		temp_size = dir_len + 1 + strlen(base) +
+			    sizeof(FSIO_TEMP_SUFFIX);
 	file->temp_path = malloc(temp_size);
 	if (file->final_path == NULL || file->temp_path == NULL)
 		goto out_of_memory;
-	snprintf(file->temp_path, temp_size, "%.*s.%s%s", (int)dir_len,
-		 final_path, base, FSIO_TEMP_SUFFIX);
+	if (short_name)
+		snprintf(file->temp_path, temp_size, "%.*s%s", (int)dir_len,
+			 final_path, FSIO_TEMP_SHORT);
+	else
+		snprintf(file->temp_path, temp_size, "%.*s.%s%s",
+			 (int)dir_len, final_path, base, FSIO_TEMP_SUFFIX);
 	if (temp_size > PATH_MAX) {
 		ret = fsio_fail(err, ARK_ERR_WRITE, ENAMETOOLONG,
 				"cannot create a temporary file for '%s'",
@@ -215,6 +226,18 @@ out_of_memory:
 cleanup:
 	ark_atomic_free(file);
 	return ret;
+}
+
+int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
+		    struct ark_error *err)
+{
+	return fsio_atomic_open(final_path, 0, out, err);
+}
+
+int ark_atomic_open_short(const char *final_path,
+			  struct ark_atomic_file **out, struct ark_error *err)
+{
+	return fsio_atomic_open(final_path, 1, out, err);
 }
 
 int ark_atomic_fd(const struct ark_atomic_file *file)

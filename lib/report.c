@@ -257,6 +257,28 @@ void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result)
 
 /* ---- verify ---------------------------------------------------------- */
 
+/*
+ * How a database check is named in text: "quick_check" or
+ * "integrity_check", and for "recorded" (a passing integrity_check
+ * recorded in the archive, not run again) "integrity_check ... at
+ * snapshot".  An empty check is the full integrity_check.
+ */
+static const char *check_name(const char *check)
+{
+	return strcmp(check, "quick_check") == 0 ? "quick_check"
+						 : "integrity_check";
+}
+
+static const char *check_when(const char *check)
+{
+	return strcmp(check, "recorded") == 0 ? " at snapshot" : "";
+}
+
+static const char *check_json(const char *check)
+{
+	return check[0] ? check : "integrity_check";
+}
+
 json_t *ark_report_verify_json(const struct ark_verify_result *result)
 {
 	json_t *obj = json_object();
@@ -272,9 +294,11 @@ json_t *ark_report_verify_json(const struct ark_verify_result *result)
 		    json_integer((json_int_t)result->raw_bytes));
 	}
 	set(obj, "deep", json_boolean(result->deep));
-	if (result->integrity[0])
+	if (result->integrity[0]) {
 		set(obj, "integrity_check",
 		    ark_report_json_string(result->integrity));
+		set(obj, "check", json_string(check_json(result->check)));
+	}
 	return obj;
 }
 
@@ -291,14 +315,15 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 	fputs(": OK (", out);
 	ark_report_put_escaped(out, result->kind);
 	fprintf(out, " archive of %s, %zu member%s, %" PRIu64 " bytes, %"
-		PRIu64 " raw%s)\n", result->created, result->member_count,
+		PRIu64 " raw", result->created, result->member_count,
 		result->member_count == 1 ? "" : "s", result->file_size,
-		result->raw_bytes,
-		result->deep ? (result->integrity[0]
-					? ", deep: raw hashes and "
-					  "integrity_check ok"
-					: ", deep: raw hashes ok")
-			     : "");
+		result->raw_bytes);
+	if (result->deep && result->integrity[0])
+		fprintf(out, ", deep: raw hashes and %s ok%s",
+			check_name(result->check), check_when(result->check));
+	else if (result->deep)
+		fputs(", deep: raw hashes ok", out);
+	fputs(")\n", out);
 }
 
 /* ---- restore --------------------------------------------------------- */
@@ -317,6 +342,7 @@ json_t *ark_report_restore_json(const char *archive, const char *target,
 	    ark_report_json_string(result->kept[0] ? result->kept : NULL));
 	set(obj, "bytes", json_integer((json_int_t)result->bytes));
 	set(obj, "integrity_check", ark_report_json_string(result->integrity));
+	set(obj, "check", json_string(check_json(result->check)));
 	set(obj, "target_was_in_use", json_boolean(result->target_was_in_use));
 	set(obj, "seconds", json_seconds(result->seconds));
 	return obj;
@@ -326,9 +352,10 @@ void ark_report_restore(FILE *out, const struct ark_restore_result *result)
 {
 	fputs("restored: ", out);
 	ark_report_put_escaped(out, result->target);
-	fprintf(out, " (%" PRIu64 " bytes, integrity_check ", result->bytes);
+	fprintf(out, " (%" PRIu64 " bytes, %s ", result->bytes,
+		check_name(result->check));
 	ark_report_put_escaped(out, result->integrity);
-	fputs(")\n", out);
+	fprintf(out, "%s)\n", check_when(result->check));
 	if (result->kept[0]) {
 		fputs("kept: ", out);
 		ark_report_put_escaped(out, result->kept);

@@ -2,12 +2,17 @@
  * restore.c - ark-restore for SQLite archives.
  *
  * Order of work, so that a failure at any step leaves TARGET as it was:
- * open and check the archive's structure; check TARGET (exists? in use?
- * stale -wal/-journal beside it?); check free space; verify every stored
- * byte; write the image to a temporary beside TARGET with the raw hash
- * checked; run integrity_check on it; fsync.  Only then is the old TARGET
- * (and its -wal, -shm, -journal) moved to TARGET.pre-restore-<stamp> and
- * the temporary renamed over TARGET.
+ * open and check the archive's structure; take the lock of TARGET
+ * (.NAME.ark-lock beside it, held to the end, so two restores of one
+ * TARGET never interleave); check TARGET (exists? in use? stale
+ * -wal/-journal beside it?); check free space; verify every stored byte;
+ * write the image to a short-named temporary beside TARGET with the raw
+ * hash checked; check the database (see check_image); give it the old
+ * TARGET's mode, owner, ACL and extended attributes; fsync.  Only then is
+ * the old TARGET (and its -wal, -shm, -journal) moved to a free kept name
+ * TARGET.pre-restore-<stamp>[.N] and the temporary renamed over TARGET.
+ * Every move is recorded, so an undo puts back exactly what this run
+ * moved, never over a file that is there now.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,99 +182,372 @@ static int check_space(const char *target, uint64_t need,
 	return 0;
 }
 
-/*
- * Undo keep_old() after a later failure: the companions go back beside
- * TARGET and the extra link is removed, so TARGET is as it was.
- */
-static void unkeep_old(const char *target, struct ark_restore_result *result)
-{
-	char from[COMPANION_PATH_MAX];
-	char to[COMPANION_PATH_MAX];
+/* ---- the lock of TARGET --------------------------------------------- */
 
-	if (!result->kept[0])
-		return;
-	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		companion_path(from, result->kept, i);
-		companion_path(to, target, i);
-		if (path_exists(from) && rename(from, to) != 0)
-			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
-				"'%s': %s", from, to, strerror(errno));
+/*
+ * ".NAME.ark-lock" beside TARGET; when that name would pass NAME_MAX,
+ * ".ark-lock-<hash of NAME>" (FNV-1a, a name only, not a security
+ * measure), so every TARGET the file system can hold can be locked.
+ */
+static int lock_path_of(const char *target, char *out, size_t room)
+{
+	const char *base = strrchr(target, '/');
+	size_t dir_len;
+	int len;
+
+	base = base ? base + 1 : target;
+	dir_len = (size_t)(base - target);
+	if (strlen(base) + sizeof(".ark-lock") <= 255) {
+		len = snprintf(out, room, "%.*s.%s.ark-lock", (int)dir_len,
+			       target, base);
+	} else {
+		uint64_t hash = 0xcbf29ce484222325u;
+
+		for (const char *p = base; *p; p++)
+			hash = (hash ^ (unsigned char)*p) * 0x100000001b3u;
+		len = snprintf(out, room, "%.*s.ark-lock-%016" PRIx64,
+			       (int)dir_len, target, hash);
 	}
-	/* The extra hard link goes; a moved TARGET comes back. */
-	if (result->kept_by_rename) {
-		if (!path_exists(target) && rename(result->kept, target) != 0)
-			ark_log(ARK_LOG_ERROR, "could not move '%s' back to "
-				"'%s': %s", result->kept, target,
-				strerror(errno));
-		result->kept_by_rename = 0;
-	} else if (path_exists(target)) {
-		unlink(result->kept);
-	}
-	result->kept[0] = '\0';
+	return len < 0 || (size_t)len >= room ? -1 : 0;
 }
 
 /*
- * Move TARGET (when keep_main) and its companions to
- * TARGET.pre-restore-<stamp>.  Without keep_main only stale companions
- * are moved, and result->kept stays empty when there were none.
+ * Lock TARGET for the whole restore.  The lock file is removed at the
+ * end (release_lock), so a run that locked a file another run has just
+ * removed must notice: after flock, the name must still lead to the
+ * locked file, else open it again.
  */
-static int keep_old(const char *target, int keep_main,
+static int take_lock(const char *target, char *lock_path, size_t room,
+		     int *fd_out, struct ark_error *err)
+{
+	struct ark_error lock_err;
+	struct stat held, named;
+	int rc;
+
+	*fd_out = -1;
+	if (lock_path_of(target, lock_path, room) != 0)
+		return ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
+				     "cannot lock '%s'", target);
+	for (int attempt = 0; attempt < 100; attempt++) {
+		ark_error_clear(&lock_err);
+		rc = ark_fsio_lock(lock_path, fd_out, &lock_err);
+		if (rc == ARK_ERR_LOCKED)
+			return ark_error_set(err, ARK_ERR_LOCKED, 0,
+					     "'%s' is being restored by another "
+					     "process (it holds '%s'); nothing "
+					     "was changed", target, lock_path);
+		if (rc) {
+			ark_error_set(err, lock_err.code, 0, "%s",
+				      lock_err.msg);
+			err->sys_errno = lock_err.sys_errno;
+			return rc;
+		}
+		if (fstat(*fd_out, &held) == 0 && stat(lock_path, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			return 0;
+		ark_fsio_unlock(*fd_out);
+		*fd_out = -1;
+	}
+	return ark_error_set(err, ARK_ERR_LOCKED, 0,
+			     "'%s' is being restored by another process (its "
+			     "lock file '%s' keeps changing)", target,
+			     lock_path);
+}
+
+/* Remove the lock file while still holding it, then drop the lock. */
+static void release_lock(const char *lock_path, int fd)
+{
+	if (fd < 0)
+		return;
+	(void)unlink(lock_path);
+	ark_fsio_unlock(fd);
+}
+
+/* ---- keeping the old files -------------------------------------------- */
+
+/*
+ * What keep_old() did, move by move, so that undo_moves() puts back
+ * exactly that and nothing else: never a file this run did not move,
+ * never over a file that is there now.
+ */
+struct move {
+	char from[COMPANION_PATH_MAX];
+	char to[COMPANION_PATH_MAX];
+	dev_t dev;      /* the file moved, to know it again */
+	ino_t ino;
+	int linked;     /* a hard link to from was made at to */
+};
+
+struct move_log {
+	struct move moves[1 + COMPANION_COUNT];
+	size_t count;
+};
+
+/* Highest N tried in TARGET.pre-restore-<stamp>.N before refusing. */
+#define KEPT_NAME_TRIES 100
+
+static int same_file(const char *path, const struct move *move)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && st.st_dev == move->dev &&
+	       st.st_ino == move->ino;
+}
+
+/*
+ * Undo the moves in reverse order.  A file that cannot be put back (its
+ * old name is taken now, or the rename fails) stays under the kept name,
+ * and err says where, in front of the cause it already holds.  Returns
+ * how many files were left under a kept name.
+ */
+static int undo_moves(struct move_log *log, struct ark_error *err)
+{
+	int left = 0;
+
+	while (log->count > 0) {
+		struct move *move = &log->moves[--log->count];
+		struct ark_error undo_err;
+
+		if (!same_file(move->to, move)) {
+			/* Not ours any more: leave whatever is there. */
+			ark_error_prefix(err, "'%s' was moved to '%s' and is "
+					 "no longer there", move->from,
+					 move->to);
+			left++;
+			continue;
+		}
+		if (move->linked) {
+			/*
+			 * TARGET is still there: the extra link goes, unless
+			 * a companion stays under the kept name - then the
+			 * kept name keeps the whole old database with it.
+			 */
+			if (same_file(move->from, move) && left == 0) {
+				(void)unlink(move->to);
+			} else {
+				ark_error_prefix(err, "'%s' is kept as '%s'",
+						 move->from, move->to);
+				left++;
+			}
+			continue;
+		}
+		ark_error_clear(&undo_err);
+		if (ark_fsio_rename_noreplace(move->to, move->from,
+					      &undo_err) != 0) {
+			ark_error_prefix(err, "'%s' could not be put back and "
+					 "is kept as '%s'", move->from,
+					 move->to);
+			left++;
+		}
+	}
+	return left;
+}
+
+/* 1 when kept (the name for TARGET) and its companion names are free. */
+static int kept_names_free(const char *kept)
+{
+	char path[COMPANION_PATH_MAX];
+
+	if (path_exists(kept))
+		return 0;
+	for (size_t i = 0; i < COMPANION_COUNT; i++)
+		if (path_exists(companion_path(path, kept, i)))
+			return 0;
+	return 1;
+}
+
+/* Record and make one move; ARK_ERR_REFUSED when to exists. */
+static int move_one(struct move_log *log, const char *from, const char *to,
+		    int by_link, struct ark_error *err)
+{
+	struct move *move = &log->moves[log->count];
+	struct stat st;
+	int rc;
+
+	if (lstat(from, &st) != 0)
+		return errno == ENOENT ? 0
+				       : ark_error_set(err, ARK_ERR_WRITE, errno,
+						       "cannot keep '%s'", from);
+	snprintf(move->from, sizeof(move->from), "%s", from);
+	snprintf(move->to, sizeof(move->to), "%s", to);
+	move->dev = st.st_dev;
+	move->ino = st.st_ino;
+	move->linked = by_link;
+	if (by_link) {
+		if (link(from, to) != 0)
+			return ark_error_set(err, errno == EEXIST
+						     ? ARK_ERR_REFUSED
+						     : ARK_ERR_WRITE,
+					     errno, "cannot keep '%s' as '%s'",
+					     from, to);
+	} else if ((rc = ark_fsio_rename_noreplace(from, to, err))) {
+		return rc;
+	}
+	log->count++;
+	return 1;
+}
+
+/*
+ * Move TARGET (when keep_main) and its companions to a free kept name,
+ * TARGET.pre-restore-<stamp>, or with ".1", ".2"... after it when that
+ * name or one of its companion names is taken.  Every move is
+ * no-replace; should a file appear under a kept name meanwhile, what was
+ * moved goes back and the next name is tried.  Without keep_main only
+ * stale companions are moved, and result->kept stays empty when there
+ * were none.
+ */
+static int keep_old(const char *target, int keep_main, struct move_log *log,
 		    struct ark_restore_result *result, struct ark_error *err)
 {
 	char stamp[17];
 	char from[COMPANION_PATH_MAX];
 	char to[COMPANION_PATH_MAX];
-	int moved = 0;
-	int rc;
+	int moved;
+	int left;
+	int rc = 0;
 
 	ark_fsio_utc_stamp(stamp, (int64_t)time(NULL));
-	snprintf(result->kept, sizeof(result->kept), "%s.pre-restore-%s",
-		 target, stamp);
-	/*
-	 * A hard link keeps TARGET in place until the atomic rename.  Where
-	 * the file system has no hard links, TARGET is moved instead: then
-	 * it is absent until the rename, a window the caller keeps short.
-	 */
-	if (keep_main && link(target, result->kept) != 0) {
-		int link_errno = errno;
+	for (int n = 0; n < KEPT_NAME_TRIES; n++) {
+		struct ark_error try_err;
 
-		if (link_errno == EPERM || link_errno == EOPNOTSUPP ||
-		    link_errno == EMLINK) {
-			rc = ark_fsio_rename_noreplace(target, result->kept,
-						       err);
-			result->kept_by_rename = rc == 0;
-		} else {
-			rc = ark_error_set(err, link_errno == EEXIST
-						? ARK_ERR_REFUSED
-						: ARK_ERR_WRITE,
-					   link_errno, "cannot keep '%s' as "
-					   "'%s'", target, result->kept);
-		}
-		if (rc) {
-			result->kept[0] = '\0';
-			return rc;
-		}
-	}
-	for (size_t i = 0; i < COMPANION_COUNT; i++) {
-		if (!path_exists(companion_path(from, target, i)))
+		if (n == 0)
+			snprintf(result->kept, sizeof(result->kept),
+				 "%s.pre-restore-%s", target, stamp);
+		else
+			snprintf(result->kept, sizeof(result->kept),
+				 "%s.pre-restore-%s.%d", target, stamp, n);
+		if (!kept_names_free(result->kept))
 			continue;
-		rc = ark_fsio_rename_noreplace(
-			from, companion_path(to, result->kept, i), err);
-		if (rc) {
-			unkeep_old(target, result);
-			return rc;
+		ark_error_clear(&try_err);
+		moved = 0;
+		rc = 0;
+		/*
+		 * A hard link keeps TARGET in place until the atomic rename.
+		 * Where the file system has no hard links, TARGET is moved
+		 * instead: then it is absent until the rename, a window the
+		 * caller keeps short.
+		 */
+		if (keep_main) {
+			rc = move_one(log, target, result->kept, 1, &try_err);
+			if (rc < 0 && try_err.sys_errno != EEXIST &&
+			    (try_err.sys_errno == EPERM ||
+			     try_err.sys_errno == EOPNOTSUPP ||
+			     try_err.sys_errno == EMLINK)) {
+				ark_error_clear(&try_err);
+				rc = move_one(log, target, result->kept, 0,
+					      &try_err);
+				result->kept_by_rename = rc > 0;
+			}
 		}
-		moved = 1;
+		for (size_t i = 0; i < COMPANION_COUNT && rc >= 0; i++) {
+			rc = move_one(log, companion_path(from, target, i),
+				      companion_path(to, result->kept, i), 0,
+				      &try_err);
+			moved |= rc > 0;
+		}
+		if (rc >= 0) {
+			if (!keep_main && !moved)
+				result->kept[0] = '\0';
+			return 0;
+		}
+		/* Taken meanwhile: put back what moved, try the next name. */
+		left = undo_moves(log, &try_err);
+		result->kept_by_rename = 0;
+		if (try_err.code != ARK_ERR_REFUSED || left > 0) {
+			ark_error_set(err, try_err.code, 0, "%s", try_err.msg);
+			err->sys_errno = try_err.sys_errno;
+			result->kept[0] = '\0';
+			return try_err.code;
+		}
 	}
-	if (!keep_main && !moved)
-		result->kept[0] = '\0';
-	return 0;
+	result->kept[0] = '\0';
+	return ark_error_set(err, ARK_ERR_REFUSED, EEXIST,
+			     "cannot keep '%s': %s.pre-restore-%s and the %d "
+			     "names after it are taken", target, target, stamp,
+			     KEPT_NAME_TRIES - 1);
 }
 
 /*
- * The restored file takes the old TARGET's mode and owner, so the
- * application can open it as before; a new TARGET gets 0666 less the
- * umask, as any file the user creates.  (The temporary is 0600 until now.)
+ * The extended attributes of the old TARGET onto the temporary: POSIX
+ * ACLs (system.posix_acl_access), SELinux labels (security.selinux),
+ * user.* - every name the user may list.  A file system without them
+ * (ENOTSUP) has none to lose.  An attribute that exists but cannot be
+ * copied stops the restore before the swap: a lost ACL can lock the
+ * application out of its database.
+ */
+static int copy_xattrs(int fd, const char *target, struct ark_error *err)
+{
+	char *names = NULL;
+	char *value = NULL;
+	ssize_t list_len, value_len;
+	int rc = 0;
+
+	list_len = llistxattr(target, NULL, 0);
+	if (list_len < 0 && (errno == ENOTSUP || errno == ENOSYS))
+		return 0;
+	if (list_len < 0)
+		return ark_error_set(err, ARK_ERR_READ, errno,
+				     "cannot list the extended attributes of "
+				     "'%s'", target);
+	if (list_len == 0)
+		return 0;
+	names = malloc((size_t)list_len);
+	if (!names)
+		return ark_error_set(err, ARK_ERR_INTERNAL, ENOMEM,
+				     "cannot copy the extended attributes of "
+				     "'%s'", target);
+	list_len = llistxattr(target, names, (size_t)list_len);
+	if (list_len < 0) {
+		rc = ark_error_set(err, ARK_ERR_READ, errno,
+				   "cannot list the extended attributes of "
+				   "'%s'", target);
+		goto cleanup;
+	}
+	for (char *name = names; name < names + list_len;
+	     name += strlen(name) + 1) {
+		value_len = lgetxattr(target, name, NULL, 0);
+		if (value_len >= 0) {
+			free(value);
+			value = malloc((size_t)value_len + 1);
+			if (!value) {
+				rc = ark_error_set(err, ARK_ERR_INTERNAL,
+						   ENOMEM, "cannot copy the "
+						   "extended attributes of "
+						   "'%s'", target);
+				goto cleanup;
+			}
+			value_len = lgetxattr(target, name, value,
+					      (size_t)value_len);
+		}
+		if (value_len < 0 && errno == ENODATA)
+			continue; /* removed since the list was read */
+		if (value_len < 0) {
+			rc = ark_error_set(err, ARK_ERR_READ, errno,
+					   "cannot read extended attribute "
+					   "'%s' of '%s'", name, target);
+			goto cleanup;
+		}
+		if (fsetxattr(fd, name, value, (size_t)value_len, 0) != 0) {
+			rc = ark_error_set(err, ARK_ERR_WRITE, errno,
+					   "cannot give the restored '%s' "
+					   "the extended attribute '%s' of "
+					   "the old file", target, name);
+			goto cleanup;
+		}
+	}
+cleanup:
+	free(value);
+	free(names);
+	return rc;
+}
+
+/*
+ * The restored file takes the old TARGET's owner, mode, ACL and other
+ * extended attributes, so the application can open it as before; a new
+ * TARGET gets 0666 less the umask, as any file the user creates.  (The
+ * temporary is 0600 until now.)  Owner first: fchown() may clear set-id
+ * bits; the ACL last: it sets the group bits to its mask, which in the
+ * old file's mode is the same, so they are never widened.
  */
 static int set_permissions(int fd, const char *target, int exists,
 			   struct ark_error *err)
@@ -277,16 +556,16 @@ static int set_permissions(int fd, const char *target, int exists,
 	mode_t mask;
 
 	if (exists && stat(target, &old) == 0) {
-		if (fchmod(fd, old.st_mode & 07777) != 0)
-			return ark_error_set(err, ARK_ERR_WRITE, errno,
-					     "cannot set the mode of the "
-					     "restored '%s'", target);
 		if ((old.st_uid != geteuid() || old.st_gid != getegid()) &&
 		    fchown(fd, old.st_uid, old.st_gid) != 0)
 			ark_log(ARK_LOG_WARN, "the restored '%s' is owned by "
 				"you, not by uid %d as the old file was: %s",
 				target, (int)old.st_uid, strerror(errno));
-		return 0;
+		if (fchmod(fd, old.st_mode & 07777) != 0)
+			return ark_error_set(err, ARK_ERR_WRITE, errno,
+					     "cannot set the mode of the "
+					     "restored '%s'", target);
+		return copy_xattrs(fd, target, err);
 	}
 	mask = umask(0);
 	umask(mask);
@@ -302,44 +581,79 @@ static int set_permissions(int fd, const char *target, int exists,
  * fsync of the image comes first, and the stop signals are held off
  * from the first move to the rename, so an interruption cannot leave
  * TARGET without its -wal or -journal: either everything is swapped, or
- * everything is put back.  (A crash in that short window leaves the old
- * database complete under the kept name, with its companions.)
+ * everything this run moved is put back.  (A crash in that short window
+ * leaves the old database complete under the kept name, with its
+ * companions.)
  */
 static int swap_in(struct ark_atomic_file *temp,
 		   const struct ark_restore_options *options, int exists,
 		   struct ark_restore_result *result, struct ark_error *err)
 {
 	int fd = ark_atomic_fd(temp);
+	struct move_log log;
 	struct stat image;
 	struct stat now;
-	sigset_t stop;
 	sigset_t previous;
 	int rc = 0;
 
+	log.count = 0;
 	if (fsync(fd) != 0 || fstat(fd, &image) != 0)
 		return ark_error_set(err, ARK_ERR_WRITE, errno,
 				     "cannot flush '%s'",
 				     ark_atomic_temp_path(temp));
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stop, &previous);
+	/* No stop signal, nor the watchdog's forced exit, lands mid-swap. */
+	ark_fsio_block_signals(&previous);
 	if ((rc = ark_fsio_check_interrupt(err)))
 		goto done;
 	if (exists || options->force)
-		rc = keep_old(options->target, exists, result, err);
+		rc = keep_old(options->target, exists, &log, result, err);
 	if (rc)
 		goto done;
 	rc = ark_atomic_commit(temp, exists ? ARK_COMMIT_REPLACE
 					    : ARK_COMMIT_NO_REPLACE, err);
 	/* Put the old files back unless TARGET is now the new image. */
 	if (rc && !(stat(options->target, &now) == 0 &&
-		    now.st_dev == image.st_dev && now.st_ino == image.st_ino))
-		unkeep_old(options->target, result);
+		    now.st_dev == image.st_dev && now.st_ino == image.st_ino)) {
+		if (undo_moves(&log, err) == 0)
+			result->kept[0] = '\0';
+		result->kept_by_rename = 0;
+	}
 done:
-	sigprocmask(SIG_SETMASK, &previous, NULL);
+	ark_fsio_restore_signals(&previous);
 	return rc;
+}
+
+/*
+ * The check of the written image, as ark_sqlite_image_plan() says:
+ * quick_check, integrity_check, or none when the archive records a
+ * passing integrity_check.  With allow_damaged, a failed check does not
+ * stop the restore; the run then ends with ARK_ERR_DAMAGED_RESTORED.
+ */
+static int check_image(const char *temp_path,
+		       const struct ark_restore_options *options,
+		       const struct ark_manifest *manifest,
+		       struct ark_restore_result *result, int *damaged,
+		       struct ark_error *err)
+{
+	int rc;
+
+	*damaged = 0;
+	snprintf(result->check, sizeof(result->check), "%s",
+		 ark_sqlite_image_plan(manifest, options->full_check));
+	if (strcmp(result->check, "recorded") == 0) {
+		snprintf(result->integrity, sizeof(result->integrity), "ok");
+		return 0;
+	}
+	rc = ark_sqlite_image_check(temp_path,
+				    strcmp(result->check, "integrity_check") ==
+					    0,
+				    result->integrity,
+				    sizeof(result->integrity), NULL, err);
+	if (rc != ARK_ERR_INTEGRITY || !options->allow_damaged)
+		return rc;
+	ark_error_clear(err);
+	*damaged = 1;
+	return 0;
 }
 
 int ark_restore_run(const struct ark_restore_options *options,
@@ -350,8 +664,11 @@ int ark_restore_run(const struct ark_restore_options *options,
 	struct ark_progress *progress = NULL;
 	const struct ark_manifest *manifest;
 	struct timespec start, end;
+	char lock_path[COMPANION_PATH_MAX];
+	int lock_fd = -1;
 	size_t image = 0;
 	int exists = 0;
+	int damaged = 0;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -361,6 +678,8 @@ int ark_restore_run(const struct ark_restore_options *options,
 	if ((rc = ark_archive_reader_open(options->archive, &reader, err)) ||
 	    (rc = ark_sqlite_image_find(reader, options->archive, &image,
 					err)) ||
+	    (rc = take_lock(options->target, lock_path, sizeof(lock_path),
+			    &lock_fd, err)) ||
 	    (rc = check_target(options, result, &exists, err)))
 		goto cleanup;
 	manifest = ark_archive_reader_manifest(reader);
@@ -377,19 +696,19 @@ int ark_restore_run(const struct ark_restore_options *options,
 	progress = ark_progress_new("restore",
 				    manifest->members[image].stored_size,
 				    options->progress);
-	if ((rc = ark_atomic_open(options->target, &temp, err)) ||
+	if ((rc = ark_atomic_open_short(options->target, &temp, err)) ||
 	    (rc = ark_sqlite_image_extract(reader, image, ark_atomic_fd(temp),
 					   ark_atomic_temp_path(temp),
 					   progress, err)) ||
-	    (rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
-					 result->integrity,
-					 sizeof(result->integrity), err)) ||
+	    (rc = check_image(ark_atomic_temp_path(temp), options, manifest,
+			      result, &damaged, err)) ||
 	    (rc = set_permissions(ark_atomic_fd(temp), options->target,
 				  exists, err)) ||
 	    (rc = ark_fsio_check_interrupt(err)))
 		goto cleanup;
-	ark_log(ARK_LOG_INFO, "'%s': hashes and integrity_check ok, %" PRIu64
-		" bytes", ark_atomic_temp_path(temp), result->bytes);
+	ark_log(ARK_LOG_INFO, "'%s': hashes ok, %s %s, %" PRIu64 " bytes",
+		ark_atomic_temp_path(temp), result->check, result->integrity,
+		result->bytes);
 	rc = swap_in(temp, options, exists, result, err);
 	if (rc)
 		goto cleanup;
@@ -399,9 +718,16 @@ int ark_restore_run(const struct ark_restore_options *options,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	result->seconds = (double)(end.tv_sec - start.tv_sec) +
 			  (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+	if (damaged)
+		rc = ark_error_set(err, ARK_ERR_DAMAGED_RESTORED, 0,
+				   "'%s' was restored as --allow-damaged asks, "
+				   "but the database fails %s: %s",
+				   options->target, result->check,
+				   result->integrity);
 cleanup:
 	ark_progress_free(progress);
 	ark_atomic_free(temp);
 	ark_archive_reader_free(reader);
+	release_lock(lock_path, lock_fd);
 	return rc;
 }

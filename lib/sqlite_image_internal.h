@@ -23,22 +23,45 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 			     struct ark_error *err);
 
 /*
- * PRAGMA integrity_check on the file at path, opened immutable (no locks,
- * no -wal or -shm created).  Writes "ok" or the first problems to out;
- * ARK_ERR_INTEGRITY when not ok.
+ * Which check the image needs, from what the hashes already prove (its
+ * raw hash matched: these are exactly the bytes the snapshot read) and
+ * what the archive records (ark-snapshot --check stores the source's
+ * integrity_check, run in the same read transaction as the image):
+ *   "integrity_check"  full_check, or the archive records a failed
+ *                      integrity_check (the full check names the
+ *                      problems of the restored bytes);
+ *   "recorded"         the archive records a passing integrity_check: the
+ *                      same bytes would give the same answer, no check;
+ *   "quick_check"      otherwise: PRAGMA quick_check, O(N) where
+ *                      integrity_check is O(N log N).
  */
-int ark_sqlite_image_check(const char *path, char *out, size_t room,
-			   struct ark_error *err);
-/* The same, advancing progress (pages read so far; may be NULL). */
-int ark_sqlite_image_check_progress(const char *path, char *out, size_t room,
-				    struct ark_progress *progress,
-				    struct ark_error *err);
+const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,
+				  int full_check);
 
 /*
- * Run PRAGMA integrity_check(20) on db: "ok" or the first problems, joined
- * by "; ", into out; *clean is 1 only for "ok".  Returns a SQLite result
- * code (SQLITE_OK when the check ran, whatever it found).
+ * PRAGMA quick_check, or with full PRAGMA integrity_check (with a 32 MiB
+ * page cache), on the file at path, opened immutable (no locks, no -wal
+ * or -shm created).  Writes "ok" or the first problems to out.
+ * ARK_ERR_INTEGRITY only when the database fails the check (problems
+ * reported, or SQLite finds it corrupt or not a database); a file that
+ * cannot be opened or read is ARK_ERR_READ with the cause (errno or
+ * SQLite's message), out of memory ARK_ERR_INTERNAL.  progress (may be
+ * NULL) advances with the pages read; the check's end cannot be known.
  */
+int ark_sqlite_image_check(const char *path, int full, char *out,
+			   size_t room, struct ark_progress *progress,
+			   struct ark_error *err);
+
+/*
+ * Run PRAGMA quick_check(20), or with full integrity_check(20), on db:
+ * "ok" or the first problems, joined by "; ", into out; *clean is 1 only
+ * for "ok".  Returns a SQLite result code (SQLITE_OK when the check ran,
+ * whatever it found).
+ */
+int ark_sqlite_check(sqlite3 *db, int full, char *out, size_t room,
+		     int *clean);
+
+/* ark_sqlite_check(db, 1, ...): the snapshot's --check. */
 int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
 			       int *clean);
 

@@ -24,7 +24,13 @@ static int discard_write(void *ctx, const void *buf, size_t len,
 	return 0;
 }
 
-/* Decompress the image into a temporary and run integrity_check on it. */
+/*
+ * The image's raw hash is checked as it is decompressed.  The database is
+ * then checked as restore does (ark_sqlite_image_plan): none when the
+ * archive records a passing integrity_check (the bytes are those it ran
+ * on), so nothing needs writing; else quick_check or integrity_check on
+ * a temporary in $TMPDIR.
+ */
 static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 		       const struct ark_verify_options *options,
 		       struct ark_progress *progress,
@@ -32,15 +38,24 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 {
 	const char *dir = options->tmpdir ? options->tmpdir : getenv("TMPDIR");
 	struct ark_atomic_file *temp = NULL;
+	struct ark_sink discard = { discard_write, NULL };
 	char name[4096];
 	int rc;
 
-	snprintf(name, sizeof(name), "%s/ark-verify.sqlite",
-		 dir && *dir ? dir : "/tmp");
+	snprintf(result->check, sizeof(result->check), "%s",
+		 ark_sqlite_image_plan(ark_archive_reader_manifest(reader),
+				       options->full_check));
 	ark_progress_phase(progress, "deep verify 2/3: decompress",
 			   ark_archive_reader_manifest(reader)
 				   ->members[index].stored_size, NULL);
-	if ((rc = ark_atomic_open(name, &temp, err)) ||
+	if (strcmp(result->check, "recorded") == 0) {
+		snprintf(result->integrity, sizeof(result->integrity), "ok");
+		return ark_archive_extract_member(reader, index, discard,
+						  progress, err);
+	}
+	snprintf(name, sizeof(name), "%s/ark-verify.sqlite",
+		 dir && *dir ? dir : "/tmp");
+	if ((rc = ark_atomic_open_short(name, &temp, err)) ||
 	    (rc = ark_sqlite_image_extract(reader, index, ark_atomic_fd(temp),
 					   ark_atomic_temp_path(temp),
 					   progress, err)))
@@ -48,10 +63,11 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 	/* The check's end cannot be known: it shows pages read. */
 	ark_progress_phase(progress, "deep verify 3/3: database check", 0,
 			   "pages read");
-	rc = ark_sqlite_image_check_progress(ark_atomic_temp_path(temp),
-					     result->integrity,
-					     sizeof(result->integrity),
-					     progress, err);
+	rc = ark_sqlite_image_check(ark_atomic_temp_path(temp),
+				    strcmp(result->check, "integrity_check") ==
+					    0,
+				    result->integrity,
+				    sizeof(result->integrity), progress, err);
 	if (rc == ARK_ERR_INTEGRITY) {
 		/* The hashes matched, so the archive holds what was archived:
 		 * the database itself was damaged when the snapshot was taken.
@@ -59,8 +75,9 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 		ark_error_clear(err);
 		rc = ark_error_set(err, ARK_ERR_INTEGRITY, 0,
 				   "%s: hashes match, but the archived "
-				   "database fails integrity_check: %s",
-				   result->path, result->integrity);
+				   "database fails %s: %s",
+				   result->path, result->check,
+				   result->integrity);
 	}
 cleanup:
 	ark_atomic_free(temp); /* never committed: the temporary goes */

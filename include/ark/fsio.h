@@ -32,6 +32,14 @@ enum ark_commit_mode {
  */
 int ark_atomic_open(const char *final_path, struct ark_atomic_file **out,
 		    struct ark_error *err);
+/*
+ * The same with the temporary named ".ark-tmp-XXXXXX" (15 bytes, whatever
+ * the final name), for files SQLite must open by their temporary name:
+ * SQLite refuses full paths over 512 bytes, and a temporary longer than
+ * final_path would make a TARGET SQLite can open unrestorable.
+ */
+int ark_atomic_open_short(const char *final_path,
+			  struct ark_atomic_file **out, struct ark_error *err);
 /* File descriptor of the temporary (for write/pwrite/pread). */
 int ark_atomic_fd(const struct ark_atomic_file *file);
 /* Path of the temporary and the final path. */

@@ -1,11 +1,14 @@
 /*
  * ark/restore.h - archive back to a database (ark-restore).
  *
- * SQLite archives: the archive is verified before anything is written;
- * the image is written to a temporary beside TARGET, its hashes and
- * PRAGMA integrity_check are checked, and it is fsynced and renamed over
- * TARGET.  An existing TARGET is replaced only with force, and is kept as
- * TARGET.pre-restore-<stamp> (with its -wal, -shm and -journal files, so
+ * SQLite archives: TARGET is locked (.NAME.ark-lock beside it) for the
+ * whole run; the archive is verified before anything is written; the
+ * image is written to a temporary beside TARGET, its hashes are checked
+ * and the database too (quick_check, or integrity_check with full_check,
+ * or none when the archive records a passing integrity_check), and it is
+ * fsynced and renamed over TARGET.  An existing TARGET is replaced only
+ * with force, and is kept as TARGET.pre-restore-<stamp> (or <stamp>.N
+ * when that name is taken; with its -wal, -shm and -journal files, so
  * that a stale WAL is never applied to the restored database).
  */
 #ifndef ARK_RESTORE_H
@@ -20,6 +23,9 @@ struct ark_restore_options {
 	const char *target;
 	int force;    /* replace an existing or in-use TARGET, keeping it */
 	int progress; /* draw progress on a terminal */
+	int full_check;    /* PRAGMA integrity_check, not the default check */
+	int allow_damaged; /* restore a database that fails its check, and
+			      return ARK_ERR_DAMAGED_RESTORED */
 };
 
 struct ark_restore_result {
@@ -29,10 +35,20 @@ struct ark_restore_result {
 				 this file system) */
 	int target_was_in_use; /* another process had it open (with force) */
 	uint64_t bytes;        /* bytes of the restored database */
-	char integrity[512];   /* integrity_check of the restored file */
+	char check[24];        /* "quick_check", "integrity_check", or
+				  "recorded": the archive records a passing
+				  integrity_check and the hashes match */
+	char integrity[512];   /* "ok" or the problems the check found */
 	double seconds;
 };
 
+/*
+ * 0 when TARGET holds the restored database; ARK_ERR_LOCKED when another
+ * restore of TARGET runs; ARK_ERR_INTEGRITY when the database fails its
+ * check (nothing written), or with allow_damaged ARK_ERR_DAMAGED_RESTORED
+ * after restoring it (result filled as for 0).  On any other failure
+ * TARGET is as it was, or err names where a kept file was left.
+ */
 int ark_restore_run(const struct ark_restore_options *options,
 		    struct ark_restore_result *result, struct ark_error *err);
 

@@ -10,7 +10,10 @@
 #include "ark/error.h"
 
 struct ark_verify_options {
-	int deep;           /* decompress, check raw hashes, integrity_check */
+	int deep;           /* decompress, check raw hashes and the database
+			       (quick_check, none when the archive records a
+			       passing integrity_check) */
+	int full_check;     /* with deep: PRAGMA integrity_check instead */
 	int progress;       /* draw progress on a terminal */
 	const char *tmpdir; /* for --deep's SQLite image; NULL = $TMPDIR,/tmp */
 };
@@ -23,6 +26,9 @@ struct ark_verify_result {
 	uint64_t file_size;
 	uint64_t raw_bytes;
 	int deep;
+	char check[24];      /* --deep on a sqlite archive: "quick_check",
+				"integrity_check" or "recorded" (a passing
+				integrity_check recorded in the archive) */
 	char integrity[512]; /* --deep on a sqlite archive: "ok" or problems */
 };
 

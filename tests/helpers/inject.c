@@ -15,6 +15,13 @@
  *                               does; every later one fails with ENOSPC.
  *   ARK_INJECT_FSYNC_EIO=1      fsync and fdatasync of matching files fail
  *                               with EIO.
+ *   ARK_INJECT_FSYNC_EIO_SKIP=N with FSYNC_EIO, the first N fsyncs of
+ *                               matching files succeed (a failure at the
+ *                               second fsync of a restore: the commit).
+ *   ARK_INJECT_FSYNC_EIO_PLANT=PATH  with FSYNC_EIO, create the file PATH
+ *                               (if absent) when the first EIO is
+ *                               injected: another user's file appearing
+ *                               at the worst moment.
  *   ARK_INJECT_FSYNC_SIGNAL=N   the first fsync of a matching file raises
  *                               signal N first (then fsyncs as usual): a
  *                               Ctrl-C or kill landing at the slowest
@@ -95,6 +102,9 @@ static int enospc_enabled;
 static unsigned long long enospc_limit;
 static unsigned long long bytes_written; /* only through __atomic builtins */
 static int fsync_eio;
+static long fsync_eio_skip;
+static const char *fsync_eio_plant;
+static int fsync_eio_planted;
 static int verbose;
 static const char *path_filter;
 static int enospc_reported, eio_reported; /* __atomic too */
@@ -231,6 +241,9 @@ static void init(void)
 	}
 	text = getenv("ARK_INJECT_FSYNC_EIO");
 	fsync_eio = text != NULL && strcmp(text, "1") == 0;
+	text = getenv("ARK_INJECT_FSYNC_EIO_SKIP");
+	fsync_eio_skip = text != NULL ? atol(text) : 0;
+	fsync_eio_plant = getenv("ARK_INJECT_FSYNC_EIO_PLANT");
 	text = getenv("ARK_INJECT_FSYNC_SIGNAL");
 	fsync_signal = text != NULL ? atoi(text) : 0;
 	text = getenv("ARK_INJECT_LINK_EPERM");
@@ -591,6 +604,18 @@ static int sync_fails(int fd)
 	}
 	if (!fsync_eio || !fd_matches(fd, path, sizeof(path)))
 		return 0;
+	if (__atomic_fetch_sub(&fsync_eio_skip, 1, __ATOMIC_RELAXED) > 0)
+		return 0;
+	if (fsync_eio_plant != NULL &&
+	    !__atomic_exchange_n(&fsync_eio_planted, 1, __ATOMIC_RELAXED)) {
+		int planted = open(fsync_eio_plant,
+				   O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		if (planted >= 0) {
+			(void)!real_write(planted, "planted\n", 8);
+			close(planted);
+		}
+	}
 	report_once(&eio_reported, "fsync EIO", path);
 	errno = EIO;
 	return 1;

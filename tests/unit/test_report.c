@@ -348,9 +348,10 @@ static void test_verify_json(void **state)
 	assert_int_equal(get_int(obj, "raw_bytes"), 8192);
 	assert_true(json_is_true(json_object_get(obj, "deep")));
 	assert_string_equal(get_string(obj, "integrity_check"), "ok");
+	assert_string_equal(get_string(obj, "check"), "integrity_check");
 	assert_null(json_object_get(obj, "error"));
 	assert_null(json_object_get(obj, "message"));
-	assert_int_equal(json_object_size(obj), 10);
+	assert_int_equal(json_object_size(obj), 11);
 	json_decref(obj);
 	free(text);
 
@@ -455,7 +456,8 @@ static void test_restore_json(void **state)
 	assert_string_equal(get_string(obj, "integrity_check"), "ok");
 	assert_true(json_is_false(json_object_get(obj, "target_was_in_use")));
 	assert_true(json_real_value(json_object_get(obj, "seconds")) == 0.5);
-	assert_int_equal(json_object_size(obj), 8);
+	assert_string_equal(get_string(obj, "check"), "integrity_check");
+	assert_int_equal(json_object_size(obj), 9);
 	json_decref(obj);
 	free(text);
 

@@ -23,6 +23,9 @@
 #include "ark/fsio.h"
 #include "ark/restore.h"
 #include "ark/snapshot.h"
+#include "sqlite_image_internal.h"
+
+#include <sys/resource.h>
 
 #define ROWS 500
 
@@ -88,7 +91,9 @@ static int run_restore(const char *archive, const char *target, int force,
 		       struct ark_restore_result *result,
 		       struct ark_error *err)
 {
-	struct ark_restore_options options = { archive, target, force, 0 };
+	struct ark_restore_options options = { .archive = archive,
+					       .target = target,
+					       .force = force };
 
 	ark_error_clear(err);
 	memset(result, 0x5a, sizeof(*result));
@@ -290,13 +295,17 @@ static void test_forced_keeps_owner(void **state)
 	assert_file_text(result.kept, "someone else's\n");
 }
 
-/* The kept name is taken (another restore this second): nothing moves. */
+/*
+ * The kept name is taken (another restore this second, or a planted
+ * file): the next free name, TARGET.pre-restore-<stamp>.1, is used.
+ */
 static void test_kept_name_taken(void **state)
 {
 	struct fixture *fx = *state;
 	struct ark_restore_result result;
 	struct ark_error err;
 	char kept[PATH_MAX + 64];
+	char expected[PATH_MAX + 64];
 	char stamp[17];
 	time_t now = time(NULL);
 
@@ -309,16 +318,122 @@ static void test_kept_name_taken(void **state)
 	}
 	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
 				     &err),
+			 0);
+	assert_restored(fx->target, 0666 & ~current_umask());
+	/* the stamp of the run (between now and now + 10), then ".1" */
+	assert_true(strlen(result.kept) > 2);
+	assert_string_equal(result.kept + strlen(result.kept) - 2, ".1");
+	snprintf(expected, sizeof(expected), "%.*s", (int)strlen(result.kept) - 2,
+		 result.kept);
+	assert_file_text(expected, "earlier kept\n");
+	assert_file_text(result.kept, "old target\n");
+	/* app.db app.ark target.db, 12 planted names and the kept one */
+	assert_int_equal(unit_count_entries(fx->dir), 3 + 12 + 1);
+}
+
+/*
+ * Only a companion name of the kept name is taken: that name is not
+ * used, so the live -wal is never swapped for the planted one.
+ */
+static void test_kept_companion_name_taken(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_restore_result result;
+	struct ark_error err;
+	char planted[PATH_MAX + 96];
+	char kept_wal[sizeof(((struct ark_restore_result *)0)->kept) + 8];
+	char stamp[17];
+	time_t now = time(NULL);
+
+	unit_write_file(fx->target, "old target\n");
+	unit_write_file(companion(fx, fx->target, "-wal"), "live wal\n");
+	for (time_t t = now - 1; t <= now + 10; t++) {
+		ark_fsio_utc_stamp(stamp, (int64_t)t);
+		snprintf(planted, sizeof(planted), "%s.pre-restore-%s-wal",
+			 fx->target, stamp);
+		unit_write_file(planted, "planted\n");
+	}
+	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
+				     &err),
+			 0);
+	assert_string_equal(result.kept + strlen(result.kept) - 2, ".1");
+	assert_file_text(result.kept, "old target\n");
+	snprintf(kept_wal, sizeof(kept_wal), "%s-wal", result.kept);
+	assert_file_text(kept_wal, "live wal\n");
+	ark_fsio_utc_stamp(stamp, (int64_t)now);
+	snprintf(planted, sizeof(planted), "%s.pre-restore-%s-wal",
+		 fx->target, stamp);
+	assert_file_text(planted, "planted\n");
+}
+
+/* Every name this second could use is taken: refused, nothing moves. */
+static void test_all_kept_names_taken(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_restore_result result;
+	struct ark_error err;
+	char kept[PATH_MAX + 128];
+	char stamp[17];
+	time_t now = time(NULL);
+	int planted = 0;
+
+	unit_write_file(fx->target, "old target\n");
+	for (time_t t = now; t <= now + 2; t++) {
+		ark_fsio_utc_stamp(stamp, (int64_t)t);
+		for (int n = 0; n < 100; n++) {
+			if (n == 0)
+				snprintf(kept, sizeof(kept),
+					 "%s.pre-restore-%s", fx->target,
+					 stamp);
+			else
+				snprintf(kept, sizeof(kept),
+					 "%s.pre-restore-%s.%d", fx->target,
+					 stamp, n);
+			unit_write_file(kept, "taken\n");
+			planted++;
+		}
+	}
+	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
+				     &err),
 			 ARK_ERR_REFUSED);
 	assert_error(err, ARK_ERR_REFUSED, "cannot keep");
-	assert_int_equal(err.sys_errno, EEXIST);
+	assert_error(err, ARK_ERR_REFUSED, "and the 99 names after it are "
+					   "taken: File exists");
 	assert_string_equal(result.kept, "");
 	assert_file_text(fx->target, "old target\n");
-	ark_fsio_utc_stamp(stamp, (int64_t)now);
-	snprintf(kept, sizeof(kept), "%s.pre-restore-%s", fx->target, stamp);
-	assert_file_text(kept, "earlier kept\n");
-	/* app.db app.ark target.db and the 12 kept names: no temporary */
-	assert_int_equal(unit_count_entries(fx->dir), 3 + 12);
+	assert_int_equal(unit_count_entries(fx->dir), 3 + planted);
+}
+
+/* Another restore of TARGET holds its lock: exit 8, nothing touched. */
+static void test_target_locked(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_restore_result result;
+	struct ark_error err;
+	char lock[PATH_MAX + 64];
+	char expected[3 * PATH_MAX];
+	int fd = -1;
+
+	unit_write_file(fx->target, "old target\n");
+	snprintf(lock, sizeof(lock), "%s/.target.db.ark-lock", fx->dir);
+	ark_error_clear(&err);
+	assert_int_equal(ark_fsio_lock(lock, &fd, &err), 0);
+	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
+				     &err),
+			 ARK_ERR_LOCKED);
+	snprintf(expected, sizeof(expected),
+		 "'%s' is being restored by another process (it holds '%s'); "
+		 "nothing was changed", fx->target, lock);
+	assert_string_equal(err.msg, expected);
+	ark_fsio_unlock(fd);
+	assert_file_text(fx->target, "old target\n");
+	/* app.db app.ark target.db and the lock file the holder made */
+	assert_int_equal(unit_count_entries(fx->dir), 4);
+	/* once released, the restore runs and removes the lock file */
+	assert_int_equal(run_restore(fx->archive, fx->target, 1, &result,
+				     &err),
+			 0);
+	assert_int_equal(access(lock, F_OK), -1);
 }
 
 static void test_stale_wal_without_target(void **state)
@@ -551,6 +666,168 @@ static void test_image_fails_integrity(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 4);
 }
 
+static int run_restore_with(const char *archive, const char *target,
+			    struct ark_restore_options *options,
+			    struct ark_restore_result *result,
+			    struct ark_error *err)
+{
+	options->archive = archive;
+	options->target = target;
+	ark_error_clear(err);
+	memset(result, 0x5a, sizeof(*result));
+	return ark_restore_run(options, result, err);
+}
+
+/* --allow-damaged: restored anyway, ARK_ERR_DAMAGED_RESTORED (exit 10). */
+static void test_allow_damaged(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_restore_options options = { .force = 1,
+					       .allow_damaged = 1 };
+	struct ark_restore_result result;
+	struct ark_error err;
+	char archive[PATH_MAX + 64];
+	char expected[2 * PATH_MAX];
+	uint8_t junk[4096];
+	uint8_t *restored;
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 29 + 3);
+	snprintf(archive, sizeof(archive), "%s/junk.ark", fx->dir);
+	write_custom_archive(archive, "sqlite", "database.sqlite.zst", junk,
+			     sizeof(junk));
+	unit_write_file(fx->target, "old target\n");
+	assert_int_equal(run_restore_with(archive, fx->target, &options,
+					  &result, &err),
+			 ARK_ERR_DAMAGED_RESTORED);
+	snprintf(expected, sizeof(expected),
+		 "'%s' was restored as --allow-damaged asks, but the database "
+		 "fails quick_check: file is not a database", fx->target);
+	assert_string_equal(err.msg, expected);
+	assert_string_equal(result.check, "quick_check");
+	assert_string_equal(result.integrity, "file is not a database");
+	restored = unit_read_all(fx->target, &len);
+	assert_int_equal(len, sizeof(junk));
+	assert_memory_equal(restored, junk, sizeof(junk));
+	free(restored);
+	assert_file_text(result.kept, "old target\n");
+}
+
+/* quick_check by default, integrity_check with full_check. */
+static void test_check_kinds(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_restore_options options = { .full_check = 1 };
+	struct ark_restore_result result;
+	struct ark_error err;
+
+	assert_int_equal(run_restore(fx->archive, fx->target, 0, &result,
+				     &err),
+			 0);
+	assert_string_equal(result.check, "quick_check");
+	assert_string_equal(result.integrity, "ok");
+	assert_int_equal(unlink(fx->target), 0);
+	assert_int_equal(run_restore_with(fx->archive, fx->target, &options,
+					  &result, &err),
+			 0);
+	assert_string_equal(result.check, "integrity_check");
+	assert_string_equal(result.integrity, "ok");
+}
+
+/*
+ * An archive that records a passing integrity_check (ark-snapshot
+ * --check) is not checked again; full_check still checks.
+ */
+static void test_check_recorded(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_snapshot_options snap;
+	struct ark_snapshot_result snapped;
+	struct ark_restore_options options = { .full_check = 1 };
+	struct ark_restore_result result;
+	struct ark_error err;
+	char archive[PATH_MAX + 64];
+
+	snprintf(archive, sizeof(archive), "%s/checked.ark", fx->dir);
+	unit_snapshot_options(&snap, fx->db, archive);
+	snap.check = 1;
+	ark_error_clear(&err);
+	assert_int_equal(ark_snapshot_run(&snap, &snapped, &err), 0);
+	ark_snapshot_result_free(&snapped);
+	assert_int_equal(run_restore(archive, fx->target, 0, &result, &err),
+			 0);
+	assert_string_equal(result.check, "recorded");
+	assert_string_equal(result.integrity, "ok");
+	assert_restored(fx->target, 0666 & ~current_umask());
+	assert_int_equal(unlink(fx->target), 0);
+	assert_int_equal(run_restore_with(archive, fx->target, &options,
+					  &result, &err),
+			 0);
+	assert_string_equal(result.check, "integrity_check");
+}
+
+/* A path SQLite cannot open is a read error, never "fails its check". */
+static void test_image_check_unopenable(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_error err;
+	char path[1024];
+	char out[512];
+	char expected[2048];
+	size_t len;
+
+	len = (size_t)snprintf(path, sizeof(path), "%s/", fx->dir);
+	while (len < 600)
+		path[len++] = 'x';
+	path[len] = '\0';
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_image_check(path, 0, out, sizeof(out), NULL,
+						&err),
+			 ARK_ERR_READ);
+	snprintf(expected, sizeof(expected),
+		 "cannot check '%s': its full path is longer than the 512 "
+		 "bytes SQLite accepts: File name too long", path);
+	assert_string_equal(err.msg, expected);
+	assert_string_equal(out, "not checked");
+}
+
+static int check_with_no_free_fd(void *arg)
+{
+	const char *path = arg;
+	struct ark_error err;
+	struct rlimit limit;
+	char out[512];
+	char expected[2048];
+	int lowest = dup(0);
+
+	close(lowest);
+	getrlimit(RLIMIT_NOFILE, &limit);
+	limit.rlim_cur = (rlim_t)lowest;
+	if (setrlimit(RLIMIT_NOFILE, &limit) != 0)
+		return 3;
+	ark_error_clear(&err);
+	if (ark_sqlite_image_check(path, 0, out, sizeof(out), NULL, &err) !=
+	    ARK_ERR_READ)
+		return 1;
+	snprintf(expected, sizeof(expected),
+		 "cannot check '%s' (unable to open database file): Too many "
+		 "open files", path);
+	if (strcmp(err.msg, expected) != 0) {
+		fprintf(stderr, "got: %s\n", err.msg);
+		return 2;
+	}
+	return 0;
+}
+
+/* EMFILE at the check: "Too many open files", not exit 9. */
+static void test_image_check_emfile(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_int_equal(unit_run_in_child(check_with_no_free_fd, fx->db), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -560,6 +837,9 @@ int main(void)
 		T(test_existing_target_forced_is_kept),
 		T(test_forced_keeps_owner),
 		T(test_kept_name_taken),
+		T(test_kept_companion_name_taken),
+		T(test_all_kept_names_taken),
+		T(test_target_locked),
 		T(test_stale_wal_without_target),
 		T(test_stale_journal_refused),
 		T(test_target_is_directory),
@@ -571,6 +851,11 @@ int main(void)
 		T(test_missing_target_directory),
 		T(test_pg_archive_unsupported),
 		T(test_image_fails_integrity),
+		T(test_allow_damaged),
+		T(test_check_kinds),
+		T(test_check_recorded),
+		T(test_image_check_unopenable),
+		T(test_image_check_emfile),
 #undef T
 	};
 

@@ -221,7 +221,8 @@ static void compare_table(sqlite3 *a, sqlite3 *b, const char *table,
 
 static void restore_to(const char *archive, const char *target)
 {
-	struct ark_restore_options options = { archive, target, 0, 0 };
+	struct ark_restore_options options = { .archive = archive,
+					       .target = target };
 	struct ark_restore_result result;
 	struct ark_error err;
 

@@ -158,7 +158,10 @@ static void verify(const char *path, int deep, const char *tmpdir,
 		   struct ark_verify_result *result, struct ark_error *err,
 		   int expected)
 {
-	struct ark_verify_options options = { deep, 0, tmpdir };
+	/* deep 2: --deep --full-check */
+	struct ark_verify_options options = { .deep = deep != 0,
+					      .full_check = deep == 2,
+					      .tmpdir = tmpdir };
 	int rc;
 
 	ark_error_clear(err);
@@ -430,7 +433,11 @@ static void test_deep_integrity_failure(void **state)
 	free(image);
 
 	verify(archive, 0, fx->tmp, &result, &err, 0);
-	verify(archive, 1, fx->tmp, &result, &err, ARK_ERR_INTEGRITY);
+	/* an index that lies about its table: quick_check does not look */
+	verify(archive, 1, fx->tmp, &result, &err, 0);
+	assert_string_equal(result.check, "quick_check");
+	verify(archive, 2, fx->tmp, &result, &err, ARK_ERR_INTEGRITY);
+	assert_string_equal(result.check, "integrity_check");
 	assert_error(err, ARK_ERR_INTEGRITY, archive);
 	assert_error(err, ARK_ERR_INTEGRITY,
 		     "hashes match, but the archived database fails "
@@ -456,7 +463,8 @@ static void test_deep_not_a_database(void **state)
 	write_custom_archive(archive, "sqlite", "database.sqlite.zst",
 			     "sqlite-image", junk, sizeof(junk));
 	verify(archive, 1, fx->tmp, &result, &err, ARK_ERR_INTEGRITY);
-	assert_error(err, ARK_ERR_INTEGRITY, "fails integrity_check");
+	assert_error(err, ARK_ERR_INTEGRITY,
+		     "fails quick_check: file is not a database");
 	assert_true(result.integrity[0] != '\0');
 	assert_string_not_equal(result.integrity, "ok");
 }

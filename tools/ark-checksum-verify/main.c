@@ -21,8 +21,10 @@ static const char usage[] =
 	"truncated.  Prints one line per archive: \"PATH: OK (...)\" or\n"
 	"\"PATH: FAILED (...)\", with the first problem on stderr.\n\n"
 	"  -d, --deep         also decompress every member, check the raw\n"
-	"                     hashes, and run PRAGMA integrity_check on a\n"
-	"                     SQLite image (needs its size free in $TMPDIR)\n"
+	"                     hashes, and run PRAGMA quick_check on a SQLite\n"
+	"                     image (needs its size free in $TMPDIR), unless\n"
+	"                     the archive records a passing integrity_check\n"
+	"      --full-check   with --deep: PRAGMA integrity_check instead\n"
 	"  -l, --list         print each archive's manifest instead: kind,\n"
 	"                     creation time, tool, source database, members\n"
 	"                     with sizes and hashes; only the structure and\n"
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "deep", no_argument, NULL, 'd' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "full-check", no_argument, NULL, 'F' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'd': options.deep = 1; break;
 		case 'l': list = 1; break;
+		case 'F': options.full_check = 1; break;
 		default:
 			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)

@@ -15,12 +15,17 @@ static const char usage[] =
 	"Usage: ark-restore [OPTION]... ARCHIVE TARGET\n"
 	"Restore a SQLite archive to the database file TARGET.  The archive is\n"
 	"verified before anything is written; the database is written beside\n"
-	"TARGET, checked (hashes and PRAGMA integrity_check), fsynced and\n"
-	"renamed into place atomically.\n\n"
+	"TARGET, checked (hashes, and PRAGMA quick_check unless the archive\n"
+	"records a passing integrity_check), fsynced and renamed into place\n"
+	"atomically.  TARGET is locked (.NAME.ark-lock beside it) meanwhile.\n\n"
 	"  -f, --force        replace an existing TARGET, even one another\n"
 	"                     process has open; the old file (and its -wal,\n"
 	"                     -shm, -journal) is kept as\n"
-	"                     TARGET.pre-restore-<YYYYMMDDTHHMMSSZ>\n"
+	"                     TARGET.pre-restore-<YYYYMMDDTHHMMSSZ>[.N]\n"
+	"      --full-check   run PRAGMA integrity_check on the restored\n"
+	"                     database (slow: O(N log N)) instead\n"
+	"      --allow-damaged  restore a database that fails its check\n"
+	"                     anyway, with a warning; exit status 10\n"
 	"      --json         print the result as one JSON object\n"
 	"  -q, --quiet        only errors on stderr\n"
 	"  -v, --verbose      more detail on stderr\n"
@@ -52,6 +57,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
+		{ "full-check", no_argument, NULL, 'F' },
+		{ "allow-damaged", no_argument, NULL, 'D' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -69,6 +76,8 @@ int main(int argc, char **argv)
 	       -1) {
 		switch (opt) {
 		case 'f': options.force = 1; break;
+		case 'F': options.full_check = 1; break;
+		case 'D': options.allow_damaged = 1; break;
 		default:
 			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)
