@@ -72,12 +72,7 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 	return ark_archive_extract_member(reader, index, out, progress, err);
 }
 
-/*
- * "file:<path>?immutable=1" with the path percent-encoded where a URI
- * would read it otherwise ('%', '?', '#'), and a leading "//" kept from
- * being taken for an authority.  sqlite3_free() the result.
- */
-static char *immutable_uri(const char *path)
+char *ark_sqlite_file_uri(const char *path, const char *query)
 {
 	sqlite3_str *uri = sqlite3_str_new(NULL);
 
@@ -90,8 +85,13 @@ static char *immutable_uri(const char *path)
 		else
 			sqlite3_str_appendchar(uri, 1, *p);
 	}
-	sqlite3_str_appendall(uri, "?immutable=1");
+	sqlite3_str_appendf(uri, "?%s", query);
 	return sqlite3_str_finish(uri);
+}
+
+static char *immutable_uri(const char *path)
+{
+	return ark_sqlite_file_uri(path, "immutable=1");
 }
 
 int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,

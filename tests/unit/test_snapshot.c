@@ -548,25 +548,27 @@ static void test_default_name(void **state)
 	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	after = time(NULL);
 
-	/* <output>/<stem>-<YYYYMMDDTHHMMSSZ>.ark */
+	/* <output>/<stem>-<YYYYMMDDTHHMMSS.mmmZ>.ark */
 	snprintf(prefix, sizeof(prefix), "%s/app-", fx->out);
 	assert_int_equal(strncmp(result.archive.path, prefix, strlen(prefix)),
 			 0);
 	stamp = result.archive.path + strlen(prefix);
-	assert_int_equal(strlen(stamp), 16 + 4);
-	assert_string_equal(stamp + 16, ".ark");
-	for (int i = 0; i < 16; i++) {
+	assert_int_equal(strlen(stamp), 20 + 4);
+	assert_string_equal(stamp + 20, ".ark");
+	for (int i = 0; i < 20; i++) {
 		if (i == 8)
 			assert_int_equal(stamp[i], 'T');
 		else if (i == 15)
+			assert_int_equal(stamp[i], '.');
+		else if (i == 19)
 			assert_int_equal(stamp[i], 'Z');
 		else
 			assert_true(stamp[i] >= '0' && stamp[i] <= '9');
 	}
 	ark_fsio_utc_stamp(low, (int64_t)before);
 	ark_fsio_utc_stamp(high, (int64_t)after);
-	assert_true(strncmp(stamp, low, 16) >= 0);
-	assert_true(strncmp(stamp, high, 16) <= 0);
+	assert_true(strncmp(stamp, low, 15) >= 0);
+	assert_true(strncmp(stamp, high, 15) <= 0);
 	assert_int_equal(unit_count_entries(fx->out), 1);
 	assert_int_equal(access(result.archive.path, R_OK), 0);
 	ark_snapshot_result_free(&result);
