@@ -94,6 +94,19 @@ static char *immutable_uri(const char *path)
 	return ark_sqlite_file_uri(path, "immutable=1");
 }
 
+static size_t append_text(char *out, size_t room, size_t used,
+			  const char *text)
+{
+	size_t len = strlen(text);
+
+	if (used + len >= room) {
+		out[used] = '\0';
+		return room - 1; /* full: nothing more is appended */
+	}
+	memcpy(out + used, text, len + 1);
+	return used + len;
+}
+
 int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
 			       int *clean)
 {
@@ -113,10 +126,16 @@ int ark_sqlite_integrity_check(sqlite3 *db, char *out, size_t room,
 			line = "";
 		if (lines == 0 && strcmp(line, "ok") == 0)
 			*clean = 1;
-		if (used + 2 < room)
-			used += (size_t)snprintf(out + used, room - used,
-						 "%s%s", lines ? "; " : "",
-						 line);
+		/* One line: SQLite 3.40 puts several findings in one row,
+		 * separated by newlines; they are joined by "; " too. */
+		if (lines > 0)
+			used = append_text(out, room, used, "; ");
+		for (const char *p = line; *p; p++) {
+			char one[2] = { *p, '\0' };
+
+			used = append_text(out, room, used,
+					   *p == '\n' ? "; " : one);
+		}
 		lines++;
 		rc = SQLITE_OK;
 	}
