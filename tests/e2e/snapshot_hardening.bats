@@ -364,7 +364,7 @@ EOF
 @test "a FIFO where the -journal should be: refused at once, exit 3" {
 	make_small_db app.db
 	mkfifo app.db-journal
-	run --separate-stderr timeout 10 "$SNAPSHOT" -o s.ark app.db
+	run --separate-stderr timeout -k 1 10 "$SNAPSHOT" -o s.ark app.db
 	assert_status 3
 	[[ $stderr == "ark-snapshot: error: 'app.db-journal' is not a regular file, where SQLite keeps the rollback journal of 'app.db'; remove it, then snapshot again" ]] ||
 		fail "stderr: $stderr"
