@@ -237,6 +237,29 @@ EOF
 	assert_status 0
 }
 
+@test "--check on a damaged interior (root) page of a table: archive written, exit 9" {
+	make_items_db app.db
+	# garble the cell area of the table's root, an interior page
+	python3 - app.db <<'EOF'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+root = c.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'item'").fetchone()[0]
+kind = c.execute("SELECT pagetype FROM dbstat WHERE pageno = ?", (root,)).fetchone()[0]
+c.close()
+assert kind == "internal", kind
+with open(sys.argv[1], "r+b") as f:
+    f.seek((root - 1) * 1024 + 12)
+    f.write(b"\xa5" * (1024 - 12))
+EOF
+	run --separate-stderr "$SNAPSHOT" -q --check -o s.ark app.db
+	assert_status 9
+	[[ $stderr == "ark-snapshot: error: 'app.db' fails integrity_check: *** in database main ***; On tree page 2 cell "*" (the snapshot was written to 's.ark')" ]] ||
+		fail "stderr: $stderr"
+	[[ $stderr != *$'\n'* ]] || fail "more than one line"
+	run --separate-stderr "$VERIFY" s.ark
+	assert_status 0
+}
+
 # ------------------------------------- item 6: the source is never written
 
 @test "hot rollback journal: refused as nobody and as root, nothing changed" {
