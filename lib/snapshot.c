@@ -26,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -637,8 +636,6 @@ static int check_can_create(const struct source *src, struct ark_error *err)
 
 /*
  * Open the source read-only, exactly by its path:
- *   - on a read-only file system with no WAL content and no journal to
- *     roll back, no writer can exist: immutable;
  *   - a WAL database with no -wal and no -journal was closed cleanly, and
  *     the file alone holds every committed row: immutable, under a
  *     SHARED lock of our own (a writer must create the -wal first, which
@@ -650,20 +647,18 @@ static int check_can_create(const struct source *src, struct ark_error *err)
 static int open_source(struct source *src, int busy_timeout_ms,
 		       int allow_shared_lock, struct ark_error *err)
 {
-	struct statvfs vfs;
 	char *uri;
-	int read_only_fs;
 	int rc;
 
 	src->busy.timeout_ms = busy_timeout_ms;
-	read_only_fs = statvfs(src->path, &vfs) == 0 &&
-		       (vfs.f_flag & ST_RDONLY);
-	if (read_only_fs &&
-	    (!src->existed[WAL] || src->companion_size[WAL] == 0) &&
-	    (!src->existed[JOURNAL] || src->companion_size[JOURNAL] == 0)) {
-		src->immutable = 1;
-	} else if (allow_shared_lock && src->wal_header &&
-		   !src->existed[WAL] && !src->existed[JOURNAL]) {
+	/*
+	 * Not even a read-only file system is taken as a promise that no
+	 * writer exists: a read-only bind mount may show a file that is
+	 * written through another mount.  The same SHARED lock and the same
+	 * check afterwards serve there (locks are per file, not per mount).
+	 */
+	if (allow_shared_lock && src->wal_header && !src->existed[WAL] &&
+	    !src->existed[JOURNAL]) {
 		if ((rc = take_shared_lock(src, err)))
 			return rc;
 		if (path_exists(src->companion[WAL]) ||
