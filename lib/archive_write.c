@@ -339,6 +339,36 @@ int ark_archive_build_tail(const char *manifest, size_t manifest_len,
 	return 0;
 }
 
+/* Rename into place; on a taken name, ask options.next_name for another. */
+static int commit(struct ark_archive_writer *writer, struct ark_error *err)
+{
+	char path[4096];
+
+	for (int tries = 0;; tries++) {
+		struct ark_error attempt = { 0 };
+		int rc = ark_atomic_commit(writer->file, ARK_COMMIT_NO_REPLACE,
+					   &attempt);
+
+		if (rc == ARK_ERR_REFUSED && writer->options.next_name &&
+		    tries < 1000) {
+			snprintf(path, sizeof(path), "%s",
+				 ark_atomic_final_path(writer->file));
+			if (writer->options.next_name(
+				    writer->options.next_name_ctx, path,
+				    sizeof(path)) == 0) {
+				rc = ark_atomic_retarget(writer->file, path,
+							 err);
+				if (rc)
+					return rc;
+				continue;
+			}
+		}
+		if (rc && err && err->code == ARK_OK)
+			*err = attempt; /* first error wins */
+		return rc;
+	}
+}
+
 int ark_archive_writer_finish(struct ark_archive_writer *writer,
 			      struct ark_archive_summary *summary,
 			      struct ark_error *err)
@@ -392,8 +422,6 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 	writer->pos += tail_len;
 	if (summary) {
 		memset(summary, 0, sizeof(*summary));
-		snprintf(summary->path, sizeof(summary->path), "%s",
-			 ark_atomic_final_path(writer->file));
 		summary->size = writer->pos;
 		summary->hash = ark_hasher_digest(whole);
 		for (size_t i = 0; i < writer->member_count; i++)
@@ -405,7 +433,10 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 	rc = ark_fsio_check_interrupt(err);
 	if (rc)
 		goto cleanup;
-	rc = ark_atomic_commit(writer->file, ARK_COMMIT_NO_REPLACE, err);
+	rc = commit(writer, err);
+	if (rc == 0 && summary)
+		snprintf(summary->path, sizeof(summary->path), "%s",
+			 ark_atomic_final_path(writer->file));
 cleanup:
 	json_decref(root);
 	free(manifest);

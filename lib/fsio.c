@@ -50,6 +50,7 @@ struct ark_atomic_file {
 	int fd;           /* the temporary, -1 once closed */
 	int slot;         /* registry slot, -1 when not registered */
 	int committed;    /* renamed to final_path */
+	int synced;       /* fsynced and closed; only the rename is left */
 	char *final_path;
 	char *temp_path;
 };
@@ -261,7 +262,8 @@ int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
 	int fd;
 	int ret = 0;
 
-	if (file == NULL || file->fd < 0 || file->committed) {
+	if (file == NULL || file->committed ||
+	    (file->fd < 0 && !file->synced)) {
 		ret = ark_error_set(err, ARK_ERR_INTERNAL, 0,
 				    "commit of an atomic file that is not "
 				    "open");
@@ -271,6 +273,8 @@ int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
 	if (ret != 0)
 		goto cleanup;
 
+	if (file->synced)
+		goto move; /* a retry under another name (retarget) */
 	if (fsync(file->fd) != 0) {
 		ret = fsio_fail(err, ARK_ERR_WRITE, errno, "cannot write '%s'",
 				file->final_path);
@@ -284,6 +288,8 @@ int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
 				file->final_path);
 		goto cleanup;
 	}
+	file->synced = 1;
+move:
 
 	if (mode == ARK_COMMIT_NO_REPLACE) {
 		ret = ark_fsio_rename_noreplace(file->temp_path,
@@ -309,6 +315,24 @@ int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
 
 cleanup:
 	return ret;
+}
+
+int ark_atomic_retarget(struct ark_atomic_file *file, const char *final_path,
+			struct ark_error *err)
+{
+	char *copy;
+
+	if (file == NULL || file->committed || file->slot < 0)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "retarget of an atomic file that is not "
+				     "pending");
+	copy = strdup(final_path);
+	if (copy == NULL)
+		return ark_error_set(err, ARK_ERR_INTERNAL, ENOMEM,
+				     "cannot write '%s'", final_path);
+	free(file->final_path);
+	file->final_path = copy;
+	return 0;
 }
 
 void ark_atomic_abort(struct ark_atomic_file *file)

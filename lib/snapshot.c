@@ -9,10 +9,19 @@
  * writes last; the second pass streams page 1 and then pages 2..N in
  * order through zstd into the archive.  Both passes are inside the same
  * transaction, so they see the same pages.
+ *
+ * The source is never written (see open_source): it is opened read-only
+ * by a URI built here, so no path is taken for a URI and no hot journal
+ * is rolled back; a cleanly closed WAL database (no -wal) is read
+ * immutable under a SHARED lock of our own, so no -wal or -shm is
+ * created; one SQLite must create all the same is removed after the run
+ * when no other connection is using the database.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +35,52 @@
 #include "page_sink_internal.h"
 #include "sqlite_image_internal.h"
 
+/*
+ * The lock bytes of SQLite's unix VFS (os_unix.c: PENDING_BYTE,
+ * RESERVED_BYTE = PENDING_BYTE + 1, SHARED_FIRST = PENDING_BYTE + 2,
+ * SHARED_SIZE = 510).  SHARED is a read lock on the shared range, taken
+ * through a read lock on the pending byte; EXCLUSIVE is a write lock on
+ * all three.  A connection to a WAL database holds SHARED until it closes.
+ */
+#define SQLITE_VFS_PENDING_BYTE 0x40000000
+#define SQLITE_VFS_SHARED_FIRST (SQLITE_VFS_PENDING_BYTE + 2)
+#define SQLITE_VFS_SHARED_SIZE 510
+#define SQLITE_VFS_LOCK_SPAN (2 + SQLITE_VFS_SHARED_SIZE)
+
 struct busy_state {
 	int timeout_ms;
 	struct timespec start;
+};
+
+enum companion { JOURNAL, WAL, SHM, COMPANIONS };
+
+static const char *const companion_suffix[COMPANIONS] = {
+	"-journal", "-wal", "-shm",
+};
+static const char *const companion_role[COMPANIONS] = {
+	"rollback journal", "write-ahead log", "WAL index",
+};
+
+/* The source database and its companion files, as found before opening. */
+struct source {
+	const char *path;
+	char companion[COMPANIONS][PATH_MAX + 16];
+	int existed[COMPANIONS];
+	uint64_t companion_size[COMPANIONS];
+	struct stat st;
+	int wal_header;     /* header byte 18 or 19 says WAL */
+	int immutable;      /* opened with immutable=1 */
+	int lock_fd;        /* our SHARED lock while immutable, else -1 */
+	struct busy_state busy;
+	sqlite3 *db;
+};
+
+/* Where the archive goes: dir + stem + millisecond stamp, or a file. */
+struct archive_name {
+	const char *file;   /* -o FILE, else NULL */
+	const char *dir;    /* the directory, without trailing slashes */
+	char stem[256];
+	int64_t ms;         /* the stamp, milliseconds since the epoch */
 };
 
 struct stream_state {
@@ -69,6 +121,15 @@ static int busy_handler(void *ctx, int count)
 	return 1;
 }
 
+static int locked_error(const char *path, const char *doing,
+			struct ark_error *err)
+{
+	return ark_error_set(err, ARK_ERR_SOURCE, 0,
+			     "'%s': database is locked while %s (another "
+			     "process holds a write lock; raise "
+			     "--busy-timeout)", path, doing);
+}
+
 static int source_error(sqlite3 *db, const char *path, const char *doing,
 			struct ark_error *err)
 {
@@ -77,10 +138,26 @@ static int source_error(sqlite3 *db, const char *path, const char *doing,
 	if (ark_fsio_interrupted())
 		return ark_fsio_check_interrupt(err);
 	if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED)
+		return locked_error(path, doing, err);
+	/* A read-only connection never rolls a hot journal back. */
+	if (code == SQLITE_READONLY_ROLLBACK)
 		return ark_error_set(err, ARK_ERR_SOURCE, 0,
-				     "'%s': database is locked while %s "
-				     "(another process holds a write lock; "
-				     "raise --busy-timeout)", path, doing);
+				     "'%s' has a hot rollback journal "
+				     "('%s-journal'): a writer crashed "
+				     "mid-transaction; ark will not roll it "
+				     "back in your database: open it once "
+				     "with the application (or sqlite3 '%s' "
+				     "'PRAGMA quick_check') to recover it, "
+				     "then snapshot again", path, path, path);
+	if ((code & 0xff) == SQLITE_READONLY)
+		return ark_error_set(err, ARK_ERR_READ, 0,
+				     "'%s': %s while %s: a reader of this "
+				     "WAL database must be able to write "
+				     "'%s-shm'; run as the database's owner",
+				     path, sqlite3_errmsg(db), doing, path);
+	if ((code & 0xff) == SQLITE_CANTOPEN)
+		return ark_error_set(err, ARK_ERR_READ, 0, "'%s': %s: %s",
+				     path, doing, sqlite3_errmsg(db));
 	return ark_error_set(err, ARK_ERR_SOURCE, 0, "'%s': %s: %s", path,
 			     doing, sqlite3_errmsg(db));
 }
@@ -157,38 +234,24 @@ static int schema_hash(sqlite3 *db, struct ark_hash128 *out)
 	return rc;
 }
 
-/* [{"name":..., "rows":N}] for every ordinary table, in the snapshot. */
-static int count_rows(sqlite3 *db, json_t *tables)
+/* Append "; <finding>" (or the finding alone) to the check's text. */
+static void append_finding(char *text, size_t room, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void append_finding(char *text, size_t room, const char *fmt, ...)
 {
-	sqlite3_stmt *names = NULL;
-	int rc;
+	size_t used = strlen(text);
+	va_list args;
 
-	rc = sqlite3_prepare_v2(db,
-				"SELECT name FROM sqlite_schema WHERE "
-				"type = 'table' AND coalesce(sql, '') NOT "
-				"LIKE 'CREATE VIRTUAL%' ORDER BY name",
-				-1, &names, NULL);
-	while (rc == SQLITE_OK && (rc = sqlite3_step(names)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(names, 0);
-		char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"",
-					    name);
-		int64_t rows = 0;
-
-		if (!sql)
-			rc = SQLITE_NOMEM;
-		else
-			rc = query_int(db, sql, &rows);
-		sqlite3_free(sql);
-		if (rc != SQLITE_OK)
-			break;
-		json_array_append_new(tables,
-				      json_pack("{s:s, s:I}", "name", name,
-						"rows", (json_int_t)rows));
+	if (used > 0 && used + 2 < room) {
+		memcpy(text + used, "; ", 3);
+		used += 2;
 	}
-	if (rc == SQLITE_DONE)
-		rc = SQLITE_OK;
-	sqlite3_finalize(names);
-	return rc;
+	if (used + 1 >= room)
+		return;
+	va_start(args, fmt);
+	vsnprintf(text + used, room - used, fmt, args);
+	va_end(args);
 }
 
 static int stream_to_archive(void *ctx, const void *buf, size_t len,
@@ -226,9 +289,11 @@ static int backup_pass(sqlite3 *source, struct ark_page_sink *sink,
 	if (step != SQLITE_DONE) {
 		const struct ark_error *inner = ark_page_sink_error(sink);
 
-		if (inner->code != ARK_OK)
-			rc = ark_error_set(err, inner->code, inner->sys_errno,
-					   "%s", inner->msg);
+		if (inner->code != ARK_OK) {
+			rc = inner->code;
+			if (err && err->code == ARK_OK)
+				*err = *inner; /* first error wins */
+		}
 		else if (ark_fsio_interrupted())
 			rc = ark_fsio_check_interrupt(err);
 		else
@@ -251,81 +316,442 @@ static int is_directory(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* <dir>/<db-stem>-<stamp>.ark, or the file the user named. */
-static int archive_path(const struct ark_snapshot_options *options,
-			int64_t now, char *out, size_t room,
-			struct ark_error *err)
+static int64_t now_ms(void)
 {
-	const char *base = strrchr(options->db_path, '/');
-	const char *dir = options->output ? options->output : ".";
-	char stem[256];
-	char stamp[17];
-	char *dot;
+	struct timespec now;
 
-	if (options->output && !is_directory(options->output)) {
-		if (snprintf(out, room, "%s", options->output) >= (int)room)
-			return ark_error_set(err, ARK_ERR_USAGE, 0,
-					     "output path too long");
-		return 0;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * <dir>/<stem>-<YYYYMMDDTHHMMSS.mmmZ>.ark.  The stamp has a fixed width,
+ * so names sort as their times do; "/" is not doubled.  -1 when it does
+ * not fit.
+ */
+static int format_name(const struct archive_name *name, char *out,
+		       size_t room)
+{
+	char stamp[17];
+	const char *sep = strcmp(name->dir, "/") == 0 ? "" : "/";
+	int len;
+
+	ark_fsio_utc_stamp(stamp, name->ms / 1000);
+	len = snprintf(out, room, "%s%s%s-%.15s.%03dZ.ark", name->dir, sep,
+		       name->stem, stamp, (int)(name->ms % 1000));
+	return len < 0 || (size_t)len >= room ? -1 : 0;
+}
+
+/*
+ * The default name is taken (another snapshot of a database of the same
+ * name in the same millisecond): the next later one, so names stay
+ * unique and still sort in creation order.  Also the archive writer's
+ * next_name hook, for a name taken between our check and the rename.
+ */
+static int next_name(void *ctx, char *path, size_t room)
+{
+	struct archive_name *name = ctx;
+	int64_t now = now_ms();
+
+	name->ms = now > name->ms ? now : name->ms + 1;
+	return format_name(name, path, room);
+}
+
+static int path_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 || errno != ENOENT;
+}
+
+/* dir must be an existing directory to write path in it. */
+static int check_directory(const char *dir, const char *path,
+			   struct ark_error *err)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		if (errno == ENOENT)
+			return ark_error_set(err, ARK_ERR_WRITE, 0,
+					     "cannot write '%s': directory "
+					     "'%s' does not exist", path, dir);
+		return ark_error_set(err, ARK_ERR_WRITE, errno,
+				     "cannot write '%s': '%s'", path, dir);
 	}
-	snprintf(stem, sizeof(stem), "%s", base ? base + 1 : options->db_path);
-	dot = strrchr(stem, '.');
-	if (dot && dot != stem)
-		*dot = '\0';
-	ark_fsio_utc_stamp(stamp, now);
-	if (snprintf(out, room, "%s/%s-%s.ark", dir, stem, stamp) >= (int)room)
-		return ark_error_set(err, ARK_ERR_USAGE, 0,
-				     "output path too long");
+	if (!S_ISDIR(st.st_mode))
+		return ark_error_set(err, ARK_ERR_WRITE, 0,
+				     "cannot write '%s': '%s' is not a "
+				     "directory", path, dir);
 	return 0;
 }
 
-static int open_source(const char *path, int busy_timeout_ms,
-		       struct busy_state *busy, sqlite3 **out,
-		       struct ark_error *err)
+/*
+ * The archive's path: the file the user named, or a free default name
+ * in the directory named (or the current one).  A trailing '/' on -o
+ * means a directory, which must exist.
+ */
+static int archive_path(const struct ark_snapshot_options *options,
+			struct archive_name *name, char *dir_buf,
+			size_t dir_room, char *out, size_t room,
+			struct ark_error *err)
 {
-	static const char magic[16] = "SQLite format 3";
-	char header[16];
-	sqlite3 *db = NULL;
-	struct stat st;
-	FILE *file;
-	size_t got;
+	const char *base = strrchr(options->db_path, '/');
+	const char *output = options->output;
+	char *dot;
+	size_t len;
 	int rc;
 
-	*out = NULL;
-	if (stat(path, &st) != 0)
+	name->file = NULL;
+	name->dir = ".";
+	if (output) {
+		len = strlen(output);
+		while (len > 1 && output[len - 1] == '/')
+			len--;
+		if (len >= dir_room)
+			return ark_error_set(err, ARK_ERR_USAGE, 0,
+					     "output path too long");
+		memcpy(dir_buf, output, len);
+		dir_buf[len] = '\0';
+		if (is_directory(dir_buf)) {
+			name->dir = dir_buf;
+		} else if (output[strlen(output) - 1] == '/') {
+			return check_directory(dir_buf, output, err);
+		} else {
+			name->file = output;
+			if (snprintf(out, room, "%s", output) >= (int)room ||
+			    ark_fsio_dir_of(output, dir_buf, dir_room) != 0)
+				return ark_error_set(err, ARK_ERR_USAGE, 0,
+						     "output path too long");
+			if ((rc = check_directory(dir_buf, output, err)))
+				return rc;
+			if (path_exists(out))
+				return ark_error_set(err, ARK_ERR_REFUSED, 0,
+						     "'%s' already exists; "
+						     "refusing to overwrite "
+						     "it", out);
+			return 0;
+		}
+	}
+	snprintf(name->stem, sizeof(name->stem), "%s",
+		 base ? base + 1 : options->db_path);
+	dot = strrchr(name->stem, '.');
+	if (dot && dot != name->stem)
+		*dot = '\0';
+	name->ms = now_ms();
+	if (format_name(name, out, room) != 0)
+		return ark_error_set(err, ARK_ERR_USAGE, 0,
+				     "output path too long");
+	while (path_exists(out))
+		if (next_name(name, out, room) != 0)
+			return ark_error_set(err, ARK_ERR_USAGE, 0,
+					     "output path too long");
+	return 0;
+}
+
+/* ---- the source, read without writing it ---------------------------- */
+
+static int set_lock(int fd, short type, off_t start, off_t len)
+{
+	struct flock lock = { 0 };
+
+	lock.l_type = type;
+	lock.l_whence = SEEK_SET;
+	lock.l_start = start;
+	lock.l_len = len;
+	/*
+	 * Open-file-description locks: they conflict with SQLite's POSIX
+	 * locks even in this process, and closing another descriptor of
+	 * the file does not drop them.
+	 */
+	return fcntl(fd, F_OFD_SETLK, &lock);
+}
+
+/* Stat the database, read its header, look at each companion file. */
+static int inspect_source(struct source *src, struct ark_error *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char header[100];
+	ssize_t got = 0;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO under the database's name must not hang us. */
+	fd = open(src->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return ark_error_set(err, ARK_ERR_READ, errno,
-				     "cannot open database '%s'", path);
-	if (!S_ISREG(st.st_mode))
+				     "cannot open database '%s'", src->path);
+	if (fstat(fd, &src->st) != 0 || !S_ISREG(src->st.st_mode)) {
+		int saved = errno;
+		int is_file = S_ISREG(src->st.st_mode);
+
+		close(fd);
+		if (is_file)
+			return ark_error_set(err, ARK_ERR_READ, saved,
+					     "cannot stat '%s'", src->path);
 		return ark_error_set(err, ARK_ERR_READ, 0,
-				     "'%s' is not a regular file", path);
-	file = fopen(path, "rb");
-	if (!file)
+				     "'%s' is not a regular file", src->path);
+	}
+	do
+		got = pread(fd, header, sizeof(header), 0);
+	while (got < 0 && errno == EINTR);
+	close(fd);
+	if (got < 0)
 		return ark_error_set(err, ARK_ERR_READ, errno,
-				     "cannot open database '%s'", path);
-	got = fread(header, 1, sizeof(header), file);
-	fclose(file);
+				     "cannot read database '%s'", src->path);
 	/* An empty file is a valid, empty database for SQLite. */
-	if (got != 0 && (got != sizeof(header) ||
+	if (got != 0 && (got < (ssize_t)sizeof(magic) ||
 			 memcmp(header, magic, sizeof(magic)) != 0))
 		return ark_error_set(err, ARK_ERR_SOURCE, 0,
-				     "'%s' is not a SQLite 3 database", path);
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-	if (rc != SQLITE_OK) {
-		rc = ark_error_set(err, rc == SQLITE_CANTOPEN ? ARK_ERR_READ
-							      : ARK_ERR_SOURCE,
-				   0, "cannot open database '%s': %s", path,
-				   db ? sqlite3_errmsg(db)
-				      : sqlite3_errstr(rc));
-		sqlite3_close(db);
-		return rc;
+				     "'%s' is not a SQLite 3 database",
+				     src->path);
+	src->wal_header = got >= 20 && (header[18] == 2 || header[19] == 2);
+
+	for (int i = 0; i < COMPANIONS; i++) {
+		struct stat st;
+
+		if (snprintf(src->companion[i], sizeof(src->companion[i]),
+			     "%s%s", src->path, companion_suffix[i]) >=
+		    (int)sizeof(src->companion[i]))
+			return ark_error_set(err, ARK_ERR_READ, ENAMETOOLONG,
+					     "cannot open database '%s'",
+					     src->path);
+		if (lstat(src->companion[i], &st) != 0) {
+			if (errno == ENOENT)
+				continue;
+			return ark_error_set(err, ARK_ERR_READ, errno,
+					     "cannot inspect '%s'",
+					     src->companion[i]);
+		}
+		/* SQLite would block forever opening a FIFO. */
+		if (!S_ISREG(st.st_mode))
+			return ark_error_set(err, ARK_ERR_READ, 0,
+					     "'%s' is not a regular file, "
+					     "where SQLite keeps the %s of "
+					     "'%s'; remove it, then snapshot "
+					     "again", src->companion[i],
+					     companion_role[i], src->path);
+		src->existed[i] = 1;
+		src->companion_size[i] = (uint64_t)st.st_size;
 	}
-	busy->timeout_ms = busy_timeout_ms;
-	sqlite3_busy_handler(db, busy_handler, busy);
-	/* A snapshot never writes the source, not even a checkpoint when
-	 * it is the last connection to close a WAL database. */
-	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	*out = db;
+
+	if (src->st.st_nlink > 1 && src->wal_header && !src->existed[WAL])
+		return ark_error_set(err, ARK_ERR_SOURCE, 0,
+				     "'%s' is in WAL mode and has %ju hard "
+				     "links, and no '%s' is beside this "
+				     "name: SQLite finds the WAL by the name "
+				     "a database is opened with, so rows "
+				     "committed through another name would "
+				     "be missing; snapshot it through the "
+				     "name the application uses",
+				     src->path, (uintmax_t)src->st.st_nlink,
+				     src->companion[WAL]);
+	if (src->st.st_nlink > 1 && !src->wal_header)
+		ark_log(ARK_LOG_WARN, "'%s' has %ju hard links: a hot "
+			"journal left under another name would not be "
+			"seen; snapshot it through the name the "
+			"application uses", src->path,
+			(uintmax_t)src->st.st_nlink);
 	return 0;
+}
+
+/*
+ * Take SHARED on the database as SQLite does, waiting up to the busy
+ * timeout: read lock on the pending byte, then on the shared range.
+ */
+static int take_shared_lock(struct source *src, struct ark_error *err)
+{
+	int fd = open(src->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return ark_error_set(err, ARK_ERR_READ, errno,
+				     "cannot open database '%s'", src->path);
+	for (int count = 0;; count++) {
+		int saved;
+
+		if (set_lock(fd, F_RDLCK, SQLITE_VFS_PENDING_BYTE, 1) == 0) {
+			int shared = set_lock(fd, F_RDLCK,
+					      SQLITE_VFS_SHARED_FIRST,
+					      SQLITE_VFS_SHARED_SIZE);
+
+			saved = errno;
+			set_lock(fd, F_UNLCK, SQLITE_VFS_PENDING_BYTE, 1);
+			if (shared == 0)
+				break;
+		} else {
+			saved = errno;
+		}
+		if (saved != EAGAIN && saved != EACCES) {
+			close(fd);
+			return ark_error_set(err, ARK_ERR_READ, saved,
+					     "cannot lock '%s'", src->path);
+		}
+		if (!busy_handler(&src->busy, count)) {
+			close(fd);
+			if (ark_fsio_interrupted())
+				return ark_fsio_check_interrupt(err);
+			return locked_error(src->path, "starting a read "
+					    "transaction", err);
+		}
+	}
+	src->lock_fd = fd;
+	return 0;
+}
+
+/*
+ * SQLite must create a missing -wal or -shm to read a WAL database this
+ * way: refuse unless we may create it here, and remove it afterwards.
+ */
+static int check_can_create(const struct source *src, struct ark_error *err)
+{
+	char dir[PATH_MAX];
+	enum companion missing = src->existed[WAL] ? SHM : WAL;
+	int fd;
+
+	if (ark_fsio_dir_of(src->path, dir, sizeof(dir)) != 0)
+		return ark_error_set(err, ARK_ERR_READ, ENAMETOOLONG,
+				     "cannot open database '%s'", src->path);
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) != 0)
+		return ark_error_set(err, ARK_ERR_READ, 0,
+				     "'%s' is in WAL mode and '%s' is not "
+				     "writable by you%s: a reader must "
+				     "create '%s'; run as the database's "
+				     "owner or make the directory writable",
+				     src->path, dir,
+				     errno == EROFS ? " (read-only file "
+						      "system)"
+						    : "",
+				     src->companion[missing]);
+	/* Removing it afterwards takes SQLite's EXCLUSIVE lock. */
+	fd = open(src->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return ark_error_set(err, ARK_ERR_READ, 0,
+				     "'%s' is in WAL mode without '%s': a "
+				     "reader must create it, and only a "
+				     "user who can write '%s' can remove it "
+				     "afterwards; run as the database's "
+				     "owner", src->path,
+				     src->companion[missing], src->path);
+	close(fd);
+	return 0;
+}
+
+/*
+ * Open the source read-only, exactly by its path:
+ *   - a WAL database with no -wal and no -journal was closed cleanly, and
+ *     the file alone holds every committed row: immutable, under a
+ *     SHARED lock of our own (a writer must create the -wal first, which
+ *     snapshot_attempt looks for before it keeps the archive; deleting a
+ *     -wal needs EXCLUSIVE, which our lock keeps out).  Nothing is created;
+ *   - otherwise a read-only connection: a hot journal is refused, not
+ *     rolled back (SQLITE_READONLY_ROLLBACK).
+ */
+static int open_source(struct source *src, int busy_timeout_ms,
+		       int allow_shared_lock, struct ark_error *err)
+{
+	char *uri;
+	int rc;
+
+	src->busy.timeout_ms = busy_timeout_ms;
+	/*
+	 * Not even a read-only file system is taken as a promise that no
+	 * writer exists: a read-only bind mount may show a file that is
+	 * written through another mount.  The same SHARED lock and the same
+	 * check afterwards serve there (locks are per file, not per mount).
+	 */
+	if (allow_shared_lock && src->wal_header && !src->existed[WAL] &&
+	    !src->existed[JOURNAL]) {
+		if ((rc = take_shared_lock(src, err)))
+			return rc;
+		if (path_exists(src->companion[WAL]) ||
+		    path_exists(src->companion[JOURNAL])) {
+			/* A connection came first; read through it. */
+			close(src->lock_fd);
+			src->lock_fd = -1;
+			src->existed[WAL] = path_exists(src->companion[WAL]);
+			src->existed[SHM] = path_exists(src->companion[SHM]);
+		} else {
+			src->immutable = 1;
+		}
+	}
+	if (!src->immutable && src->wal_header &&
+	    (!src->existed[WAL] || !src->existed[SHM]) &&
+	    (rc = check_can_create(src, err)))
+		return rc;
+
+	uri = ark_sqlite_file_uri(src->path, src->immutable
+						     ? "mode=ro&immutable=1"
+						     : "mode=ro");
+	if (!uri)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	rc = sqlite3_open_v2(uri, &src->db,
+			     SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	sqlite3_free(uri);
+	if (rc != SQLITE_OK)
+		return ark_error_set(err, rc == SQLITE_CANTOPEN ? ARK_ERR_READ
+							        : ARK_ERR_SOURCE,
+				     0, "cannot open database '%s': %s",
+				     src->path,
+				     src->db ? sqlite3_errmsg(src->db)
+					     : sqlite3_errstr(rc));
+	sqlite3_extended_result_codes(src->db, 1);
+	sqlite3_busy_handler(src->db, busy_handler, &src->busy);
+	/* Never a checkpoint on close, even were we the last connection. */
+	sqlite3_db_config(src->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	return 0;
+}
+
+/* Read immutable under our lock: did a connection start meanwhile? */
+static int source_changed(const struct source *src)
+{
+	return src->lock_fd >= 0 && (path_exists(src->companion[WAL]) ||
+				     path_exists(src->companion[JOURNAL]));
+}
+
+/*
+ * Close the source; then remove the -wal and -shm that SQLite created for
+ * this run, but only under SQLite's EXCLUSIVE lock (no other connection
+ * has the database open: each holds SHARED) and a -wal only when empty.
+ */
+static void close_source(struct source *src)
+{
+	int created[COMPANIONS] = { 0 };
+	int any = 0;
+	int fd;
+
+	sqlite3_close(src->db);
+	src->db = NULL;
+	if (src->lock_fd >= 0)
+		close(src->lock_fd);
+	src->lock_fd = -1;
+	if (src->immutable)
+		return;
+	for (int i = WAL; i <= SHM; i++) {
+		created[i] = !src->existed[i] && path_exists(src->companion[i]);
+		any |= created[i];
+	}
+	if (!any)
+		return;
+	fd = open(src->path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || set_lock(fd, F_WRLCK, SQLITE_VFS_PENDING_BYTE,
+			       SQLITE_VFS_LOCK_SPAN) != 0) {
+		ark_log(ARK_LOG_INFO, "'%s' is in use by another connection: "
+			"leaving its '-wal' and '-shm' to it", src->path);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (created[WAL]) {
+		struct stat st;
+
+		if (lstat(src->companion[WAL], &st) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_size == 0)
+			(void)unlink(src->companion[WAL]);
+		else
+			ark_log(ARK_LOG_INFO, "'%s' holds data: left in "
+				"place", src->companion[WAL]);
+	}
+	if (created[SHM])
+		(void)unlink(src->companion[SHM]);
+	close(fd); /* releases the lock */
 }
 
 static json_t *source_identity(const char *path, uint64_t file_size,
@@ -356,15 +782,105 @@ static json_t *source_identity(const char *path, uint64_t file_size,
 			 "host", host);
 }
 
-int ark_snapshot_run(const struct ark_snapshot_options *options,
-		     struct ark_snapshot_result *result,
-		     struct ark_error *err)
+/*
+ * PRAGMA integrity_check and the row counts, recorded in source.  Damage
+ * SQLite reports as SQLITE_CORRUPT (while checking, or counting a table)
+ * is a finding, recorded like the check's own lines; *clean is 1 only
+ * when everything ran and found nothing.  Other errors are returned.
+ */
+static int check_source(sqlite3 *db, const char *path, json_t *source,
+			struct ark_snapshot_result *result, int *clean,
+			struct ark_error *err)
+{
+	char *text = result->integrity;
+	size_t room = sizeof(result->integrity);
+	sqlite3_stmt *names = NULL;
+	json_t *tables = json_array();
+	int rc;
+
+	*clean = 0;
+	if (!tables)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	rc = ark_sqlite_integrity_check(db, text, room, clean);
+	if (rc != SQLITE_OK) {
+		if ((sqlite3_errcode(db) & 0xff) != SQLITE_CORRUPT)
+			goto failed;
+		*clean = 0;
+		append_finding(text, room, "integrity_check stopped: %s",
+			       sqlite3_errmsg(db));
+	}
+	rc = sqlite3_prepare_v2(db,
+				"SELECT name FROM sqlite_schema WHERE "
+				"type = 'table' AND coalesce(sql, '') NOT "
+				"LIKE 'CREATE VIRTUAL%' ORDER BY name",
+				-1, &names, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(names)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(names, 0);
+		char *sql = sqlite3_mprintf("SELECT count(*) FROM \"%w\"",
+					    name);
+		int64_t rows = 0;
+
+		if (!sql) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		rc = query_int(db, sql, &rows);
+		sqlite3_free(sql);
+		if (rc == SQLITE_OK) {
+			json_array_append_new(tables,
+					      json_pack("{s:s, s:I}", "name",
+							name, "rows",
+							(json_int_t)rows));
+		} else if ((rc & 0xff) == SQLITE_CORRUPT) {
+			*clean = 0;
+			append_finding(text, room,
+				       "counting the rows of table '%s': %s",
+				       name, sqlite3_errmsg(db));
+			json_array_append_new(tables,
+					      json_pack("{s:s, s:n, s:s}",
+							"name", name, "rows",
+							"error",
+							sqlite3_errmsg(db)));
+			rc = SQLITE_OK;
+		} else {
+			break;
+		}
+	}
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(names);
+	if (rc != SQLITE_OK)
+		goto failed;
+	/* An error that ended the read transaction ends the snapshot. */
+	if (sqlite3_get_autocommit(db)) {
+		json_decref(tables);
+		return ark_error_set(err, ARK_ERR_SOURCE, 0,
+				     "'%s': the read transaction ended while "
+				     "checking integrity", path);
+	}
+	json_object_set_new(source, "integrity_check", json_string(text));
+	json_object_set_new(source, "tables", tables);
+	return 0;
+failed:
+	json_decref(tables);
+	return source_error(db, path, "checking integrity", err);
+}
+
+/*
+ * One snapshot.  *retry is set (and no archive kept) when the source was
+ * read immutable and a connection started meanwhile.
+ */
+static int snapshot_attempt(const struct ark_snapshot_options *options,
+			    int allow_shared_lock,
+			    struct ark_snapshot_result *result, int *retry,
+			    struct ark_error *err)
 {
 	struct ark_archive_writer_options wopts = {
 		.kind = "sqlite", .tool = "ark-snapshot",
 		.level = options->level, .threads = options->threads,
 	};
-	struct busy_state busy = { 0 };
+	struct source src = { .path = options->db_path, .lock_fd = -1 };
+	struct archive_name name = { 0 };
 	struct stream_state stream = { 0 };
 	struct ark_sink discard = { 0 };
 	struct ark_sink to_archive = { stream_to_archive, &stream };
@@ -373,9 +889,8 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 	struct ark_archive_writer *writer = NULL;
 	struct ark_hash128 schema = { 0, 0 };
 	struct timespec started;
-	struct stat st;
 	char path[4096];
-	sqlite3 *db = NULL;
+	char dir[PATH_MAX];
 	json_t *source = NULL;
 	int64_t page_size = 0, page_count = 0, freelist = 0;
 	int64_t user_version = 0, application_id = 0;
@@ -384,45 +899,46 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 	int rc;
 
 	memset(result, 0, sizeof(*result));
+	*retry = 0;
 	clock_gettime(CLOCK_MONOTONIC, &started);
-	wopts.created_unix = (int64_t)time(NULL);
-	if ((rc = archive_path(options, wopts.created_unix, path, sizeof(path),
-			       err)) ||
-	    (rc = open_source(options->db_path, options->busy_timeout_ms,
-			      &busy, &db, err)))
+	/* Refuse a bad or existing output before doing any work. */
+	if ((rc = archive_path(options, &name, dir, sizeof(dir), path,
+			       sizeof(path), err)) ||
+	    (rc = inspect_source(&src, err)) ||
+	    (rc = open_source(&src, options->busy_timeout_ms,
+			      allow_shared_lock, err)))
 		goto cleanup;
-	if (stat(options->db_path, &st) != 0) {
-		rc = ark_error_set(err, ARK_ERR_READ, errno, "cannot stat '%s'",
-				   options->db_path);
-		goto cleanup;
+	wopts.created_unix = name.file ? (int64_t)time(NULL) : name.ms / 1000;
+	if (!name.file) {
+		wopts.next_name = next_name;
+		wopts.next_name_ctx = &name;
 	}
-	/* Refuse an existing output before doing any work. */
-	if (access(path, F_OK) == 0) {
-		rc = ark_error_set(err, ARK_ERR_REFUSED, 0,
-				   "'%s' already exists; refusing to "
-				   "overwrite it", path);
-		goto cleanup;
-	}
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = source_error(db, options->db_path, "starting a read "
+	if (sqlite3_exec(src.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = source_error(src.db, options->db_path, "starting a read "
 				  "transaction", err);
 		goto cleanup;
 	}
 	in_txn = 1;
-	if (schema_hash(db, &schema) != SQLITE_OK ||
-	    query_int(db, "PRAGMA page_size", &page_size) != SQLITE_OK ||
-	    query_int(db, "PRAGMA page_count", &page_count) != SQLITE_OK ||
-	    query_int(db, "PRAGMA freelist_count", &freelist) != SQLITE_OK ||
-	    query_int(db, "PRAGMA user_version", &user_version) != SQLITE_OK ||
-	    query_int(db, "PRAGMA application_id", &application_id) !=
+	if (schema_hash(src.db, &schema) != SQLITE_OK ||
+	    query_int(src.db, "PRAGMA page_size", &page_size) != SQLITE_OK ||
+	    query_int(src.db, "PRAGMA page_count", &page_count) != SQLITE_OK ||
+	    query_int(src.db, "PRAGMA freelist_count", &freelist) !=
 		    SQLITE_OK ||
-	    query_text(db, "PRAGMA journal_mode", result->journal_mode,
+	    query_int(src.db, "PRAGMA user_version", &user_version) !=
+		    SQLITE_OK ||
+	    query_int(src.db, "PRAGMA application_id", &application_id) !=
+		    SQLITE_OK ||
+	    query_text(src.db, "PRAGMA journal_mode", result->journal_mode,
 		       sizeof(result->journal_mode)) != SQLITE_OK) {
-		rc = source_error(db, options->db_path, "reading the schema",
-				  err);
+		rc = source_error(src.db, options->db_path,
+				  "reading the schema", err);
 		goto cleanup;
 	}
-	source = source_identity(options->db_path, (uint64_t)st.st_size,
+	/* An immutable connection knows no journal; the header does. */
+	if (src.immutable && src.wal_header)
+		snprintf(result->journal_mode, sizeof(result->journal_mode),
+			 "wal");
+	source = source_identity(options->db_path, (uint64_t)src.st.st_size,
 				 page_size, page_count, freelist,
 				 result->journal_mode, user_version,
 				 application_id, schema);
@@ -431,36 +947,25 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 		goto cleanup;
 	}
 	if (options->check) {
-		json_t *tables = json_array();
-
 		result->checked = 1;
-		if (!tables ||
-		    ark_sqlite_integrity_check(db, result->integrity,
-					       sizeof(result->integrity),
-					       &integrity_clean) != SQLITE_OK ||
-		    count_rows(db, tables) != SQLITE_OK) {
-			json_decref(tables);
-			rc = source_error(db, options->db_path,
-					  "checking integrity", err);
+		if ((rc = check_source(src.db, options->db_path, source,
+				       result, &integrity_clean, err)))
 			goto cleanup;
-		}
-		json_object_set_new(source, "integrity_check",
-				    json_string(result->integrity));
-		json_object_set_new(source, "tables", tables);
 	}
 	result->page_size = (uint64_t)page_size;
 	result->page_count = (uint64_t)page_count;
 	result->db_size = (uint64_t)(page_size * page_count);
 	ark_log(ARK_LOG_INFO, "snapshot of '%s': %" PRId64 " pages of %" PRId64
-		" bytes, journal mode %s", options->db_path, page_count,
-		page_size, result->journal_mode);
+		" bytes, journal mode %s%s", options->db_path, page_count,
+		page_size, result->journal_mode,
+		src.immutable ? " (read immutable)" : "");
 
 	/* Pass 1: learn the image's page 1. */
 	if ((rc = ark_page_sink_new(ARK_PAGE_SINK_CAPTURE, (uint32_t)page_size,
 				    (uint64_t)page_count, discard, &capture,
 				    err)) ||
 	    (page_count > 0 &&
-	     (rc = backup_pass(db, capture, options->db_path, err))))
+	     (rc = backup_pass(src.db, capture, options->db_path, err))))
 		goto cleanup;
 
 	ark_log(ARK_LOG_DEBUG, "pass 1 (page 1) done after %.3f s",
@@ -483,13 +988,20 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 	    ((rc = ark_page_sink_set_page1(streamer,
 					   ark_page_sink_page1(capture),
 					   err)) ||
-	     (rc = backup_pass(db, streamer, options->db_path, err))))
+	     (rc = backup_pass(src.db, streamer, options->db_path, err))))
 		goto cleanup;
 	if ((rc = ark_archive_member_end(writer, err)))
 		goto cleanup;
 	ark_log(ARK_LOG_DEBUG, "pass 2 (stream) done after %.3f s",
 		elapsed_ms(&started) / 1000.0);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (source_changed(&src)) {
+		ark_log(ARK_LOG_INFO, "'%s': a connection opened the database "
+			"during the snapshot; taking it again",
+			options->db_path);
+		*retry = 1;
+		goto cleanup;
+	}
+	sqlite3_exec(src.db, "COMMIT", NULL, NULL, NULL);
 	in_txn = 0;
 	result->manifest_source = json_incref(source);
 	ark_archive_writer_set_source(writer, source);
@@ -506,12 +1018,37 @@ int ark_snapshot_run(const struct ark_snapshot_options *options,
 cleanup:
 	ark_progress_free(stream.progress);
 	if (in_txn)
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_exec(src.db, "ROLLBACK", NULL, NULL, NULL);
 	ark_archive_writer_free(writer);
 	ark_page_sink_free(capture);
 	ark_page_sink_free(streamer);
 	json_decref(source);
-	sqlite3_close(db);
+	close_source(&src);
+	if (*retry) {
+		ark_snapshot_result_free(result);
+		memset(result, 0, sizeof(*result));
+	}
+	return rc;
+}
+
+int ark_snapshot_run(const struct ark_snapshot_options *options,
+		     struct ark_snapshot_result *result,
+		     struct ark_error *err)
+{
+	int retry = 0;
+	int rc;
+
+	/*
+	 * A connection that starts while a cleanly closed WAL database is
+	 * read immutable makes that read unusable: read again, the last
+	 * time through SQLite's own WAL locking.
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		rc = snapshot_attempt(options, attempt < 2, result, &retry,
+				      err);
+		if (!retry)
+			break;
+	}
 	return rc;
 }
 

@@ -96,12 +96,7 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 	return ark_archive_extract_member(reader, index, out, progress, err);
 }
 
-/*
- * "file:<path>?immutable=1" with the path percent-encoded where a URI
- * would read it otherwise ('%', '?', '#'), and a leading "//" kept from
- * being taken for an authority.  sqlite3_free() the result.
- */
-static char *immutable_uri(const char *path)
+char *ark_sqlite_file_uri(const char *path, const char *query)
 {
 	sqlite3_str *uri = sqlite3_str_new(NULL);
 
@@ -114,8 +109,26 @@ static char *immutable_uri(const char *path)
 		else
 			sqlite3_str_appendchar(uri, 1, *p);
 	}
-	sqlite3_str_appendall(uri, "?immutable=1");
+	sqlite3_str_appendf(uri, "?%s", query);
 	return sqlite3_str_finish(uri);
+}
+
+static char *immutable_uri(const char *path)
+{
+	return ark_sqlite_file_uri(path, "immutable=1");
+}
+
+static size_t append_text(char *out, size_t room, size_t used,
+			  const char *text)
+{
+	size_t len = strlen(text);
+
+	if (used + len >= room) {
+		out[used] = '\0';
+		return room - 1; /* full: nothing more is appended */
+	}
+	memcpy(out + used, text, len + 1);
+	return used + len;
 }
 
 int ark_sqlite_check(sqlite3 *db, int full, char *out, size_t room,
@@ -138,10 +151,16 @@ int ark_sqlite_check(sqlite3 *db, int full, char *out, size_t room,
 			line = "";
 		if (lines == 0 && strcmp(line, "ok") == 0)
 			*clean = 1;
-		if (used + 2 < room)
-			used += (size_t)snprintf(out + used, room - used,
-						 "%s%s", lines ? "; " : "",
-						 line);
+		/* One line: SQLite 3.40 puts several findings in one row,
+		 * separated by newlines; they are joined by "; " too. */
+		if (lines > 0)
+			used = append_text(out, room, used, "; ");
+		for (const char *p = line; *p; p++) {
+			char one[2] = { *p, '\0' };
+
+			used = append_text(out, room, used,
+					   *p == '\n' ? "; " : one);
+		}
 		lines++;
 		rc = SQLITE_OK;
 	}

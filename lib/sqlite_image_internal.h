@@ -23,6 +23,14 @@ int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,
 			     struct ark_error *err);
 
 /*
+ * "file:<path>?<query>" naming exactly the file at path (relative paths
+ * included, "file:x.db" too): '%', '?' and '#' percent-encoded, and a
+ * leading "//" kept from being taken for an authority.  Open it with
+ * SQLITE_OPEN_URI; sqlite3_free() the result (NULL when out of memory).
+ */
+char *ark_sqlite_file_uri(const char *path, const char *query);
+
+/*
  * Which check the image needs, from what the hashes already prove (its
  * raw hash matched: these are exactly the bytes the snapshot read) and
  * what the archive records (ark-snapshot --check stores the source's

@@ -34,6 +34,14 @@ struct ark_archive_writer_options {
 	int level;          /* zstd level */
 	int threads;        /* zstd workers, 0 = none */
 	int64_t created_unix;
+	/*
+	 * Optional: when the final name is taken at commit (another process
+	 * got there first), write another name into path (room bytes,
+	 * holding the taken one) and return 0, or non-zero to give up with
+	 * ARK_ERR_REFUSED.  NULL: refuse at once.
+	 */
+	int (*next_name)(void *ctx, char *path, size_t room);
+	void *next_name_ctx;
 };
 
 struct ark_archive_summary {

@@ -48,6 +48,13 @@ const char *ark_atomic_final_path(const struct ark_atomic_file *file);
 /* fsync, close, rename (per mode), fsync the directory. */
 int ark_atomic_commit(struct ark_atomic_file *file, enum ark_commit_mode mode,
 		      struct ark_error *err);
+/*
+ * After a ARK_COMMIT_NO_REPLACE commit refused because the final name was
+ * taken: give the file another final name; commit again to rename the
+ * (already synced) temporary there.
+ */
+int ark_atomic_retarget(struct ark_atomic_file *file, const char *final_path,
+			struct ark_error *err);
 /* Close and unlink the temporary; safe after a failed commit. */
 void ark_atomic_abort(struct ark_atomic_file *file);
 /* Abort unless committed, then free.  NULL is a no-op. */

@@ -226,7 +226,7 @@ check_bad_option() {
 	assert_status 0
 	local names
 	names=$(ls -A | grep -v '^chinook\.sqlite$')
-	[[ $names =~ ^chinook-${STAMP_RE}\.ark$ ]] ||
+	[[ $names =~ ^chinook-${ARCHIVE_STAMP_RE}\.ark$ ]] ||
 		fail "archive name '$names' does not match chinook-<stamp>.ark"
 	assert_output_has "archive: "
 	[[ $(sed -n 's/^archive: //p' <<<"$output") -ef $names ]] ||
@@ -243,7 +243,7 @@ check_bad_option() {
 	assert_status 0
 	local names
 	names=$(ls -A out)
-	[[ $names =~ ^my\.app-${STAMP_RE}\.ark$ ]] ||
+	[[ $names =~ ^my\.app-${ARCHIVE_STAMP_RE}\.ark$ ]] ||
 		fail "archive name '$names' does not match my.app-<stamp>.ark"
 	[[ $(stat -c %a "out/$names") == 600 ]] ||
 		fail "mode is $(stat -c %a "out/$names"), want 600"

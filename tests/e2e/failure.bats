@@ -291,7 +291,7 @@ wal_target_unchanged() {
 	assert_error ark-restore "No such file or directory"
 	run --separate-stderr "$SNAPSHOT" -o no/such/dir/x.ark chinook.sqlite
 	assert_status 5
-	assert_error ark-snapshot "No such file or directory"
+	assert_error ark-snapshot "cannot write 'no/such/dir/x.ark': directory 'no/such/dir' does not exist"
 	assert_no_such no
 }
 

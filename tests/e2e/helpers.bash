@@ -22,6 +22,9 @@ ARKFMT=$E2E_DIR/arkfmt.py
 
 # A stamp as the tools write it: YYYYMMDDTHHMMSSZ.
 STAMP_RE='[0-9]{8}T[0-9]{6}Z'
+# The stamp in ark-snapshot's default archive names: YYYYMMDDTHHMMSS.mmmZ
+# (milliseconds, fixed width, so the names sort in creation order).
+ARCHIVE_STAMP_RE='[0-9]{8}T[0-9]{6}\.[0-9]{3}Z'
 
 arkfmt() {
 	python3 "$ARKFMT" "$@"

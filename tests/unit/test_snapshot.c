@@ -549,25 +549,27 @@ static void test_default_name(void **state)
 	assert_int_equal(run_snapshot(&options, &result, &err), 0);
 	after = time(NULL);
 
-	/* <output>/<stem>-<YYYYMMDDTHHMMSSZ>.ark */
+	/* <output>/<stem>-<YYYYMMDDTHHMMSS.mmmZ>.ark */
 	snprintf(prefix, sizeof(prefix), "%s/app-", fx->out);
 	assert_int_equal(strncmp(result.archive.path, prefix, strlen(prefix)),
 			 0);
 	stamp = result.archive.path + strlen(prefix);
-	assert_int_equal(strlen(stamp), 16 + 4);
-	assert_string_equal(stamp + 16, ".ark");
-	for (int i = 0; i < 16; i++) {
+	assert_int_equal(strlen(stamp), 20 + 4);
+	assert_string_equal(stamp + 20, ".ark");
+	for (int i = 0; i < 20; i++) {
 		if (i == 8)
 			assert_int_equal(stamp[i], 'T');
 		else if (i == 15)
+			assert_int_equal(stamp[i], '.');
+		else if (i == 19)
 			assert_int_equal(stamp[i], 'Z');
 		else
 			assert_true(stamp[i] >= '0' && stamp[i] <= '9');
 	}
 	ark_fsio_utc_stamp(low, (int64_t)before);
 	ark_fsio_utc_stamp(high, (int64_t)after);
-	assert_true(strncmp(stamp, low, 16) >= 0);
-	assert_true(strncmp(stamp, high, 16) <= 0);
+	assert_true(strncmp(stamp, low, 15) >= 0);
+	assert_true(strncmp(stamp, high, 15) <= 0);
 	assert_int_equal(unit_count_entries(fx->out), 1);
 	assert_int_equal(access(result.archive.path, R_OK), 0);
 	ark_snapshot_result_free(&result);
@@ -832,6 +834,90 @@ static void test_integrity_failure_still_written(void **state)
 	ark_snapshot_result_free(&result);
 }
 
+/* The archive writer's next_name hook: a name taken at commit time. */
+static int bump_name(void *ctx, char *path, size_t room)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	/* the taken name is passed in */
+	assert_non_null(strstr(path, "/taken"));
+	snprintf(strstr(path, "/taken"), room - (size_t)(strstr(path,
+		 "/taken") - path), "/taken-%d.ark", *calls);
+	return 0;
+}
+
+static void test_writer_next_name_on_taken_name(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options wopts = {
+		.kind = "sqlite", .tool = "test", .level = 1, .threads = 0,
+		.created_unix = 1700000000,
+	};
+	struct ark_archive_writer *writer = NULL;
+	struct ark_archive_summary summary;
+	struct ark_error err;
+	char taken[PATH_MAX + 64];
+	char other[PATH_MAX + 64];
+	char content[64];
+	int calls = 0;
+
+	snprintf(taken, sizeof(taken), "%s/taken", fx->out);
+	snprintf(other, sizeof(other), "%s/taken-1.ark", fx->out);
+	wopts.next_name = bump_name;
+	wopts.next_name_ctx = &calls;
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(taken, &wopts, &writer, &err),
+			 0);
+	assert_int_equal(ark_archive_member_begin(writer, "a.zst", "data", 3,
+						  &err), 0);
+	assert_int_equal(ark_archive_member_write(writer, "abc", 3, &err), 0);
+	assert_int_equal(ark_archive_member_end(writer, &err), 0);
+	/* another process takes the name before the rename */
+	unit_write_file(taken, "someone else\n");
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err), 0);
+	assert_int_equal(calls, 1);
+	assert_string_equal(summary.path, other);
+	assert_int_equal(unit_read_file(taken, content, sizeof(content)), 13);
+	assert_string_equal(content, "someone else\n");
+	assert_int_equal(access(other, R_OK), 0);
+	assert_int_equal(unit_count_entries(fx->out), 2);
+	ark_archive_writer_free(writer);
+
+	/* without the hook a taken name is refused, nothing left behind */
+	wopts.next_name = NULL;
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(taken, &wopts, &writer, &err),
+			 0);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err),
+			 ARK_ERR_REFUSED);
+	assert_error(err, ARK_ERR_REFUSED, "already exists");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->out), 2);
+}
+
+/* Two snapshots in the same millisecond range: distinct, sorted names. */
+static void test_default_names_unique_and_sorted(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_snapshot_options options;
+	struct ark_snapshot_result result;
+	struct ark_error err;
+	char names[4][PATH_MAX + 64];
+
+	create_rollback_db(fx->db);
+	init_options(&options, fx);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(run_snapshot(&options, &result, &err), 0);
+		snprintf(names[i], sizeof(names[i]), "%s",
+			 result.archive.path);
+		ark_snapshot_result_free(&result);
+		if (i > 0)
+			assert_true(strcmp(names[i - 1], names[i]) < 0);
+	}
+	assert_int_equal(unit_count_entries(fx->out), 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -852,6 +938,8 @@ int main(void)
 		T(test_empty_file),
 		T(test_locked_source),
 		T(test_integrity_failure_still_written),
+		T(test_writer_next_name_on_taken_name),
+		T(test_default_names_unique_and_sorted),
 #undef T
 	};
 
