@@ -67,8 +67,6 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 	struct ark_progress *progress = NULL;
 	struct ark_sink discard = { discard_write, NULL };
 	size_t image = 0;
-	time_t created;
-	struct tm created_tm;
 	int rc;
 
 	memset(result, 0, sizeof(*result));
@@ -78,9 +76,8 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 		goto cleanup;
 	manifest = ark_archive_reader_manifest(reader);
 	snprintf(result->kind, sizeof(result->kind), "%s", manifest->kind);
-	created = (time_t)manifest->created_unix;
-	strftime(result->created, sizeof(result->created),
-		 "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&created, &created_tm));
+	snprintf(result->created, sizeof(result->created), "%s",
+		 manifest->created);
 	result->member_count = manifest->member_count;
 	result->file_size = ark_archive_reader_file_size(reader);
 	for (size_t i = 0; i < manifest->member_count; i++)
