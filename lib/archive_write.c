@@ -322,11 +322,19 @@ static json_t *build_manifest(struct ark_archive_writer *writer,
 
 /* The reader's validation, applied to the manifest about to be written. */
 static int check_own_manifest(const char *text, size_t len,
-			      struct ark_error *err)
+			      size_t member_count, struct ark_error *err)
 {
 	struct ark_manifest *parsed = NULL;
 	struct ark_error why = { 0 };
-	int rc = ark_manifest_parse(text, len, &parsed, &why);
+	uint64_t limit = ark_manifest_max_bytes((uint64_t)member_count + 2);
+	int rc;
+
+	if (len > limit)
+		return ark_error_set(err, ARK_ERR_WRITE, 0,
+				     "the manifest would be %zu bytes, more "
+				     "than the %" PRIu64 " a reader accepts",
+				     len, limit);
+	rc = ark_manifest_parse(text, len, &parsed, &why);
 
 	ark_manifest_free(parsed);
 	if (rc)
@@ -393,7 +401,8 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 	root = build_manifest(writer, ark_hasher_digest(prefix));
 	manifest = root ? ark_manifest_dump(root, &manifest_len) : NULL;
 	/* Never write an archive a reader would refuse. */
-	if (manifest && (rc = check_own_manifest(manifest, manifest_len, err)))
+	if (manifest && (rc = check_own_manifest(manifest, manifest_len,
+						 writer->member_count, err)))
 		goto cleanup;
 	if (manifest)
 		sums = ark_manifest_sums_text(writer->members,

@@ -586,6 +586,15 @@ int ark_manifest_sqlite_image(const struct ark_manifest *manifest,
 	return 0;
 }
 
+uint64_t ark_manifest_max_bytes(uint64_t tar_members)
+{
+	uint64_t base = 16u << 20;
+
+	if (tar_members > (ARK_MANIFEST_MAX_BYTES - base) / 4096u)
+		return ARK_MANIFEST_MAX_BYTES;
+	return base + 4096u * tar_members;
+}
+
 int ark_manifest_format_time(int64_t unix_seconds,
 			     char out[ARK_TIME_TEXT_SIZE])
 {

@@ -17,6 +17,15 @@
 #define ARK_SUMS_NAME "XXH128SUMS"
 #define ARK_MANIFEST_MAX_BYTES (64u * 1024u * 1024u)
 #define ARK_MEMBER_PATH_MAX 255
+/*
+ * The longest MANIFEST.json a reader accepts in an archive of tar_members
+ * members (the last two included): 16 MiB (some 250,000 tables' row
+ * counts), plus 4 KiB per member, at most ARK_MANIFEST_MAX_BYTES.  The
+ * bound keeps a hostile manifest from making the JSON parser allocate
+ * much more than the archive's size; the writer refuses to go past it.
+ */
+uint64_t ark_manifest_max_bytes(uint64_t tar_members);
+
 /* At most this many data members (the reader lists no more tar members). */
 #define ARK_MANIFEST_MAX_MEMBERS 1000000u
 /*

@@ -271,3 +271,29 @@ accepted() {
 	refused 4 "manifest: the members' raw sizes add up to more than 9223372036854775807 bytes" \
 		members.0.raw_size=9223372036854775807 members.1.raw_size=1
 }
+
+@test "a --check manifest over 1 MiB (1100 tables with long names) verifies and restores" {
+	# the reader's manifest limit was 1 MiB + 4 KiB per member, so
+	# ark-snapshot wrote archives that both tools then refused (exit 4)
+	python3 - many.db <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute("PRAGMA page_size=1024")
+con.execute("BEGIN")
+for i in range(1100):
+    con.execute('CREATE TABLE "%04d%s" (a)' % (i, "n" * 996))
+con.commit()
+PY
+	run --separate-stderr "$SNAPSHOT" -q --check -o many.ark many.db
+	assert_status 0
+	local size
+	size=$(arkfmt layout many.ark | json_get /dev/stdin \
+		'[m["size"] for m in j["members"] if m["path"] == "MANIFEST.json"][0]')
+	((size > 1048576 + 3 * 4096)) || fail "test bug: the manifest is only $size bytes"
+	run --separate-stderr "$VERIFY" --deep many.ark
+	assert_status 0
+	run --separate-stderr "$RESTORE" many.ark t/many.db
+	assert_status 0
+	[[ $(sqlite3 t/many.db 'SELECT count(*) FROM sqlite_schema') == 1100 ]] ||
+		fail "the restored database does not hold 1100 tables"
+}

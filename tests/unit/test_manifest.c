@@ -1231,6 +1231,17 @@ static void test_sqlite_image(void **state)
 	ark_manifest_free(manifest);
 }
 
+static void test_max_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(ark_manifest_max_bytes(0), 16u << 20);
+	assert_int_equal(ark_manifest_max_bytes(3), (16u << 20) + 3 * 4096);
+	/* 12288 members reach 64 MiB; more stay there */
+	assert_int_equal(ark_manifest_max_bytes(12288), 64u << 20);
+	assert_int_equal(ark_manifest_max_bytes(12289), 64u << 20);
+	assert_int_equal(ark_manifest_max_bytes(UINT64_MAX), 64u << 20);
+}
+
 static void test_format_time(void **state)
 {
 	char text[ARK_TIME_TEXT_SIZE];
@@ -1437,6 +1448,7 @@ int main(void)
 		cmocka_unit_test(test_raw_size_total),
 		cmocka_unit_test(test_member_count_limit),
 		cmocka_unit_test(test_sqlite_image),
+		cmocka_unit_test(test_max_bytes),
 		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_dump_exact),
 		cmocka_unit_test(test_member_to_json_round_trip),
