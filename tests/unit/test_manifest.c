@@ -1067,7 +1067,8 @@ static void test_source_strings(void **state)
 		     "outside [0-9.]");
 	expect_accepted(doc_with_source("schema_xxh128", json_string(HEX_A)));
 	expect_exact(doc_with_source("schema_xxh128",
-				     json_string("00112233445566778899AABBCCDDEEFF")),
+				     json_string("00112233445566778899"
+						 "AABBCCDDEEFF")),
 		     ARK_ERR_CORRUPT,
 		     "manifest: source: \"schema_xxh128\" is not a hash (32 "
 		     "lower-case hex digits)");
