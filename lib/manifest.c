@@ -350,8 +350,10 @@ static int check_sqlite_source(struct ark_manifest *manifest, json_t *source,
 			      ARK_SQLITE_PAGE_SIZE_MAX);
 	if ((rc = get_int(source, "page_count", "source", 1, 0,
 			  ARK_SQLITE_PAGE_COUNT_MAX, &page_count, NULL, err)) ||
+	    /* A header field: a damaged database's may exceed its pages,
+	     * and --check still archives a damaged database. */
 	    (rc = get_int(source, "freelist_count", "source", 0, 0,
-			  page_count, &number, NULL, err)) ||
+			  UINT32_MAX, &number, NULL, err)) ||
 	    (rc = get_int(source, "size", "source", 0, 0, INT64_MAX, &number,
 			  NULL, err)) ||
 	    (rc = get_int(source, "user_version", "source", 0, INT32_MIN,

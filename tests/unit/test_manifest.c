@@ -978,12 +978,14 @@ static void test_page_count(void **state)
 static void test_source_numbers(void **state)
 {
 	(void)state;
-	/* page_count is 1 in valid_doc() */
-	expect_accepted(doc_with_source("freelist_count", json_integer(1)));
-	expect_exact(doc_with_source("freelist_count", json_integer(2)),
+	/* a header field: more than page_count in a damaged database */
+	expect_accepted(doc_with_source("freelist_count",
+					json_integer(UINT32_MAX)));
+	expect_exact(doc_with_source("freelist_count",
+				     json_integer(4294967296ll)),
 		     ARK_ERR_CORRUPT,
-		     "manifest: source: \"freelist_count\" is 2, outside "
-		     "0..1");
+		     "manifest: source: \"freelist_count\" is 4294967296, "
+		     "outside 0..4294967295");
 	expect_exact(doc_with_source("freelist_count", json_string("0")),
 		     ARK_ERR_CORRUPT,
 		     "manifest: source: \"freelist_count\" is not an "
