@@ -534,6 +534,35 @@ static void test_writer_refuses_invalid_manifest(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 0);
 }
 
+/* Nor one whose manifest is longer than a reader accepts. */
+static void test_writer_refuses_oversized_manifest(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(fx->path, 0, &err);
+	struct ark_archive_summary summary;
+	size_t len = ark_manifest_max_bytes(3);
+	char *pad = malloc(len + 1);
+
+	assert_non_null(pad);
+	memset(pad, 'p', len);
+	pad[len] = '\0';
+	ark_archive_writer_set_source(writer,
+				      json_pack("{s:i, s:i, s:s}", "page_size",
+						4096, "page_count", 0, "pad",
+						pad));
+	free(pad);
+	add_member(writer, "database.sqlite.zst", "sqlite-image", "", 0,
+		   &err);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err),
+			 ARK_ERR_WRITE);
+	assert_error(err, ARK_ERR_WRITE, "the manifest would be ");
+	assert_error(err, ARK_ERR_WRITE, "more than the 16789504 a reader "
+					 "accepts");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
 static void test_writer_misuse(void **state)
 {
 	struct fixture *fx = *state;
@@ -1108,6 +1137,7 @@ int main(void)
 		T(test_writer_open_unwritable_dir),
 		T(test_writer_created_range),
 		T(test_writer_refuses_invalid_manifest),
+		T(test_writer_refuses_oversized_manifest),
 		T(test_writer_misuse),
 		T(test_zero_members),
 		T(test_longest_member_path),
