@@ -164,26 +164,37 @@ clean:
 
 # ---- fuzzing (tests/fuzz/README.md) ----
 #
-#   make fuzz                     build the reader harness, fuzz 60 s
+#   make fuzz                     build both harnesses, fuzz each 60 s
 #   make fuzz FUZZ_SECONDS=600    longer; FUZZ_ARGS= passes more flags
+#   make check-fuzz               the short pass `make check` runs: the
+#                                 reproducers in tests/fuzz/crashes, then
+#                                 each harness CHECK_FUZZ_SECONDS (12 s)
+#                                 from its seeds alone
 #
-# The library and the harness are built with clang, libFuzzer, ASan and
-# UBSan into build/fuzz/.  The seed corpus is copied to build/fuzz/corpus
-# (which keeps what the fuzzer adds between runs), so tests/fuzz/corpus is
-# never modified; crashes go to build/fuzz/artifacts/.
+# Two harnesses: fuzz_reader takes whole archives, fuzz_manifest takes a
+# manifest and builds a consistent archive around it, so its mutations
+# get past the hashes to the manifest's consumers.  The library and the
+# harnesses are built with clang, libFuzzer, ASan and UBSan into
+# build/fuzz/.  The seed corpora are copied to build/fuzz/corpus/NAME
+# (which keeps what the fuzzer adds between runs), so tests/fuzz/corpus
+# is never modified; crashes go to build/fuzz/artifacts/.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_ARGS    ?=
+CHECK_FUZZ_SECONDS ?= 12
 FUZZ_DIR     := build/fuzz
 FUZZ_SAN     := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	$(FUZZ_SAN) -Iinclude -Ilib $(DEPCFLAGS) -MMD -MP
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/%.o)
-FUZZ_READER  := $(FUZZ_DIR)/fuzz_reader
+FUZZ_NAMES   := reader manifest
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_RUN      = -timeout=30 -rss_limit_mb=2048 -dict=tests/fuzz/$(1).dict \
+	-artifact_prefix=$(FUZZ_DIR)/artifacts/
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build check-fuzz
 
-fuzz-build: $(FUZZ_READER)
+fuzz-build: $(FUZZ_BINS)
 
 $(FUZZ_DIR)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
@@ -193,13 +204,43 @@ $(FUZZ_DIR)/tests/fuzz/%.o: tests/fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
-$(FUZZ_READER): $(FUZZ_DIR)/tests/fuzz/fuzz_reader.o $(FUZZ_LIB_OBJ)
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(DEPLIBS) -lpthread
 
-fuzz: $(FUZZ_READER)
-	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
-	cp -p tests/fuzz/corpus/reader/* $(FUZZ_DIR)/corpus/
-	$(FUZZ_READER) -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
-		-dict=tests/fuzz/reader.dict \
-		-artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_ARGS) \
-		$(FUZZ_DIR)/corpus
+fuzz: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@set -e; for name in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$name; \
+		cp -p tests/fuzz/corpus/$$name/* $(FUZZ_DIR)/corpus/$$name/; \
+		echo "fuzz_$$name: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_DIR)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) \
+			$(call FUZZ_RUN,$$name) $(FUZZ_ARGS) \
+			$(FUZZ_DIR)/corpus/$$name; \
+	done
+
+# Bounded: each harness runs CHECK_FUZZ_SECONDS from a fresh copy of its
+# seeds (a corpus grown by `make fuzz` would spend the time replaying).
+check-fuzz: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_DIR)/artifacts
+	@set -e; for name in $(FUZZ_NAMES); do \
+		crashes=$$(ls tests/fuzz/crashes/$$name/* 2>/dev/null || true); \
+		if [ -n "$$crashes" ]; then \
+			$(FUZZ_DIR)/fuzz_$$name -runs=1 $$crashes \
+				>$(FUZZ_DIR)/check-$$name.log 2>&1 || \
+			{ tail -40 $(FUZZ_DIR)/check-$$name.log; \
+			  echo "check-fuzz: fuzz_$$name: a reproducer in tests/fuzz/crashes/$$name fails again"; \
+			  exit 1; }; \
+		fi; \
+		rm -rf $(FUZZ_DIR)/check/$$name; \
+		mkdir -p $(FUZZ_DIR)/check/$$name; \
+		cp -p tests/fuzz/corpus/$$name/* $(FUZZ_DIR)/check/$$name/; \
+		if $(FUZZ_DIR)/fuzz_$$name -max_total_time=$(CHECK_FUZZ_SECONDS) \
+			$(call FUZZ_RUN,$$name) $(FUZZ_DIR)/check/$$name \
+			>$(FUZZ_DIR)/check-$$name.log 2>&1; then \
+			echo "check-fuzz: fuzz_$$name: $$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' $(FUZZ_DIR)/check-$$name.log) runs in $(CHECK_FUZZ_SECONDS) s, no finding"; \
+		else \
+			tail -60 $(FUZZ_DIR)/check-$$name.log; \
+			echo "check-fuzz: fuzz_$$name found a bug; the input is in $(FUZZ_DIR)/artifacts/ (full log: $(FUZZ_DIR)/check-$$name.log)"; \
+			exit 1; \
+		fi; \
+	done

@@ -242,16 +242,10 @@ static int read_small_member(struct ark_archive_reader *reader,
 	char *buf;
 	int rc;
 
-	/*
-	 * A manifest needs well under 4 KiB per member; bounding it by the
-	 * members the tar holds keeps a hostile one from making the JSON
-	 * parser allocate many times the archive's size.
-	 */
-	uint64_t limit = (1u << 20) + 4096u * (uint64_t)reader->listed_count;
+	/* Bounded by the members the tar holds: see manifest.h. */
+	uint64_t limit = ark_manifest_max_bytes(reader->listed_count);
 
 	*out = NULL;
-	if (limit > ARK_MANIFEST_MAX_BYTES)
-		limit = ARK_MANIFEST_MAX_BYTES;
 	if (member->size > limit)
 		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
 				     "%s: %s is %" PRIu64 " bytes, more than "
@@ -345,17 +339,13 @@ static int check_manifest(struct ark_archive_reader *reader,
 				   reader->path, ARK_MANIFEST_NAME);
 		goto cleanup;
 	}
-	{
-		struct ark_error parse_err = { 0 };
-
-		rc = ark_manifest_parse(manifest_text, manifest_member->size,
-					&manifest, &parse_err);
-		if (rc) {
-			/* Name the archive, as every other message does. */
-			ark_error_set(err, rc, parse_err.sys_errno, "%s: %s",
-				      reader->path, parse_err.msg);
-			goto cleanup;
-		}
+	/* Every field is validated here, once, whatever the hashes say. */
+	rc = ark_manifest_parse(manifest_text, manifest_member->size,
+				&manifest, err);
+	if (rc) {
+		/* Name the archive, as every other message does. */
+		ark_error_prefix(err, "%s", reader->path);
+		goto cleanup;
 	}
 	expected_sums = ark_manifest_sums_text(manifest->members,
 					       manifest->member_count, actual,

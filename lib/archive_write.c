@@ -98,6 +98,14 @@ int ark_archive_writer_open(const char *final_path,
 	int rc;
 
 	*out = NULL;
+	/* Readers refuse any other: it is every tar mtime (11 octal digits). */
+	if (options->created_unix < 0 ||
+	    options->created_unix > ARK_CREATED_UNIX_MAX)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "creation time %lld is outside what an "
+				     "archive records (0..%lld)",
+				     (long long)options->created_unix,
+				     (long long)ARK_CREATED_UNIX_MAX);
 	writer = calloc(1, sizeof(*writer));
 	if (!writer)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
@@ -268,15 +276,13 @@ static int hash_prefix(struct ark_archive_writer *writer, uint64_t size,
 static json_t *build_manifest(struct ark_archive_writer *writer,
 			      struct ark_hash128 prefix_hash)
 {
-	char created[32];
+	char created[ARK_TIME_TEXT_SIZE];
 	char prefix_hex[ARK_HASH_HEX_LEN + 1];
-	time_t when = (time_t)writer->options.created_unix;
-	struct tm tm;
 	json_t *root;
 	json_t *members;
 
-	gmtime_r(&when, &tm);
-	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* In range since writer_open; a failure leaves "" for the check. */
+	(void)ark_manifest_format_time(writer->options.created_unix, created);
 	ark_hash_to_hex(prefix_hash, prefix_hex);
 	json_t *source = writer->source ? writer->source : json_object();
 
@@ -312,6 +318,30 @@ static json_t *build_manifest(struct ark_archive_writer *writer,
 			 "prefix_size", (json_int_t)writer->pos,
 			 "prefix_xxh128", prefix_hex);
 	return root;
+}
+
+/* The reader's validation, applied to the manifest about to be written. */
+static int check_own_manifest(const char *text, size_t len,
+			      size_t member_count, struct ark_error *err)
+{
+	struct ark_manifest *parsed = NULL;
+	struct ark_error why = { 0 };
+	uint64_t limit = ark_manifest_max_bytes((uint64_t)member_count + 2);
+	int rc;
+
+	if (len > limit)
+		return ark_error_set(err, ARK_ERR_WRITE, 0,
+				     "the manifest would be %zu bytes, more "
+				     "than the %" PRIu64 " a reader accepts",
+				     len, limit);
+	rc = ark_manifest_parse(text, len, &parsed, &why);
+
+	ark_manifest_free(parsed);
+	if (rc)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "the manifest to be written is invalid: "
+				     "%s", why.msg);
+	return 0;
 }
 
 int ark_archive_build_tail(const char *manifest, size_t manifest_len,
@@ -400,6 +430,10 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 		goto cleanup;
 	root = build_manifest(writer, ark_hasher_digest(prefix));
 	manifest = root ? ark_manifest_dump(root, &manifest_len) : NULL;
+	/* Never write an archive a reader would refuse. */
+	if (manifest && (rc = check_own_manifest(manifest, manifest_len,
+						 writer->member_count, err)))
+		goto cleanup;
 	if (manifest)
 		sums = ark_manifest_sums_text(writer->members,
 					      writer->member_count,

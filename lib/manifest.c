@@ -3,9 +3,11 @@
  * and the XXH128SUMS text derived from it.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ark/manifest.h"
 #include "archive_internal.h"
@@ -84,44 +86,151 @@ int ark_member_path_is_data(const char *path)
 	return len > 4 && strcmp(path + len - 4, ".zst") == 0;
 }
 
+/*
+ * Every defect is reported as "manifest: [WHERE: ]WHAT", WHERE naming the
+ * object that holds the key ("member #2", "source", "source: tables #3";
+ * nothing at the top level).  Values from the manifest are printed only
+ * when they are numbers: a string may be long or hold anything.
+ */
+static int defect(struct ark_error *err, int code, const char *where,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int defect(struct ark_error *err, int code, const char *where,
+		  const char *fmt, ...)
+{
+	char what[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(what, sizeof(what), fmt, args);
+	va_end(args);
+	return ark_error_set(err, code, 0, "manifest: %s%s%s", where,
+			     *where ? ": " : "", what);
+}
+
+/*
+ * An integer key in min..max.  When optional and absent, *present is 0
+ * (present may be NULL for a required key).
+ */
+static int get_int(json_t *object, const char *key, const char *where,
+		   int required, json_int_t min, json_int_t max,
+		   json_int_t *out, int *present, struct ark_error *err)
+{
+	json_t *value = json_object_get(object, key);
+	json_int_t number;
+
+	if (present)
+		*present = value != NULL;
+	if (!value && !required)
+		return 0;
+	if (!json_is_integer(value))
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"%s\" is %snot an integer", key,
+			      required ? "missing or " : "");
+	number = json_integer_value(value);
+	if (number < min || number > max)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"%s\" is %lld, outside %lld..%lld", key,
+			      (long long)number, (long long)min,
+			      (long long)max);
+	*out = number;
+	return 0;
+}
+
 static int get_u64(json_t *object, const char *key, const char *where,
 		   uint64_t *out, struct ark_error *err)
 {
-	json_t *value = json_object_get(object, key);
+	json_int_t number = 0;
+	int rc = get_int(object, key, where, 1, 0, INT64_MAX, &number, NULL,
+			 err);
 
-	if (!json_is_integer(value) || json_integer_value(value) < 0)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: %s: \"%s\" is missing or not a "
-				     "non-negative integer", where, key);
-	*out = (uint64_t)json_integer_value(value);
+	*out = (uint64_t)number;
+	return rc;
+}
+
+/* Which bytes a string may hold (jansson has checked it is UTF-8). */
+enum text_set {
+	TEXT_ANY,       /* anything: printers escape what needs it */
+	TEXT_PRINTABLE, /* printable ASCII, 0x20..0x7e */
+	TEXT_TOKEN,     /* [a-z0-9-] */
+	TEXT_ALNUM,     /* [a-z0-9] */
+	TEXT_VERSION,   /* [0-9.] */
+};
+
+static const char *const text_set_names[] = {
+	"", "printable ASCII", "[a-z0-9-]", "[a-z0-9]", "[0-9.]",
+};
+
+static int text_char_ok(enum text_set set, unsigned char c)
+{
+	int digit = c >= '0' && c <= '9';
+	int lower = c >= 'a' && c <= 'z';
+
+	switch (set) {
+	case TEXT_ANY: return 1;
+	case TEXT_PRINTABLE: return c >= 0x20 && c <= 0x7e;
+	case TEXT_TOKEN: return digit || lower || c == '-';
+	case TEXT_ALNUM: return digit || lower;
+	case TEXT_VERSION: return digit || c == '.';
+	}
 	return 0;
 }
 
-static int get_string(json_t *object, const char *key, const char *where,
-		      char *out, size_t room, struct ark_error *err)
+/*
+ * A string key of min_len..max_len bytes from set; copied into out (room
+ * bytes, more than max_len) when out is not NULL.
+ */
+static int get_text(json_t *object, const char *key, const char *where,
+		    int required, size_t min_len, size_t max_len,
+		    enum text_set set, char *out, size_t room,
+		    struct ark_error *err)
 {
 	json_t *value = json_object_get(object, key);
+	const char *text;
+	size_t len;
 
-	if (!json_is_string(value) || json_string_length(value) >= room ||
-	    json_string_length(value) == 0)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: %s: \"%s\" is missing or not a "
-				     "valid string", where, key);
-	memcpy(out, json_string_value(value), json_string_length(value) + 1);
+	if (!value && !required)
+		return 0;
+	if (!json_is_string(value))
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"%s\" is %snot a string", key,
+			      required ? "missing or " : "");
+	text = json_string_value(value);
+	len = json_string_length(value);
+	/* jansson refuses \u0000 unless asked, so len is strlen(text). */
+	if (len < min_len || len > max_len || strlen(text) != len)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"%s\" is %zu bytes long, outside %zu..%zu",
+			      key, len, min_len, max_len);
+	for (size_t i = 0; i < len; i++)
+		if (!text_char_ok(set, (unsigned char)text[i]))
+			return defect(err, ARK_ERR_CORRUPT, where,
+				      "\"%s\" holds a character outside %s",
+				      key, text_set_names[set]);
+	if (out && len < room)
+		memcpy(out, text, len + 1);
 	return 0;
 }
 
+/* 32 lower-case hex digits, as xxhsum -H2 prints them. */
 static int get_hash(json_t *object, const char *key, const char *where,
-		    struct ark_hash128 *out, struct ark_error *err)
+		    int required, struct ark_hash128 *out,
+		    struct ark_error *err)
 {
 	json_t *value = json_object_get(object, key);
+	struct ark_hash128 ignored;
+	const char *text;
 
+	if (!value && !required)
+		return 0;
+	text = json_string_value(value);
 	if (!json_is_string(value) ||
 	    json_string_length(value) != ARK_HASH_HEX_LEN ||
-	    ark_hash_from_hex(json_string_value(value), out) != 0)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: %s: \"%s\" is missing or not "
-				     "a 32-digit hex hash", where, key);
+	    strspn(text, "0123456789abcdef") != ARK_HASH_HEX_LEN ||
+	    ark_hash_from_hex(text, out ? out : &ignored) != 0)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"%s\" is %snot a hash (32 lower-case hex "
+			      "digits)", key, required ? "missing or " : "");
 	return 0;
 }
 
@@ -133,12 +242,14 @@ static int parse_member(json_t *item, size_t index,
 
 	snprintf(where, sizeof(where), "member #%zu", index + 1);
 	if (!json_is_object(item))
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: %s is not an object", where);
-	if ((rc = get_string(item, "path", where, member->path,
-			     sizeof(member->path), err)) ||
-	    (rc = get_string(item, "role", where, member->role,
-			     sizeof(member->role), err)) ||
+		return defect(err, ARK_ERR_CORRUPT, "", "%s is not an object",
+			      where);
+	if ((rc = get_text(item, "path", where, 1, 1, ARK_MEMBER_PATH_MAX,
+			   TEXT_ANY, member->path, sizeof(member->path),
+			   err)) ||
+	    (rc = get_text(item, "role", where, 1, 1,
+			   sizeof(member->role) - 1, TEXT_TOKEN, member->role,
+			   sizeof(member->role), err)) ||
 	    (rc = get_u64(item, "header_offset", where,
 			  &member->header_offset, err)) ||
 	    (rc = get_u64(item, "data_offset", where, &member->data_offset,
@@ -146,17 +257,18 @@ static int parse_member(json_t *item, size_t index,
 	    (rc = get_u64(item, "stored_size", where, &member->stored_size,
 			  err)) ||
 	    (rc = get_u64(item, "raw_size", where, &member->raw_size, err)) ||
-	    (rc = get_hash(item, "stored_xxh128", where, &member->stored_hash,
-			   err)) ||
-	    (rc = get_hash(item, "raw_xxh128", where, &member->raw_hash, err)))
+	    (rc = get_hash(item, "stored_xxh128", where, 1,
+			   &member->stored_hash, err)) ||
+	    (rc = get_hash(item, "raw_xxh128", where, 1, &member->raw_hash,
+			   err)))
 		return rc;
 	if (!ark_member_path_valid(member->path) ||
 	    strcmp(member->path, ARK_MANIFEST_NAME) == 0 ||
 	    strcmp(member->path, ARK_SUMS_NAME) == 0 ||
 	    !ark_member_path_is_data(member->path))
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: %s: unsafe or reserved member "
-				     "path '%s'", where, member->path);
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "unsafe or reserved member path '%s'",
+			      member->path);
 	return 0;
 }
 
@@ -175,9 +287,245 @@ static int check_duplicates(const struct ark_manifest *manifest,
 	if (found < 0)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if (found)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "manifest: member '%s' is listed twice",
-				     manifest->members[which].path);
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "member '%s' is listed twice",
+			      manifest->members[which].path);
+	return 0;
+}
+
+/* source.tables: [{"name": any string, "rows": N >= 0}, ...] */
+static int check_tables(json_t *tables, struct ark_error *err)
+{
+	char where[64];
+	json_int_t rows;
+	int rc;
+
+	if (!json_is_array(tables))
+		return defect(err, ARK_ERR_CORRUPT, "source",
+			      "\"tables\" is not an array");
+	for (size_t i = 0; i < json_array_size(tables); i++) {
+		json_t *table = json_array_get(tables, i);
+
+		snprintf(where, sizeof(where), "source: tables #%zu", i + 1);
+		if (!json_is_object(table))
+			return defect(err, ARK_ERR_CORRUPT, "",
+				      "%s is not an object", where);
+		/* Any name SQLite allows, "" included; printers escape. */
+		if ((rc = get_text(table, "name", where, 1, 0,
+				   ARK_MANIFEST_MAX_BYTES, TEXT_ANY, NULL, 0,
+				   err)) ||
+		    (rc = get_int(table, "rows", where, 1, 0, INT64_MAX, &rows,
+				  NULL, err)))
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The source of a sqlite archive.  page_size and page_count are required
+ * (they define the image); the other keys ark-snapshot writes are checked
+ * when present.  Strings taken from the system or the database (path,
+ * host, integrity_check, table names) may hold any character - a file
+ * name may hold a newline - so they are only bounded; the tools escape
+ * them when printing.
+ */
+static int check_sqlite_source(struct ark_manifest *manifest, json_t *source,
+			       struct ark_error *err)
+{
+	json_int_t page_size = 0;
+	json_int_t page_count = 0;
+	json_int_t number;
+	int rc;
+
+	if ((rc = get_int(source, "page_size", "source", 1, INT64_MIN,
+			  INT64_MAX, &page_size, NULL, err)))
+		return rc;
+	if (page_size < ARK_SQLITE_PAGE_SIZE_MIN ||
+	    page_size > ARK_SQLITE_PAGE_SIZE_MAX ||
+	    (page_size & (page_size - 1)) != 0)
+		return defect(err, ARK_ERR_CORRUPT, "source",
+			      "\"page_size\" is %lld, not a power of two from "
+			      "%d to %d", (long long)page_size,
+			      ARK_SQLITE_PAGE_SIZE_MIN,
+			      ARK_SQLITE_PAGE_SIZE_MAX);
+	if ((rc = get_int(source, "page_count", "source", 1, 0,
+			  ARK_SQLITE_PAGE_COUNT_MAX, &page_count, NULL, err)) ||
+	    /* A header field: a damaged database's may exceed its pages,
+	     * and --check still archives a damaged database. */
+	    (rc = get_int(source, "freelist_count", "source", 0, 0,
+			  UINT32_MAX, &number, NULL, err)) ||
+	    (rc = get_int(source, "size", "source", 0, 0, INT64_MAX, &number,
+			  NULL, err)) ||
+	    (rc = get_int(source, "user_version", "source", 0, INT32_MIN,
+			  INT32_MAX, &number, NULL, err)) ||
+	    (rc = get_int(source, "application_id", "source", 0, INT32_MIN,
+			  INT32_MAX, &number, NULL, err)) ||
+	    (rc = get_text(source, "path", "source", 0, 1,
+			   ARK_SOURCE_PATH_MAX, TEXT_ANY, NULL, 0, err)) ||
+	    (rc = get_text(source, "host", "source", 0, 0,
+			   ARK_SOURCE_HOST_MAX, TEXT_ANY, NULL, 0, err)) ||
+	    (rc = get_text(source, "journal_mode", "source", 0, 1, 15,
+			   TEXT_ALNUM, NULL, 0, err)) ||
+	    (rc = get_text(source, "sqlite_version", "source", 0, 1, 31,
+			   TEXT_VERSION, NULL, 0, err)) ||
+	    (rc = get_hash(source, "schema_xxh128", "source", 0, NULL,
+			   err)) ||
+	    (rc = get_text(source, "integrity_check", "source", 0, 0,
+			   ARK_SOURCE_INTEGRITY_MAX, TEXT_ANY, NULL, 0,
+			   err)))
+		return rc;
+	if (json_object_get(source, "tables") &&
+	    (rc = check_tables(json_object_get(source, "tables"), err)))
+		return rc;
+	manifest->page_size = (uint64_t)page_size;
+	manifest->page_count = (uint64_t)page_count;
+	return 0;
+}
+
+/* format, version, kind, algorithms: what decides "unsupported". */
+static int check_identity(struct ark_manifest *manifest,
+			  struct ark_error *err)
+{
+	json_t *root = manifest->root;
+	json_t *value = json_object_get(root, "format");
+	json_int_t version = 0;
+	int rc;
+
+	if (!json_is_string(value) || strcmp(json_string_value(value), "ark"))
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"format\" is not \"ark\"");
+	if ((rc = get_int(root, "format_version", "", 1, INT64_MIN, INT64_MAX,
+			  &version, NULL, err)))
+		return rc;
+	if (version != ARK_FORMAT_VERSION)
+		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				     "archive format version %lld is not "
+				     "supported (this ark reads version %d)",
+				     (long long)version, ARK_FORMAT_VERSION);
+	manifest->format_version = (int)version;
+	if ((rc = get_text(root, "kind", "", 1, 1, sizeof(manifest->kind) - 1,
+			   TEXT_TOKEN, manifest->kind, sizeof(manifest->kind),
+			   err)))
+		return rc;
+	if (strcmp(manifest->kind, "sqlite") != 0 &&
+	    strcmp(manifest->kind, "pg") != 0)
+		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				     "archive kind '%s' is not supported",
+				     manifest->kind);
+	value = json_object_get(root, "hash");
+	if (!json_is_string(value) ||
+	    strcmp(json_string_value(value), "xxh3-128") != 0)
+		return defect(err, ARK_ERR_UNSUPPORTED, "",
+			      "hash algorithm is not \"xxh3-128\"");
+	value = json_object_get(root, "compression");
+	if (!json_is_string(value) ||
+	    strcmp(json_string_value(value), "zstd") != 0)
+		return defect(err, ARK_ERR_UNSUPPORTED, "",
+			      "compression is not \"zstd\"");
+	return 0;
+}
+
+/* created_unix, created, tool, tool_version, source. */
+static int check_origin(struct ark_manifest *manifest, struct ark_error *err)
+{
+	json_t *root = manifest->root;
+	json_t *source = json_object_get(root, "source");
+	json_int_t created = 0;
+	json_t *text;
+	int rc;
+
+	if ((rc = get_int(root, "created_unix", "", 1, 0, ARK_CREATED_UNIX_MAX,
+			  &created, NULL, err)))
+		return rc;
+	manifest->created_unix = (int64_t)created;
+	if (ark_manifest_format_time(manifest->created_unix,
+				     manifest->created) != 0)
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"created_unix\" %lld is not a representable "
+			      "time", (long long)created);
+	text = json_object_get(root, "created");
+	if (!json_is_string(text))
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"created\" is missing or not a string");
+	if (strcmp(json_string_value(text), manifest->created) != 0 ||
+	    json_string_length(text) != strlen(manifest->created))
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"created\" does not match \"created_unix\" "
+			      "(%s)", manifest->created);
+	if ((rc = get_text(root, "tool", "", 1, 1, ARK_TOOL_TEXT_MAX,
+			   TEXT_PRINTABLE, NULL, 0, err)) ||
+	    (rc = get_text(root, "tool_version", "", 1, 1, ARK_TOOL_TEXT_MAX,
+			   TEXT_PRINTABLE, NULL, 0, err)))
+		return rc;
+	if (!json_is_object(source))
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"source\" is missing or not an object");
+	/* Kind pg is reserved: its source is specified with its writer. */
+	if (strcmp(manifest->kind, "sqlite") == 0)
+		return check_sqlite_source(manifest, source, err);
+	return 0;
+}
+
+/*
+ * members and prefix_size: the members tile [0, prefix_size) in order,
+ * without gaps, each one's data right after its headers.
+ */
+static int check_members(struct ark_manifest *manifest, struct ark_error *err)
+{
+	json_t *members = json_object_get(manifest->root, "members");
+	uint64_t expect_offset = 0;
+	uint64_t raw_total = 0;
+	int rc;
+
+	if ((rc = get_u64(manifest->root, "prefix_size", "",
+			  &manifest->prefix_size, err)) ||
+	    (rc = get_hash(manifest->root, "prefix_xxh128", "", 1,
+			   &manifest->prefix_hash, err)))
+		return rc;
+	if (!json_is_array(members))
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"members\" is missing or not an array");
+	if (json_array_size(members) > ARK_MANIFEST_MAX_MEMBERS)
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "\"members\" lists %zu members, more than %u",
+			      json_array_size(members),
+			      ARK_MANIFEST_MAX_MEMBERS);
+	manifest->member_count = json_array_size(members);
+	manifest->members = calloc(manifest->member_count + 1,
+				   sizeof(*manifest->members));
+	if (!manifest->members)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (size_t i = 0; i < manifest->member_count; i++) {
+		struct ark_member_info *member = &manifest->members[i];
+
+		if ((rc = parse_member(json_array_get(members, i), i, member,
+				       err)))
+			return rc;
+		/* Sizes are bounded (2^62) so no sum below can wrap. */
+		if (member->header_offset != expect_offset ||
+		    member->data_offset != member->header_offset +
+						   ARK_TAR_MEMBER_HEADER_SIZE ||
+		    member->stored_size > (UINT64_MAX >> 2) ||
+		    member->data_offset > (UINT64_MAX >> 2))
+			return defect(err, ARK_ERR_CORRUPT, "",
+				      "member '%s' has inconsistent offsets",
+				      member->path);
+		expect_offset = member->data_offset + member->stored_size;
+		expect_offset += (512 - expect_offset % 512) % 512;
+		/* Each is at most 2^63 - 1, so the sum cannot wrap either. */
+		raw_total += member->raw_size;
+		if (raw_total > INT64_MAX)
+			return defect(err, ARK_ERR_CORRUPT, "",
+				      "the members' raw sizes add up to more "
+				      "than %lld bytes", (long long)INT64_MAX);
+	}
+	if ((rc = check_duplicates(manifest, err)))
+		return rc;
+	if (expect_offset != manifest->prefix_size)
+		return defect(err, ARK_ERR_CORRUPT, "",
+			      "prefix_size %" PRIu64 " does not match the "
+			      "members' end %" PRIu64, manifest->prefix_size,
+			      expect_offset);
 	return 0;
 }
 
@@ -186,11 +534,6 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 {
 	struct ark_manifest *manifest = NULL;
 	json_error_t jerr;
-	json_t *members;
-	json_t *value;
-	uint64_t version;
-	uint64_t created;
-	uint64_t expect_offset = 0;
 	int rc = 0;
 
 	*out = NULL;
@@ -205,115 +548,72 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 				   : jerr.text, jerr.line);
 		goto cleanup;
 	}
-	value = json_object_get(manifest->root, "format");
-	if (!json_is_string(value) || strcmp(json_string_value(value), "ark")) {
-		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				   "manifest: \"format\" is not \"ark\"");
+	if ((rc = check_identity(manifest, err)) ||
+	    (rc = check_origin(manifest, err)) ||
+	    (rc = check_members(manifest, err)))
 		goto cleanup;
-	}
-	if ((rc = get_u64(manifest->root, "format_version", "top level",
-			  &version, err)))
-		goto cleanup;
-	if (version != ARK_FORMAT_VERSION) {
-		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				   "archive format version %" PRIu64 " is not "
-				   "supported (this ark reads version %d)",
-				   version, ARK_FORMAT_VERSION);
-		goto cleanup;
-	}
-	manifest->format_version = (int)version;
-	if ((rc = get_string(manifest->root, "kind", "top level",
-			     manifest->kind, sizeof(manifest->kind), err)) ||
-	    (rc = get_u64(manifest->root, "created_unix", "top level",
-			  &created, err)) ||
-	    (rc = get_u64(manifest->root, "prefix_size", "top level",
-			  &manifest->prefix_size, err)) ||
-	    (rc = get_hash(manifest->root, "prefix_xxh128", "top level",
-			   &manifest->prefix_hash, err)))
-		goto cleanup;
-	if (created > INT64_MAX) {
-		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				   "manifest: created_unix out of range");
-		goto cleanup;
-	}
-	manifest->created_unix = (int64_t)created;
-	value = json_object_get(manifest->root, "hash");
-	if (!json_is_string(value) ||
-	    strcmp(json_string_value(value), "xxh3-128") != 0) {
-		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				   "manifest: hash algorithm is not "
-				   "\"xxh3-128\"");
-		goto cleanup;
-	}
-	value = json_object_get(manifest->root, "compression");
-	if (!json_is_string(value) ||
-	    strcmp(json_string_value(value), "zstd") != 0) {
-		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				   "manifest: compression is not \"zstd\"");
-		goto cleanup;
-	}
-	if (!json_is_object(json_object_get(manifest->root, "source"))) {
-		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				   "manifest: \"source\" is missing or not "
-				   "an object");
-		goto cleanup;
-	}
-	if (strcmp(manifest->kind, "sqlite") != 0 &&
-	    strcmp(manifest->kind, "pg") != 0) {
-		rc = ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				   "archive kind '%s' is not supported",
-				   manifest->kind);
-		goto cleanup;
-	}
-	members = json_object_get(manifest->root, "members");
-	if (!json_is_array(members)) {
-		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				   "manifest: \"members\" is not an array");
-		goto cleanup;
-	}
-	manifest->member_count = json_array_size(members);
-	manifest->members = calloc(manifest->member_count + 1,
-				   sizeof(*manifest->members));
-	if (!manifest->members) {
-		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < manifest->member_count; i++) {
-		struct ark_member_info *member = &manifest->members[i];
-
-		if ((rc = parse_member(json_array_get(members, i), i, member,
-				       err)))
-			goto cleanup;
-		/* Members tile [0, prefix_size) in order, without gaps. */
-		/* Sizes are bounded (2^62) so no sum below can wrap. */
-		if (member->header_offset != expect_offset ||
-		    member->data_offset != member->header_offset +
-						   ARK_TAR_MEMBER_HEADER_SIZE ||
-		    member->stored_size > (UINT64_MAX >> 2) ||
-		    member->data_offset > (UINT64_MAX >> 2)) {
-			rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-					   "manifest: member '%s' has "
-					   "inconsistent offsets",
-					   member->path);
-			goto cleanup;
-		}
-		expect_offset = member->data_offset + member->stored_size;
-		expect_offset += (512 - expect_offset % 512) % 512;
-	}
-	if ((rc = check_duplicates(manifest, err)))
-		goto cleanup;
-	if (expect_offset != manifest->prefix_size) {
-		rc = ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				   "manifest: prefix_size %" PRIu64
-				   " does not match the members' end %" PRIu64,
-				   manifest->prefix_size, expect_offset);
-		goto cleanup;
-	}
 	*out = manifest;
 	manifest = NULL;
 cleanup:
 	ark_manifest_free(manifest);
 	return rc;
+}
+
+int ark_manifest_sqlite_image(const struct ark_manifest *manifest,
+			      size_t *index, struct ark_error *err)
+{
+	const struct ark_member_info *image = &manifest->members[0];
+
+	if (strcmp(manifest->kind, "sqlite") != 0)
+		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
+				     "a '%s' archive, not a SQLite one",
+				     manifest->kind);
+	/* v1 sqlite archives hold exactly one member: the image. */
+	if (manifest->member_count != 1 ||
+	    strcmp(image->role, "sqlite-image") != 0 ||
+	    strcmp(image->path, "database.sqlite.zst") != 0)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "a sqlite archive must hold one member, "
+				     "database.sqlite.zst");
+	/* Both are bounded by parse (2^16 x 2^32): no wrap. */
+	if (manifest->page_size * manifest->page_count != image->raw_size)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "the image's raw size does not match "
+				     "the source's page_size x page_count "
+				     "(%" PRIu64 " bytes, not %" PRIu64 " x %"
+				     PRIu64 ")", image->raw_size,
+				     manifest->page_size,
+				     manifest->page_count);
+	*index = 0;
+	return 0;
+}
+
+uint64_t ark_manifest_max_bytes(uint64_t tar_members)
+{
+	uint64_t base = 16u << 20;
+
+	if (tar_members > (ARK_MANIFEST_MAX_BYTES - base) / 4096u)
+		return ARK_MANIFEST_MAX_BYTES;
+	return base + 4096u * tar_members;
+}
+
+int ark_manifest_format_time(int64_t unix_seconds,
+			     char out[ARK_TIME_TEXT_SIZE])
+{
+	time_t when = (time_t)unix_seconds;
+	struct tm tm;
+	char text[64]; /* room for any int fields: no truncation to check */
+
+	out[0] = '\0';
+	if ((int64_t)when != unix_seconds || gmtime_r(&when, &tm) == NULL ||
+	    tm.tm_year < -1900 || tm.tm_year > 9999 - 1900)
+		return -1;
+	if (snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec) != ARK_TIME_TEXT_SIZE - 1)
+		return -1;
+	memcpy(out, text, ARK_TIME_TEXT_SIZE);
+	return 0;
 }
 
 void ark_manifest_free(struct ark_manifest *manifest)

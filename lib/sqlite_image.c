@@ -35,39 +35,13 @@ int ark_sqlite_image_find(const struct ark_archive_reader *reader,
 			  const char *archive_path, size_t *index,
 			  struct ark_error *err)
 {
-	const struct ark_manifest *manifest =
-		ark_archive_reader_manifest(reader);
+	/* The manifest's values were validated when it was parsed. */
+	int rc = ark_manifest_sqlite_image(ark_archive_reader_manifest(reader),
+					   index, err);
 
-	if (strcmp(manifest->kind, "sqlite") != 0)
-		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
-				     "%s: a '%s' archive, not a SQLite one",
-				     archive_path, manifest->kind);
-	json_t *source = json_object_get(manifest->root, "source");
-	json_t *page_size = json_object_get(source, "page_size");
-	json_t *page_count = json_object_get(source, "page_count");
-	const struct ark_member_info *image;
-
-	/* v1 sqlite archives hold exactly one member: the image. */
-	if (manifest->member_count != 1 ||
-	    strcmp(manifest->members[0].role, "sqlite-image") != 0 ||
-	    strcmp(manifest->members[0].path, "database.sqlite.zst") != 0)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "%s: a sqlite archive must hold one "
-				     "member, database.sqlite.zst",
-				     archive_path);
-	image = &manifest->members[0];
-	if (!json_is_integer(page_size) || !json_is_integer(page_count) ||
-	    json_integer_value(page_size) < 0 ||
-	    json_integer_value(page_count) < 0 ||
-	    (uint64_t)json_integer_value(page_size) *
-			    (uint64_t)json_integer_value(page_count) !=
-		    image->raw_size)
-		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
-				     "%s: the image's raw size does not "
-				     "match the source's page_size x "
-				     "page_count", archive_path);
-	*index = 0;
-	return 0;
+	if (rc)
+		ark_error_prefix(err, "%s", archive_path);
+	return rc;
 }
 
 const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,

@@ -101,7 +101,8 @@ int ark_verify_run(const char *path, const struct ark_verify_options *options,
 		goto cleanup;
 	manifest = ark_archive_reader_manifest(reader);
 	snprintf(result->kind, sizeof(result->kind), "%s", manifest->kind);
-	ark_report_utc(manifest->created_unix, result->created);
+	snprintf(result->created, sizeof(result->created), "%s",
+		 manifest->created);
 	result->member_count = manifest->member_count;
 	result->file_size = ark_archive_reader_file_size(reader);
 	for (size_t i = 0; i < manifest->member_count; i++)

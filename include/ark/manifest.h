@@ -17,6 +17,33 @@
 #define ARK_SUMS_NAME "XXH128SUMS"
 #define ARK_MANIFEST_MAX_BYTES (64u * 1024u * 1024u)
 #define ARK_MEMBER_PATH_MAX 255
+/*
+ * The longest MANIFEST.json a reader accepts in an archive of tar_members
+ * members (the last two included): 16 MiB (some 250,000 tables' row
+ * counts), plus 4 KiB per member, at most ARK_MANIFEST_MAX_BYTES.  The
+ * bound keeps a hostile manifest from making the JSON parser allocate
+ * much more than the archive's size; the writer refuses to go past it.
+ */
+uint64_t ark_manifest_max_bytes(uint64_t tar_members);
+
+/* At most this many data members (the reader lists no more tar members). */
+#define ARK_MANIFEST_MAX_MEMBERS 1000000u
+/*
+ * The latest created_unix: every tar mtime is created_unix, written as 11
+ * octal digits in the ustar header (2242-03-16T12:56:31Z).
+ */
+#define ARK_CREATED_UNIX_MAX 077777777777ll
+/* "YYYY-MM-DDTHH:MM:SSZ" and its NUL. */
+#define ARK_TIME_TEXT_SIZE 21
+/* SQLite's limits: page sizes 512..65536, at most 2^32 - 2 pages. */
+#define ARK_SQLITE_PAGE_SIZE_MIN 512
+#define ARK_SQLITE_PAGE_SIZE_MAX 65536
+#define ARK_SQLITE_PAGE_COUNT_MAX 4294967294ll
+/* Longest tool and tool_version; source path, host, integrity_check. */
+#define ARK_TOOL_TEXT_MAX 64
+#define ARK_SOURCE_PATH_MAX 4095
+#define ARK_SOURCE_HOST_MAX 255
+#define ARK_SOURCE_INTEGRITY_MAX 65536
 
 /* One data member as the manifest records it. */
 struct ark_member_info {
@@ -30,11 +57,21 @@ struct ark_member_info {
 	struct ark_hash128 raw_hash;
 };
 
+/*
+ * Every value below has been range-checked by ark_manifest_parse(), as
+ * has every key of root that docs/archive-format.md describes ("Field
+ * constraints"): a consumer may use them in arithmetic and libc calls as
+ * they are.  Keys of root the format does not describe are unchecked.
+ */
 struct ark_manifest {
 	json_t *root; /* the whole parsed document (owned) */
 	int format_version;
 	char kind[16];
-	int64_t created_unix;
+	int64_t created_unix;                /* 0 .. ARK_CREATED_UNIX_MAX */
+	char created[ARK_TIME_TEXT_SIZE];    /* the same, as UTC text */
+	/* kind "sqlite": source.page_size and source.page_count */
+	uint64_t page_size;                  /* power of two, 512 .. 65536 */
+	uint64_t page_count;                 /* 0 .. 2^32 - 2 */
 	uint64_t prefix_size;
 	struct ark_hash128 prefix_hash;
 	size_t member_count;
@@ -42,14 +79,38 @@ struct ark_manifest {
 };
 
 /*
- * Parse and validate MANIFEST.json text: required keys and types, known
- * format version (ARK_ERR_UNSUPPORTED otherwise), valid member paths,
- * consistent offsets (members in file order, none overlapping, all inside
- * prefix_size).  Any other defect is ARK_ERR_CORRUPT naming the key.
+ * Parse and validate MANIFEST.json text as untrusted input, every field
+ * the format describes, once, here (docs/archive-format.md, "Field
+ * constraints"): known format version, kind, hash and compression
+ * (ARK_ERR_UNSUPPORTED otherwise); required keys and their types; ranges
+ * (created_unix fits a tar mtime, page_size a power of two in 512..65536,
+ * page_count at most 2^32 - 2, ...); string lengths and character sets;
+ * `created` equal to created_unix; valid member paths; consistent offsets
+ * (members in file order, none overlapping, all inside prefix_size) and
+ * sizes whose sums cannot wrap.  Any other defect is ARK_ERR_CORRUPT, the
+ * message "manifest: [WHERE: ]..." naming the key.
  */
 int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 		       struct ark_error *err);
 void ark_manifest_free(struct ark_manifest *manifest);
+
+/*
+ * The SQLite image of a parsed manifest, for restore and deep checks:
+ * ARK_ERR_UNSUPPORTED unless kind is "sqlite"; ARK_ERR_CORRUPT unless the
+ * archive holds exactly one member, database.sqlite.zst with role
+ * sqlite-image, whose raw_size is source.page_size x source.page_count.
+ * *index receives the member's index.
+ */
+int ark_manifest_sqlite_image(const struct ark_manifest *manifest,
+			      size_t *index, struct ark_error *err);
+
+/*
+ * unix_seconds as "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out.  0, or -1 (out
+ * then holds "") when gmtime_r cannot represent it or the year is outside
+ * 0..9999.
+ */
+int ark_manifest_format_time(int64_t unix_seconds,
+			     char out[ARK_TIME_TEXT_SIZE]);
 
 /* The member's JSON object (for a writer building a manifest). */
 json_t *ark_manifest_member_to_json(const struct ark_member_info *member);

@@ -13,6 +13,15 @@ hostile ones.  Only the standard library and the xxhsum CLI are used.
                                           (format_version=2, -kind,
                                           members.0.raw_size=1); the sums,
                                           headers and tail stay consistent
+    arkfmt.py forge IN OUT [CHANGE]...    like rebuild, but the changed
+                                          manifest is the whole truth: its
+                                          created_unix becomes every tar
+                                          mtime (as a writer would, cut to
+                                          11 octal digits as lib/tar.c
+                                          does), then every derived byte -
+                                          headers, prefix hash, sums, tail -
+                                          is recomputed: only the manifest
+                                          check can refuse the result
     arkfmt.py two-members IN OUT          a consistent archive with a second
                                           data member "extra.sqlite.zst"
     arkfmt.py variant KIND IN OUT         structural damage (see VARIANTS)
@@ -55,8 +64,9 @@ def pad(n):
 
 
 def octal(value, width):
-    """width-1 zero-padded octal digits and a NUL."""
-    return b"%0*o" % (width - 1, value) + b"\0"
+    """width-1 zero-padded octal digits and a NUL; a value with more
+    digits keeps its first width-1, as lib/tar.c's put_octal does."""
+    return (b"%0*o" % (width - 1, value))[:width - 1] + b"\0"
 
 
 def ustar_block(name, typeflag, size, mtime, linkname=b"", mode=0o600,
@@ -190,12 +200,14 @@ def parse_change(text):
     return key, json.loads(value)
 
 
-def assemble(manifest, parts, post=()):
+def assemble(manifest, parts, post=(), mtime=None):
     """parts: [(path, stored_bytes, raw_bytes)].  Returns the archive bytes
     with the manifest's members, prefix and hashes made consistent; then
     the changes in post [(dotted key, value)] are applied to the manifest
-    before it is serialized (and hashed into XXH128SUMS)."""
-    mtime = manifest["created_unix"]
+    before it is serialized (and hashed into XXH128SUMS).  Every tar mtime
+    is mtime (default: the manifest's created_unix)."""
+    if mtime is None:
+        mtime = manifest["created_unix"]
     prefix = b""
     infos = []
     for path, stored, raw in parts:
@@ -285,6 +297,26 @@ def cmd_rebuild(args):
     data, members, manifest = load(src)
     post = [parse_change(c) for c in args[2:]]
     write(dst, assemble(manifest, data_parts(data, members), post))
+
+
+def cmd_forge(args):
+    """forge IN OUT [CHANGE...]: CHANGE as for rebuild.  The changes are
+    applied first, to find the created_unix a writer of the changed
+    manifest would put in every tar header (the original one when the
+    change makes it something a writer could not write: not an integer);
+    then the archive is assembled with that mtime and the changes applied
+    again over the derived keys, so the result is consistent throughout:
+    headers, prefix_xxh128, XXH128SUMS and the tail all match."""
+    src, dst = args[0], args[1]
+    data, members, manifest = load(src)
+    post = [parse_change(c) for c in args[2:]]
+    trial = json.loads(json.dumps(manifest))
+    for key, value in post:
+        apply_change(trial, key, value)
+    mtime = trial.get("created_unix") if isinstance(trial, dict) else None
+    if not isinstance(mtime, int) or isinstance(mtime, bool):
+        mtime = manifest["created_unix"]
+    write(dst, assemble(manifest, data_parts(data, members), post, mtime))
 
 
 def cmd_two_members(args):
@@ -708,6 +740,7 @@ COMMANDS = {
     "manifest": cmd_manifest,
     "flip": cmd_flip,
     "rebuild": cmd_rebuild,
+    "forge": cmd_forge,
     "two-members": cmd_two_members,
     "variant": cmd_variant,
     "hostile": cmd_hostile,

@@ -143,14 +143,16 @@ static inline void unit_write_archive_source(const char *path,
 
 /*
  * The same, with a source whose page_size x page_count equals raw_len, as
- * a sqlite archive's must: 4096-byte pages when they divide it.
+ * a sqlite archive's must, when 4096-byte pages divide it.
  */
 static inline void unit_write_archive(const char *path, const char *tool,
 				      const char *kind, const char *member,
 				      const char *role, const uint8_t *raw,
 				      size_t raw_len)
 {
-	json_int_t page = raw_len % 4096 == 0 ? 4096 : 1;
+	/* A valid page size even when it cannot divide raw_len (then the
+	 * counts disagree, as an image of another size would). */
+	json_int_t page = raw_len % 4096 == 0 ? 4096 : 512;
 
 	unit_write_archive_source(path, tool, kind, member, role, raw,
 				  raw_len,

@@ -109,6 +109,12 @@ static struct ark_archive_writer *open_writer(const char *path, int threads,
 	assert_int_equal(ark_archive_writer_open(path, &options, &writer, err),
 			 0);
 	assert_non_null(writer);
+	/* A sqlite source needs its page size and count (not checked
+	 * against the image here: that is restore's and --deep's job). */
+	ark_archive_writer_set_source(writer,
+				      json_pack("{s:s, s:i, s:i}", "path",
+						"/src/x", "page_size", 4096,
+						"page_count", 0));
 	return writer;
 }
 
@@ -145,8 +151,6 @@ static struct ark_archive_writer *write_members(const char *path,
 	size_t at = 0;
 	size_t i = 0;
 
-	ark_archive_writer_set_source(writer,
-				      json_pack("{s:s}", "path", "/src/x"));
 	assert_int_equal(ark_archive_member_begin(writer, BIG_PATH,
 						  "sqlite-image", BIG_LEN,
 						  &err),
@@ -480,6 +484,83 @@ static void test_writer_open_unwritable_dir(void **state)
 			 ARK_ERR_WRITE);
 	assert_null(writer);
 	assert_error(err, ARK_ERR_WRITE, "missing");
+}
+
+/* Every tar mtime is created_unix in 11 octal digits: nothing later. */
+static void test_writer_created_range(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_archive_writer_options options = writer_options(0);
+	struct ark_archive_writer *writer = NULL;
+	struct ark_error err;
+
+	options.created_unix = ARK_CREATED_UNIX_MAX + 1;
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 ARK_ERR_INTERNAL);
+	assert_null(writer);
+	assert_string_equal(err.msg, "creation time 8589934592 is outside "
+				     "what an archive records "
+				     "(0..8589934591)");
+	options.created_unix = -1;
+	ark_error_clear(&err);
+	assert_int_equal(ark_archive_writer_open(fx->path, &options, &writer,
+						 &err),
+			 ARK_ERR_INTERNAL);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
+/* The writer validates its manifest as a reader would, before writing. */
+static void test_writer_refuses_invalid_manifest(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(fx->path, 0, &err);
+	struct ark_archive_summary summary;
+
+	/* a sqlite source without its page size */
+	ark_archive_writer_set_source(writer, json_pack("{s:i}", "page_count",
+							 1));
+	add_member(writer, "database.sqlite.zst", "sqlite-image", "x", 1,
+		   &err);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err),
+			 ARK_ERR_INTERNAL);
+	assert_string_equal(err.msg,
+			    "the manifest to be written is invalid: manifest: "
+			    "source: \"page_size\" is missing or not an "
+			    "integer");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
+/* Nor one whose manifest is longer than a reader accepts. */
+static void test_writer_refuses_oversized_manifest(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_error err;
+	struct ark_archive_writer *writer = open_writer(fx->path, 0, &err);
+	struct ark_archive_summary summary;
+	size_t len = ark_manifest_max_bytes(3);
+	char *pad = malloc(len + 1);
+
+	assert_non_null(pad);
+	memset(pad, 'p', len);
+	pad[len] = '\0';
+	ark_archive_writer_set_source(writer,
+				      json_pack("{s:i, s:i, s:s}", "page_size",
+						4096, "page_count", 0, "pad",
+						pad));
+	free(pad);
+	add_member(writer, "database.sqlite.zst", "sqlite-image", "", 0,
+		   &err);
+	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err),
+			 ARK_ERR_WRITE);
+	assert_error(err, ARK_ERR_WRITE, "the manifest would be ");
+	assert_error(err, ARK_ERR_WRITE, "more than the 16789504 a reader "
+					 "accepts");
+	ark_archive_writer_free(writer);
+	assert_int_equal(unit_count_entries(fx->dir), 0);
 }
 
 static void test_writer_misuse(void **state)
@@ -1054,6 +1135,9 @@ int main(void)
 		T(test_free_without_finish_leaves_nothing),
 		T(test_second_writer_refused),
 		T(test_writer_open_unwritable_dir),
+		T(test_writer_created_range),
+		T(test_writer_refuses_invalid_manifest),
+		T(test_writer_refuses_oversized_manifest),
 		T(test_writer_misuse),
 		T(test_zero_members),
 		T(test_longest_member_path),

@@ -123,8 +123,8 @@ static json_t *member_json(const char *path, json_int_t header,
 static json_t *valid_doc(void)
 {
 	json_t *doc = json_pack(
-		"{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:{s:s}, "
-		"s:[o, o], s:I, s:s}",
+		"{s:s, s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:s, "
+		"s:{s:s, s:i, s:i}, s:[o, o], s:I, s:s}",
 		"format", "ark",
 		"format_version", 1,
 		"kind", "sqlite",
@@ -134,7 +134,8 @@ static json_t *valid_doc(void)
 		"tool_version", "0.1.0",
 		"hash", "xxh3-128",
 		"compression", "zstd",
-		"source", "path", "/x/app.db",
+		"source", "path", "/x/app.db", "page_size", 4096,
+		"page_count", 1,
 		"members",
 		member_json("database.sqlite.zst", 0, 1536, 100, HEX_A, 4096,
 			    HEX_B),
@@ -354,7 +355,8 @@ static void test_parse_wrong_types(void **state)
 
 	doc = valid_doc();
 	json_object_set_new(doc, "members", json_object());
-	expect_refused(doc, ARK_ERR_CORRUPT, "\"members\" is not an array");
+	expect_refused(doc, ARK_ERR_CORRUPT,
+		       "\"members\" is missing or not an array");
 
 	doc = valid_doc();
 	json_array_set_new(json_object_get(doc, "members"), 0,
@@ -654,6 +656,621 @@ static void test_parse_reserved_and_unsafe_paths(void **state)
 	}
 }
 
+/* ---- field constraints (docs/archive-format.md) ----------------------- */
+
+/* doc must be refused with code and exactly message; doc is released. */
+static void expect_exact(json_t *doc, int code, const char *message)
+{
+	struct ark_manifest *manifest = NULL;
+	struct ark_error err;
+	int rc = parse_doc(doc, &manifest, &err);
+	int produced = manifest != NULL;
+
+	ark_manifest_free(manifest);
+	json_decref(doc);
+	assert_int_equal(rc, code);
+	assert_false(produced);
+	assert_int_equal(err.code, code);
+	assert_string_equal(err.msg, message);
+}
+
+/* doc must parse; the manifest is returned (free it), doc released. */
+static struct ark_manifest *expect_parsed(json_t *doc)
+{
+	struct ark_manifest *manifest = NULL;
+	struct ark_error err;
+	int rc = parse_doc(doc, &manifest, &err);
+
+	json_decref(doc);
+	if (rc != 0)
+		fail_msg("refused: %s", err.msg);
+	assert_non_null(manifest);
+	return manifest;
+}
+
+static void expect_accepted(json_t *doc)
+{
+	ark_manifest_free(expect_parsed(doc));
+}
+
+static json_t *doc_source(json_t *doc)
+{
+	json_t *source = json_object_get(doc, "source");
+
+	assert_non_null(source);
+	return source;
+}
+
+/* valid_doc() with created_unix and created set. */
+static json_t *doc_created(json_int_t unix_seconds, const char *text)
+{
+	json_t *doc = valid_doc();
+
+	json_object_set_new(doc, "created_unix", json_integer(unix_seconds));
+	json_object_set_new(doc, "created", json_string(text));
+	return doc;
+}
+
+/* valid_doc() with source key set to value (stolen). */
+static json_t *doc_with_source(const char *key, json_t *value)
+{
+	json_t *doc = valid_doc();
+
+	json_object_set_new(doc_source(doc), key, value);
+	return doc;
+}
+
+/* A string of len copies of c (malloc'd). */
+static char *repeat(char c, size_t len)
+{
+	char *text = malloc(len + 1);
+
+	assert_non_null(text);
+	memset(text, c, len);
+	text[len] = '\0';
+	return text;
+}
+
+static json_t *long_string(char c, size_t len)
+{
+	char *text = repeat(c, len);
+	json_t *value = json_string(text);
+
+	free(text);
+	assert_non_null(value);
+	return value;
+}
+
+/*
+ * The crash: a created_unix past what gmtime_r represents reached
+ * strftime as NULL.  Every tar mtime is created_unix in 11 octal digits,
+ * so that is the range.
+ */
+static void test_created_unix_range(void **state)
+{
+	struct ark_manifest *manifest;
+
+	(void)state;
+	manifest = expect_parsed(doc_created(0, "1970-01-01T00:00:00Z"));
+	assert_string_equal(manifest->created, "1970-01-01T00:00:00Z");
+	ark_manifest_free(manifest);
+	manifest = expect_parsed(doc_created(ARK_CREATED_UNIX_MAX,
+					     "2242-03-16T12:56:31Z"));
+	assert_int_equal(manifest->created_unix, 8589934591ll);
+	assert_string_equal(manifest->created, "2242-03-16T12:56:31Z");
+	ark_manifest_free(manifest);
+
+	expect_exact(doc_created(ARK_CREATED_UNIX_MAX + 1,
+				 "2242-03-16T12:56:32Z"),
+		     ARK_ERR_CORRUPT,
+		     "manifest: \"created_unix\" is 8589934592, outside "
+		     "0..8589934591");
+	expect_exact(doc_created(99999999999999999ll, "x"), ARK_ERR_CORRUPT,
+		     "manifest: \"created_unix\" is 99999999999999999, "
+		     "outside 0..8589934591");
+	expect_exact(doc_created(INT64_MAX, "x"), ARK_ERR_CORRUPT,
+		     "manifest: \"created_unix\" is 9223372036854775807, "
+		     "outside 0..8589934591");
+	expect_exact(doc_created(-1, "1969-12-31T23:59:59Z"),
+		     ARK_ERR_CORRUPT,
+		     "manifest: \"created_unix\" is -1, outside "
+		     "0..8589934591");
+	{
+		json_t *doc = valid_doc();
+
+		json_object_set_new(doc, "created_unix", json_real(1.5));
+		expect_exact(doc, ARK_ERR_CORRUPT,
+			     "manifest: \"created_unix\" is missing or not "
+			     "an integer");
+	}
+}
+
+static void test_created_text(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	expect_exact(doc_created(1763861880, "2025-11-23T01:38:01Z"),
+		     ARK_ERR_CORRUPT,
+		     "manifest: \"created\" does not match \"created_unix\" "
+		     "(2025-11-23T01:38:00Z)");
+	expect_exact(doc_created(1763861880, "2025-11-23T01:38:00Z "),
+		     ARK_ERR_CORRUPT,
+		     "manifest: \"created\" does not match \"created_unix\" "
+		     "(2025-11-23T01:38:00Z)");
+	expect_exact(doc_created(1763861880, "2025-11-23 01:38:00"),
+		     ARK_ERR_CORRUPT,
+		     "manifest: \"created\" does not match \"created_unix\" "
+		     "(2025-11-23T01:38:00Z)");
+	doc = valid_doc();
+	json_object_del(doc, "created");
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"created\" is missing or not a string");
+	doc = valid_doc();
+	json_object_set_new(doc, "created", json_integer(1763861880));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"created\" is missing or not a string");
+}
+
+static void test_tool_strings(void **state)
+{
+	static const char *const keys[] = { "tool", "tool_version" };
+	char message[160];
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		json_t *doc = valid_doc();
+
+		json_object_set_new(doc, keys[i], long_string('v', 64));
+		expect_accepted(doc);
+
+		doc = valid_doc();
+		json_object_set_new(doc, keys[i], long_string('v', 65));
+		snprintf(message, sizeof(message),
+			 "manifest: \"%s\" is 65 bytes long, outside 1..64",
+			 keys[i]);
+		expect_exact(doc, ARK_ERR_CORRUPT, message);
+
+		doc = valid_doc();
+		json_object_set_new(doc, keys[i], json_string(""));
+		snprintf(message, sizeof(message),
+			 "manifest: \"%s\" is 0 bytes long, outside 1..64",
+			 keys[i]);
+		expect_exact(doc, ARK_ERR_CORRUPT, message);
+
+		doc = valid_doc();
+		json_object_set_new(doc, keys[i], json_string("ark\n2"));
+		snprintf(message, sizeof(message),
+			 "manifest: \"%s\" holds a character outside "
+			 "printable ASCII", keys[i]);
+		expect_exact(doc, ARK_ERR_CORRUPT, message);
+
+		doc = valid_doc();
+		json_object_set_new(doc, keys[i], json_string("caf\xc3\xa9"));
+		expect_exact(doc, ARK_ERR_CORRUPT, message);
+
+		doc = valid_doc();
+		json_object_del(doc, keys[i]);
+		snprintf(message, sizeof(message),
+			 "manifest: \"%s\" is missing or not a string",
+			 keys[i]);
+		expect_exact(doc, ARK_ERR_CORRUPT, message);
+	}
+}
+
+static void test_kind_token(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	doc = valid_doc();
+	json_object_set_new(doc, "kind", json_string("SQLite"));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"kind\" holds a character outside "
+		     "[a-z0-9-]");
+	doc = valid_doc();
+	json_object_set_new(doc, "kind", json_string("sqlite\n"));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"kind\" holds a character outside "
+		     "[a-z0-9-]");
+	doc = valid_doc();
+	json_object_set_new(doc, "kind", long_string('k', 16));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"kind\" is 16 bytes long, outside 1..15");
+	doc = valid_doc();
+	json_object_set_new(doc, "kind", json_string("mysql"));
+	expect_exact(doc, ARK_ERR_UNSUPPORTED,
+		     "archive kind 'mysql' is not supported");
+}
+
+/* An unknown version is "unsupported" whatever else its manifest holds. */
+static void test_version_decided_first(void **state)
+{
+	json_t *doc = doc_created(-5, "never");
+
+	(void)state;
+	json_object_set_new(doc, "format_version", json_integer(2));
+	json_object_set_new(doc, "kind", json_string("future"));
+	json_object_del(doc, "source");
+	expect_exact(doc, ARK_ERR_UNSUPPORTED,
+		     "archive format version 2 is not supported (this ark "
+		     "reads version 1)");
+}
+
+static void test_page_size(void **state)
+{
+	static const json_int_t bad[] = {
+		0, 1, 256, 511, 513, 1000, 4095, 65535, 131072, -4096,
+		INT64_MAX,
+	};
+	char message[160];
+	json_t *doc;
+
+	(void)state;
+	for (json_int_t size = 512; size <= 65536; size *= 2) {
+		struct ark_manifest *manifest = expect_parsed(
+			doc_with_source("page_size", json_integer(size)));
+
+		assert_int_equal(manifest->page_size, size);
+		assert_int_equal(manifest->page_count, 1);
+		ark_manifest_free(manifest);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(message, sizeof(message),
+			 "manifest: source: \"page_size\" is %lld, not a "
+			 "power of two from 512 to 65536", (long long)bad[i]);
+		expect_exact(doc_with_source("page_size",
+					     json_integer(bad[i])),
+			     ARK_ERR_CORRUPT, message);
+	}
+	expect_exact(doc_with_source("page_size", json_string("4096")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_size\" is missing or not an "
+		     "integer");
+	doc = valid_doc();
+	json_object_del(doc_source(doc), "page_size");
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_size\" is missing or not an "
+		     "integer");
+	/* kind pg: its source is not a SQLite one */
+	doc = doc_with_source("page_size", json_integer(1));
+	json_object_set_new(doc, "kind", json_string("pg"));
+	expect_accepted(doc);
+}
+
+/* The other crash: page_size x page_count wrapped to the image's size. */
+static void test_page_count(void **state)
+{
+	json_t *doc;
+	struct ark_manifest *manifest;
+
+	(void)state;
+	manifest = expect_parsed(doc_with_source("page_count",
+						 json_integer(0)));
+	assert_int_equal(manifest->page_count, 0);
+	ark_manifest_free(manifest);
+	manifest = expect_parsed(doc_with_source(
+		"page_count", json_integer(4294967294ll)));
+	assert_int_equal(manifest->page_count, 4294967294ll);
+	ark_manifest_free(manifest);
+	/* 4096 x (2^52 + 1) wraps to 4096, the image's raw_size */
+	expect_exact(doc_with_source("page_count",
+				     json_integer(4503599627370497ll)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_count\" is 4503599627370497, "
+		     "outside 0..4294967294");
+	expect_exact(doc_with_source("page_count",
+				     json_integer(4294967295ll)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_count\" is 4294967295, "
+		     "outside 0..4294967294");
+	expect_exact(doc_with_source("page_count", json_integer(-1)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_count\" is -1, outside "
+		     "0..4294967294");
+	doc = valid_doc();
+	json_object_del(doc_source(doc), "page_count");
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: source: \"page_count\" is missing or not an "
+		     "integer");
+}
+
+static void test_source_numbers(void **state)
+{
+	(void)state;
+	/* a header field: more than page_count in a damaged database */
+	expect_accepted(doc_with_source("freelist_count",
+					json_integer(UINT32_MAX)));
+	expect_exact(doc_with_source("freelist_count",
+				     json_integer(4294967296ll)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"freelist_count\" is 4294967296, "
+		     "outside 0..4294967295");
+	expect_exact(doc_with_source("freelist_count", json_string("0")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"freelist_count\" is not an "
+		     "integer");
+	expect_accepted(doc_with_source("size", json_integer(INT64_MAX)));
+	expect_exact(doc_with_source("size", json_integer(-1)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"size\" is -1, outside "
+		     "0..9223372036854775807");
+	expect_accepted(doc_with_source("user_version",
+					json_integer(INT32_MIN)));
+	expect_accepted(doc_with_source("user_version",
+					json_integer(INT32_MAX)));
+	expect_exact(doc_with_source("user_version",
+				     json_integer(2147483648ll)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"user_version\" is 2147483648, "
+		     "outside -2147483648..2147483647");
+	expect_exact(doc_with_source("application_id",
+				     json_integer(-2147483649ll)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"application_id\" is -2147483649, "
+		     "outside -2147483648..2147483647");
+	expect_exact(doc_with_source("application_id", json_real(1.0)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"application_id\" is not an "
+		     "integer");
+}
+
+static void test_source_strings(void **state)
+{
+	(void)state;
+	/* from the system: any character, bounded */
+	expect_accepted(doc_with_source("path", long_string('p', 4095)));
+	expect_accepted(doc_with_source("path", json_string("/a\nb\x1b[2J")));
+	expect_exact(doc_with_source("path", long_string('p', 4096)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"path\" is 4096 bytes long, outside "
+		     "1..4095");
+	expect_exact(doc_with_source("path", json_string("")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"path\" is 0 bytes long, outside "
+		     "1..4095");
+	expect_exact(doc_with_source("path", json_integer(1)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"path\" is not a string");
+	expect_accepted(doc_with_source("host", json_string("")));
+	expect_accepted(doc_with_source("host", json_string("h\x1b]0;x\a")));
+	expect_accepted(doc_with_source("host", long_string('h', 255)));
+	expect_exact(doc_with_source("host", long_string('h', 256)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"host\" is 256 bytes long, outside "
+		     "0..255");
+	expect_accepted(doc_with_source("integrity_check",
+					long_string('i', 65536)));
+	expect_accepted(doc_with_source("integrity_check", json_string("")));
+	expect_exact(doc_with_source("integrity_check",
+				     long_string('i', 65537)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"integrity_check\" is 65537 bytes "
+		     "long, outside 0..65536");
+	expect_exact(doc_with_source("integrity_check", json_true()),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"integrity_check\" is not a string");
+	/* written by ark or SQLite: a fixed alphabet */
+	expect_accepted(doc_with_source("journal_mode", json_string("wal")));
+	expect_exact(doc_with_source("journal_mode", json_string("WAL")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"journal_mode\" holds a character "
+		     "outside [a-z0-9]");
+	expect_exact(doc_with_source("journal_mode", long_string('w', 16)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"journal_mode\" is 16 bytes long, "
+		     "outside 1..15");
+	expect_accepted(doc_with_source("sqlite_version",
+					json_string("3.40.1")));
+	expect_exact(doc_with_source("sqlite_version",
+				     json_string("3.40.1\r")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"sqlite_version\" holds a character "
+		     "outside [0-9.]");
+	expect_accepted(doc_with_source("schema_xxh128", json_string(HEX_A)));
+	expect_exact(doc_with_source("schema_xxh128",
+				     json_string("00112233445566778899"
+						 "AABBCCDDEEFF")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"schema_xxh128\" is not a hash (32 "
+		     "lower-case hex digits)");
+}
+
+static void test_source_tables(void **state)
+{
+	(void)state;
+	expect_accepted(doc_with_source("tables", json_array()));
+	expect_accepted(doc_with_source(
+		"tables", json_pack("[{s:s, s:I}, {s:s, s:I}]", "name", "",
+				    "rows", (json_int_t)0, "name", "t\n1",
+				    "rows", (json_int_t)INT64_MAX)));
+	expect_exact(doc_with_source("tables", json_object()),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: \"tables\" is not an array");
+	expect_exact(doc_with_source("tables", json_pack("[{s:s, s:i}, i]",
+							 "name", "t", "rows",
+							 1, 7)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: tables #2 is not an object");
+	expect_exact(doc_with_source("tables",
+				     json_pack("[{s:s, s:i}]", "name", "t",
+					       "rows", -1)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: tables #1: \"rows\" is -1, outside "
+		     "0..9223372036854775807");
+	expect_exact(doc_with_source("tables",
+				     json_pack("[{s:s, s:s}]", "name", "t",
+					       "rows", "1")),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: tables #1: \"rows\" is missing or "
+		     "not an integer");
+	expect_exact(doc_with_source("tables", json_pack("[{s:i}]", "rows",
+							 1)),
+		     ARK_ERR_CORRUPT,
+		     "manifest: source: tables #1: \"name\" is missing or "
+		     "not a string");
+}
+
+static void test_member_role_and_hashes(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	doc = valid_doc();
+	json_object_set_new(doc_member(doc, 1), "role",
+			    json_string("table data"));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: member #2: \"role\" holds a character outside "
+		     "[a-z0-9-]");
+	doc = valid_doc();
+	json_object_set_new(doc_member(doc, 0), "role", long_string('r', 64));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: member #1: \"role\" is 64 bytes long, outside "
+		     "1..63");
+	doc = valid_doc();
+	json_object_set_new(doc_member(doc, 0), "role", long_string('r', 63));
+	expect_accepted(doc);
+	doc = valid_doc();
+	json_object_set_new(doc_member(doc, 0), "raw_xxh128",
+			    json_string("00112233445566778899AABBCCDDEEFF"));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: member #1: \"raw_xxh128\" is missing or not "
+		     "a hash (32 lower-case hex digits)");
+	doc = valid_doc();
+	json_object_set_new(doc, "prefix_xxh128",
+			    json_string("5555555555555555AAAAAAAAAAAAAAAA"));
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"prefix_xxh128\" is missing or not a hash "
+		     "(32 lower-case hex digits)");
+}
+
+/* Sums of raw sizes are reported as JSON integers: no wrap, no sign. */
+static void test_raw_size_total(void **state)
+{
+	json_t *doc;
+
+	(void)state;
+	doc = valid_doc();
+	set_member_int(doc, 0, "raw_size", INT64_MAX);
+	expect_accepted(doc);
+	doc = valid_doc();
+	set_member_int(doc, 0, "raw_size", INT64_MAX);
+	set_member_int(doc, 1, "raw_size", 1);
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: the members' raw sizes add up to more than "
+		     "9223372036854775807 bytes");
+}
+
+static void test_member_count_limit(void **state)
+{
+	json_t *doc = valid_doc();
+	json_t *members = json_array();
+
+	(void)state;
+	assert_non_null(members);
+	for (size_t i = 0; i <= ARK_MANIFEST_MAX_MEMBERS; i++)
+		json_array_append_new(members, json_null());
+	json_object_set_new(doc, "members", members);
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: \"members\" lists 1000001 members, more than "
+		     "1000000");
+}
+
+/* The sqlite image: one member, database.sqlite.zst, of the pages' size. */
+static void test_sqlite_image(void **state)
+{
+	struct ark_manifest *manifest;
+	struct ark_error err;
+	size_t index = 99;
+	json_t *doc;
+
+	(void)state;
+	doc = valid_doc();
+	json_array_remove(json_object_get(doc, "members"), 1);
+	json_object_set_new(doc, "prefix_size", json_integer(2048));
+	manifest = expect_parsed(doc);
+	ark_error_clear(&err);
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err), 0);
+	assert_int_equal(index, 0);
+	/* one page more than the image holds */
+	manifest->page_count = 2;
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err),
+			 ARK_ERR_CORRUPT);
+	assert_string_equal(err.msg,
+			    "the image's raw size does not match the "
+			    "source's page_size x page_count (4096 bytes, "
+			    "not 4096 x 2)");
+	manifest->page_count = 1;
+	strcpy(manifest->members[0].role, "other");
+	ark_error_clear(&err);
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err),
+			 ARK_ERR_CORRUPT);
+	assert_string_equal(err.msg, "a sqlite archive must hold one member, "
+				     "database.sqlite.zst");
+	strcpy(manifest->kind, "pg");
+	ark_error_clear(&err);
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err),
+			 ARK_ERR_UNSUPPORTED);
+	assert_string_equal(err.msg, "a 'pg' archive, not a SQLite one");
+	ark_manifest_free(manifest);
+
+	/* two members */
+	manifest = expect_parsed(valid_doc());
+	ark_error_clear(&err);
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err),
+			 ARK_ERR_CORRUPT);
+	assert_string_equal(err.msg, "a sqlite archive must hold one member, "
+				     "database.sqlite.zst");
+	ark_manifest_free(manifest);
+
+	/* no member at all */
+	doc = valid_doc();
+	json_object_set_new(doc, "members", json_array());
+	json_object_set_new(doc, "prefix_size", json_integer(0));
+	manifest = expect_parsed(doc);
+	ark_error_clear(&err);
+	assert_int_equal(ark_manifest_sqlite_image(manifest, &index, &err),
+			 ARK_ERR_CORRUPT);
+	ark_manifest_free(manifest);
+}
+
+static void test_max_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(ark_manifest_max_bytes(0), 16u << 20);
+	assert_int_equal(ark_manifest_max_bytes(3), (16u << 20) + 3 * 4096);
+	/* 12288 members reach 64 MiB; more stay there */
+	assert_int_equal(ark_manifest_max_bytes(12288), 64u << 20);
+	assert_int_equal(ark_manifest_max_bytes(12289), 64u << 20);
+	assert_int_equal(ark_manifest_max_bytes(UINT64_MAX), 64u << 20);
+}
+
+static void test_format_time(void **state)
+{
+	char text[ARK_TIME_TEXT_SIZE];
+
+	(void)state;
+	assert_int_equal(ark_manifest_format_time(0, text), 0);
+	assert_string_equal(text, "1970-01-01T00:00:00Z");
+	assert_int_equal(ark_manifest_format_time(1763861880, text), 0);
+	assert_string_equal(text, "2025-11-23T01:38:00Z");
+	assert_int_equal(ark_manifest_format_time(ARK_CREATED_UNIX_MAX, text),
+			 0);
+	assert_string_equal(text, "2242-03-16T12:56:31Z");
+	assert_int_equal(ark_manifest_format_time(253402300799ll, text), 0);
+	assert_string_equal(text, "9999-12-31T23:59:59Z");
+	assert_int_equal(ark_manifest_format_time(-62167219200ll, text), 0);
+	assert_string_equal(text, "0000-01-01T00:00:00Z");
+	/* past year 9999, before year 0, past gmtime_r: refused, "" */
+	assert_int_equal(ark_manifest_format_time(253402300800ll, text), -1);
+	assert_string_equal(text, "");
+	assert_int_equal(ark_manifest_format_time(-62167219201ll, text), -1);
+	assert_int_equal(ark_manifest_format_time(99999999999999999ll, text),
+			 -1);
+	assert_int_equal(ark_manifest_format_time(INT64_MAX, text), -1);
+	assert_int_equal(ark_manifest_format_time(INT64_MIN, text), -1);
+}
+
 /* ---- serialization --------------------------------------------------- */
 
 static void test_dump_exact(void **state)
@@ -820,6 +1437,22 @@ int main(void)
 		cmocka_unit_test(test_parse_prefix_size),
 		cmocka_unit_test(test_parse_duplicate_member_path),
 		cmocka_unit_test(test_parse_reserved_and_unsafe_paths),
+		cmocka_unit_test(test_created_unix_range),
+		cmocka_unit_test(test_created_text),
+		cmocka_unit_test(test_tool_strings),
+		cmocka_unit_test(test_kind_token),
+		cmocka_unit_test(test_version_decided_first),
+		cmocka_unit_test(test_page_size),
+		cmocka_unit_test(test_page_count),
+		cmocka_unit_test(test_source_numbers),
+		cmocka_unit_test(test_source_strings),
+		cmocka_unit_test(test_source_tables),
+		cmocka_unit_test(test_member_role_and_hashes),
+		cmocka_unit_test(test_raw_size_total),
+		cmocka_unit_test(test_member_count_limit),
+		cmocka_unit_test(test_sqlite_image),
+		cmocka_unit_test(test_max_bytes),
+		cmocka_unit_test(test_format_time),
 		cmocka_unit_test(test_dump_exact),
 		cmocka_unit_test(test_member_to_json_round_trip),
 		cmocka_unit_test(test_sums_text_exact),
