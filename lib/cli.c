@@ -286,6 +286,16 @@ int ark_cli_getopt(struct ark_cli_common *common, int argc,
 	return opt;
 }
 
+/* After --help or --version: 0, or 5 when stdout could not take it. */
+static int ark_cli_stdout_done(void)
+{
+	struct ark_error err = { 0 };
+
+	if (ark_cli_close_stdout(&err) == 0)
+		return 0;
+	return ark_cli_report(&err);
+}
+
 int ark_cli_common_option(int opt, struct ark_cli_common *common)
 {
 	switch (opt) {
@@ -301,12 +311,12 @@ int ark_cli_common_option(int opt, struct ark_cli_common *common)
 		return ARK_CLI_CONTINUE;
 	case 'h':
 		ark_cli_print_help(stdout, common->tool);
-		return 0;
+		return ark_cli_stdout_done();
 	case 'V':
 		ark_cli_print_version(stdout, common->tool
 						      ? common->tool->program
 						      : NULL);
-		return 0;
+		return ark_cli_stdout_done();
 	default:
 		return ark_cli_usage_error(common, "%s",
 					   common->bad_option[0]

@@ -357,3 +357,15 @@ verify_stalled() {
 	[[ $stderr == "ark-checksum-verify: error: "*$'\n'"ark-checksum-verify: error: cannot write standard output: Broken pipe" ]] ||
 		fail "stderr: $stderr"
 }
+
+@test "closed stdout: --help and --version exit 5 with one error line" {
+	local tool
+	for tool in ark-snapshot ark-checksum-verify ark-restore; do
+		for opt in --help --version; do
+			run --separate-stderr closed_stdout "$ARK_BIN/$tool" "$opt"
+			assert_status 5
+			[[ $stderr == "$tool: error: cannot write standard output: Broken pipe" ]] ||
+				fail "$tool $opt: stderr: $stderr"
+		done
+	done
+}
