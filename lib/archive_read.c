@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "ark/archive.h"
-#include "ark/report.h"
+#include "ark/text.h"
 #include "ark/fsio.h"
 #include "archive_internal.h"
 #include "tar_internal.h"
@@ -76,12 +76,12 @@ static const char *type_name(mode_t type)
 
 /*
  * A member name as it may be shown: a hostile name must not be able to
- * forge lines or terminal escapes in a message (ark_report_escape), and
+ * forge lines or terminal escapes in a message (ark_text_escape), and
  * long names are cut.
  */
 static const char *printable(const char *name, char *out, size_t room)
 {
-	return ark_report_escape(name, out, room);
+	return ark_text_escape(name, out, room);
 }
 
 /* Check one listed entry; fill *member. */

@@ -147,7 +147,7 @@ int ark_cli_report(const struct ark_error *err)
 
 	if (err == NULL || err->code == ARK_OK)
 		return 0;
-	ark_report_escape(err->msg[0] != '\0' ? err->msg
+	ark_text_escape(err->msg[0] != '\0' ? err->msg
 					      : ark_error_code_name(err->code),
 			  shown, sizeof(shown));
 	/* Always shown, whatever the log level: it is the one report.  One

@@ -5,7 +5,7 @@
  * process-wide state in the library.
  */
 #include "ark/log.h"
-#include "ark/report.h"
+#include "ark/text.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -91,9 +91,9 @@ void ark_log(enum ark_log_level level, const char *fmt, ...)
 	if (body_len < 0)
 		goto cleanup;
 	/* A name in the message must not forge a line or a terminal
-	 * escape: shown escaped, as error lines are (ark_report_escape). */
+	 * escape: shown escaped, as error lines are (ark_text_escape). */
 	snprintf(body, sizeof(body), "%s", line + prefix_len);
-	ark_report_escape(body, line + prefix_len,
+	ark_text_escape(body, line + prefix_len,
 			  sizeof(line) - (size_t)prefix_len - 1);
 
 	/*

@@ -1,6 +1,5 @@
 /*
- * report.c - text and JSON presentation of results for the tools, and the
- * one escaping function for anything shown to a person.
+ * report.c - text and JSON presentation of results for the tools.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -10,119 +9,7 @@
 
 #include "ark/log.h"
 #include "ark/report.h"
-
-/* ---- escaping -------------------------------------------------------- */
-
-/*
- * Length of the valid UTF-8 sequence at p (1 to 4), or 0 when p starts a
- * byte that must be escaped: a control character, DEL, a C1 control
- * (U+0080..U+009F, which some terminals obey), or invalid UTF-8
- * (overlong, surrogate, beyond U+10FFFF, truncated).  p is
- * NUL-terminated, so a truncated sequence stops at the NUL.
- */
-static size_t utf8_sequence(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return p[0] >= 0x20 && p[0] != 0x7f ? 1 : 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		if ((p[1] & 0xc0) != 0x80 || (p[0] == 0xc2 && p[1] < 0xa0))
-			return 0;
-		return 2;
-	}
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[0] == 0xe0 && p[1] < 0xa0) ||
-		    (p[0] == 0xed && p[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
-		    (p[3] & 0xc0) != 0x80 || (p[0] == 0xf0 && p[1] < 0x90) ||
-		    (p[0] == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
-/*
- * The shown form of the next character of *text, into piece (at least 5
- * bytes, not NUL-terminated); advances *text and returns the length.
- */
-static size_t escape_next(const unsigned char **text, char piece[8])
-{
-	const unsigned char *p = *text;
-	size_t len = utf8_sequence(p);
-
-	if (len > 0) {
-		memcpy(piece, p, len);
-		*text = p + len;
-		return len;
-	}
-	*text = p + 1;
-	switch (*p) {
-	case '\n': memcpy(piece, "\\n", 2); return 2;
-	case '\t': memcpy(piece, "\\t", 2); return 2;
-	case '\r': memcpy(piece, "\\r", 2); return 2;
-	default:
-		snprintf(piece, 8, "\\x%02x", *p);
-		return 4;
-	}
-}
-
-const char *ark_report_escape(const char *text, char *out, size_t room)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	size_t used = 0;
-	char piece[8];
-
-	if (room == 0)
-		return out;
-	while (*p) {
-		size_t len = escape_next(&p, piece);
-
-		if (used + len >= room)
-			break;
-		memcpy(out + used, piece, len);
-		used += len;
-	}
-	out[used] = '\0';
-	return out;
-}
-
-void ark_report_put_escaped(FILE *out, const char *text)
-{
-	const unsigned char *p = (const unsigned char *)text;
-	char piece[8];
-
-	while (*p) {
-		size_t len = escape_next(&p, piece);
-
-		fwrite(piece, 1, len, out);
-	}
-}
-
-json_t *ark_report_json_string(const char *text)
-{
-	json_t *value;
-	size_t room;
-	char *shown;
-
-	if (text == NULL)
-		return json_null();
-	value = json_string(text);
-	if (value)
-		return value;
-	/* Not UTF-8 (a Latin-1 file name, say): JSON cannot carry it. */
-	room = strlen(text) * 4 + 1;
-	shown = malloc(room);
-	if (!shown)
-		return NULL;
-	value = json_string(ark_report_escape(text, shown, room));
-	free(shown);
-	return value;
-}
+#include "ark/text.h"
 
 /* ---- helpers --------------------------------------------------------- */
 
@@ -132,7 +19,7 @@ int ark_report_usage_error(const char *msg)
 
 	if (msg) {
 		fprintf(stderr, "%s: error: ", program);
-		ark_report_put_escaped(stderr, msg);
+		ark_text_put_escaped(stderr, msg);
 		fputc('\n', stderr);
 	}
 	fprintf(stderr, "Try '%s --help' for more information.\n", program);
@@ -193,7 +80,7 @@ json_t *ark_report_outcome(int code, const struct ark_error *err,
 	if (exit_code != 0) {
 		set(obj, "error", json_string(ark_error_code_name(code)));
 		set(obj, "message",
-		    ark_report_json_string(err && err->msg[0]
+		    ark_text_json_string(err && err->msg[0]
 						   ? err->msg
 						   : ark_error_code_name(code)));
 	}
@@ -213,7 +100,7 @@ json_t *ark_report_snapshot_json(const struct ark_snapshot_result *result)
 
 	ark_hash_to_hex(result->archive.hash, hex);
 	ark_report_utc(result->archive.created_unix, created);
-	set(obj, "archive", ark_report_json_string(result->archive.path));
+	set(obj, "archive", ark_text_json_string(result->archive.path));
 	set(obj, "size", json_integer((json_int_t)result->archive.size));
 	set(obj, "xxh128", json_string(hex));
 	set(obj, "created", json_string(created));
@@ -222,13 +109,13 @@ json_t *ark_report_snapshot_json(const struct ark_snapshot_result *result)
 	set(obj, "database_bytes", json_integer((json_int_t)result->db_size));
 	set(obj, "page_size", json_integer((json_int_t)result->page_size));
 	set(obj, "page_count", json_integer((json_int_t)result->page_count));
-	set(obj, "journal_mode", ark_report_json_string(result->journal_mode));
+	set(obj, "journal_mode", ark_text_json_string(result->journal_mode));
 	set(obj, "seconds", json_seconds(result->seconds));
 	if (result->manifest_source)
 		set(obj, "source", json_incref(result->manifest_source));
 	if (result->checked)
 		set(obj, "integrity_check",
-		    ark_report_json_string(result->integrity));
+		    ark_text_json_string(result->integrity));
 	return obj;
 }
 
@@ -238,18 +125,18 @@ void ark_report_snapshot(FILE *out, const struct ark_snapshot_result *result)
 
 	ark_hash_to_hex(result->archive.hash, hex);
 	fputs("archive: ", out);
-	ark_report_put_escaped(out, result->archive.path);
+	ark_text_put_escaped(out, result->archive.path);
 	fputc('\n', out);
 	fprintf(out, "size: %" PRIu64 "\n", result->archive.size);
 	fprintf(out, "xxh128: %s\n", hex);
 	fprintf(out, "database: %" PRIu64 " bytes, %" PRIu64 " pages of %"
 		PRIu64 ", journal mode ", result->db_size,
 		result->page_count, result->page_size);
-	ark_report_put_escaped(out, result->journal_mode);
+	ark_text_put_escaped(out, result->journal_mode);
 	fputc('\n', out);
 	if (result->checked) {
 		fputs("integrity_check: ", out);
-		ark_report_put_escaped(out, result->integrity);
+		ark_text_put_escaped(out, result->integrity);
 		fputc('\n', out);
 	}
 	fprintf(out, "seconds: %.3f\n", result->seconds);
@@ -283,9 +170,9 @@ json_t *ark_report_verify_json(const struct ark_verify_result *result)
 {
 	json_t *obj = json_object();
 
-	set(obj, "archive", ark_report_json_string(result->path));
+	set(obj, "archive", ark_text_json_string(result->path));
 	if (result->kind[0]) {
-		set(obj, "kind", ark_report_json_string(result->kind));
+		set(obj, "kind", ark_text_json_string(result->kind));
 		set(obj, "created", json_string(result->created));
 		set(obj, "members",
 		    json_integer((json_int_t)result->member_count));
@@ -296,7 +183,7 @@ json_t *ark_report_verify_json(const struct ark_verify_result *result)
 	set(obj, "deep", json_boolean(result->deep));
 	if (result->integrity[0]) {
 		set(obj, "integrity_check",
-		    ark_report_json_string(result->integrity));
+		    ark_text_json_string(result->integrity));
 		set(obj, "check", json_string(check_json(result->check)));
 	}
 	return obj;
@@ -307,13 +194,13 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 {
 	int ok = !err || err->code == ARK_OK;
 
-	ark_report_put_escaped(out, result->path);
+	ark_text_put_escaped(out, result->path);
 	if (!ok) {
 		fprintf(out, ": FAILED (%s)\n", ark_error_code_name(err->code));
 		return;
 	}
 	fputs(": OK (", out);
-	ark_report_put_escaped(out, result->kind);
+	ark_text_put_escaped(out, result->kind);
 	fprintf(out, " archive of %s, %zu member%s, %" PRIu64 " bytes, %"
 		PRIu64 " raw", result->created, result->member_count,
 		result->member_count == 1 ? "" : "s", result->file_size,
@@ -333,15 +220,15 @@ json_t *ark_report_restore_json(const char *archive, const char *target,
 {
 	json_t *obj = json_object();
 
-	set(obj, "archive", ark_report_json_string(archive));
-	set(obj, "target", ark_report_json_string(target));
+	set(obj, "archive", ark_text_json_string(archive));
+	set(obj, "target", ark_text_json_string(target));
 	if (!result)
 		return obj;
-	set(obj, "restored", ark_report_json_string(result->target));
+	set(obj, "restored", ark_text_json_string(result->target));
 	set(obj, "kept",
-	    ark_report_json_string(result->kept[0] ? result->kept : NULL));
+	    ark_text_json_string(result->kept[0] ? result->kept : NULL));
 	set(obj, "bytes", json_integer((json_int_t)result->bytes));
-	set(obj, "integrity_check", ark_report_json_string(result->integrity));
+	set(obj, "integrity_check", ark_text_json_string(result->integrity));
 	set(obj, "check", json_string(check_json(result->check)));
 	set(obj, "target_was_in_use", json_boolean(result->target_was_in_use));
 	set(obj, "seconds", json_seconds(result->seconds));
@@ -351,14 +238,14 @@ json_t *ark_report_restore_json(const char *archive, const char *target,
 void ark_report_restore(FILE *out, const struct ark_restore_result *result)
 {
 	fputs("restored: ", out);
-	ark_report_put_escaped(out, result->target);
+	ark_text_put_escaped(out, result->target);
 	fprintf(out, " (%" PRIu64 " bytes, %s ", result->bytes,
 		check_name(result->check));
-	ark_report_put_escaped(out, result->integrity);
+	ark_text_put_escaped(out, result->integrity);
 	fprintf(out, "%s)\n", check_when(result->check));
 	if (result->kept[0]) {
 		fputs("kept: ", out);
-		ark_report_put_escaped(out, result->kept);
+		ark_text_put_escaped(out, result->kept);
 		fputc('\n', out);
 	}
 }
@@ -370,10 +257,10 @@ static void put_value(FILE *out, const char *indent, const char *key,
 		      const json_t *value)
 {
 	fputs(indent, out);
-	ark_report_put_escaped(out, key);
+	ark_text_put_escaped(out, key);
 	fputs(": ", out);
 	if (json_is_string(value)) {
-		ark_report_put_escaped(out, json_string_value(value));
+		ark_text_put_escaped(out, json_string_value(value));
 	} else if (json_is_integer(value)) {
 		fprintf(out, "%" JSON_INTEGER_FORMAT,
 			json_integer_value(value));
@@ -381,7 +268,7 @@ static void put_value(FILE *out, const char *indent, const char *key,
 		/* Anything else as compact JSON, escaped all the same. */
 		char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
 
-		ark_report_put_escaped(out, text ? text : "?");
+		ark_text_put_escaped(out, text ? text : "?");
 		free(text);
 	}
 	fputc('\n', out);
@@ -406,7 +293,7 @@ static void put_tables(FILE *out, const json_t *tables)
 		json_t *rows = json_object_get(table, "rows");
 
 		fputs("    ", out);
-		ark_report_put_escaped(out, get_text(table, "name", "?"));
+		ark_text_put_escaped(out, get_text(table, "name", "?"));
 		if (json_is_integer(rows))
 			fprintf(out, ": %" JSON_INTEGER_FORMAT " row%s\n",
 				json_integer_value(rows),
@@ -427,17 +314,17 @@ void ark_report_manifest(FILE *out, const char *path,
 	json_t *value;
 
 	fputs("archive: ", out);
-	ark_report_put_escaped(out, path);
+	ark_text_put_escaped(out, path);
 	fputs("\nkind: ", out);
-	ark_report_put_escaped(out, manifest->kind);
+	ark_text_put_escaped(out, manifest->kind);
 	fprintf(out, "\nformat_version: %d\n", manifest->format_version);
 	ark_report_utc(manifest->created_unix, created);
 	fprintf(out, "created: %s (%" PRId64 ")\n",
 		created[0] ? created : "out of range", manifest->created_unix);
 	fputs("tool: ", out);
-	ark_report_put_escaped(out, get_text(root, "tool", "?"));
+	ark_text_put_escaped(out, get_text(root, "tool", "?"));
 	fputc(' ', out);
-	ark_report_put_escaped(out, get_text(root, "tool_version", "?"));
+	ark_text_put_escaped(out, get_text(root, "tool_version", "?"));
 	fputs("\nsource:\n", out);
 	json_object_foreach(source, key, value) {
 		if (strcmp(key, "tables") == 0 && json_is_array(value))
@@ -450,9 +337,9 @@ void ark_report_manifest(FILE *out, const char *path,
 		const struct ark_member_info *m = &manifest->members[i];
 
 		fputs("  ", out);
-		ark_report_put_escaped(out, m->path);
+		ark_text_put_escaped(out, m->path);
 		fputs(" (", out);
-		ark_report_put_escaped(out, m->role);
+		ark_text_put_escaped(out, m->role);
 		ark_hash_to_hex(m->stored_hash, hex);
 		fprintf(out, ")\n    stored: %" PRIu64 " bytes, xxh128 %s\n",
 			m->stored_size, hex);
@@ -469,7 +356,7 @@ json_t *ark_report_manifest_json(const char *path,
 {
 	json_t *obj = json_object();
 
-	set(obj, "archive", ark_report_json_string(path));
+	set(obj, "archive", ark_text_json_string(path));
 	set(obj, "data_verified", json_false());
 	set(obj, "manifest", json_incref(manifest->root));
 	return obj;

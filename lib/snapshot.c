@@ -32,6 +32,7 @@
 #include "ark/fsio.h"
 #include "ark/log.h"
 #include "ark/snapshot.h"
+#include "ark/text.h"
 #include "page_sink_internal.h"
 #include "sqlite_image_internal.h"
 
@@ -768,9 +769,11 @@ static json_t *source_identity(const char *path, uint64_t file_size,
 		snprintf(resolved, sizeof(resolved), "%s", path);
 	gethostname(host, sizeof(host) - 1);
 	ark_hash_to_hex(schema, schema_hex);
-	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:s, "
-			 "s:s, s:s}",
-			 "path", resolved, "size", (json_int_t)file_size,
+	/* A path or host name that is not UTF-8 is kept in escaped form. */
+	return json_pack("{s:o, s:I, s:I, s:I, s:I, s:s, s:I, s:I, s:s, "
+			 "s:s, s:o}",
+			 "path", ark_text_json_string(resolved),
+			 "size", (json_int_t)file_size,
 			 "page_size", (json_int_t)page_size,
 			 "page_count", (json_int_t)page_count,
 			 "freelist_count", (json_int_t)freelist,
@@ -779,7 +782,7 @@ static json_t *source_identity(const char *path, uint64_t file_size,
 			 "application_id", (json_int_t)application_id,
 			 "schema_xxh128", schema_hex,
 			 "sqlite_version", sqlite3_libversion(),
-			 "host", host);
+			 "host", ark_text_json_string(host));
 }
 
 /*

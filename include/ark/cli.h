@@ -29,7 +29,7 @@ void ark_cli_print_version(FILE *out, const char *program);
 
 /*
  * Report err once on stderr ("<program>: error: <msg>", the message
- * escaped by ark_report_escape() so a name cannot forge a line) and
+ * escaped by ark_text_escape() so a name cannot forge a line) and
  * return the process exit code for it.
  */
 int ark_cli_report(const struct ark_error *err);

@@ -4,10 +4,8 @@
  * given; the rest of the library never prints.
  *
  * Text output never carries a raw control character from a path, a
- * member name or a manifest value: ark_report_escape() is the one place
- * that makes a string safe to show, used by the reports, by
- * ark_cli_report() for error lines and by the archive reader for member
- * names in its messages.
+ * member name or a manifest value: everything shown goes through
+ * ark_text_escape() (ark/text.h).
  */
 #ifndef ARK_REPORT_H
 #define ARK_REPORT_H
@@ -16,29 +14,10 @@
 #include <stdio.h>
 
 #include "ark/manifest.h"
+#include "ark/text.h"
 #include "ark/restore.h"
 #include "ark/snapshot.h"
 #include "ark/verify.h"
-
-/*
- * Copy text to out (room bytes, always NUL-terminated) so that it is safe
- * to show on a terminal or in a log line: control characters (below 0x20,
- * 0x7f and the C1 controls U+0080..U+009F) become \n, \t, \r or \xHH, and
- * bytes that are not valid UTF-8 become \xHH.  Everything else, backslash
- * included, is kept, so escaping an escaped string changes nothing.  An
- * escape is never cut in half; text that does not fit is cut.  Returns out.
- */
-const char *ark_report_escape(const char *text, char *out, size_t room);
-
-/* fputs(text) escaped as by ark_report_escape(), never cut. */
-void ark_report_put_escaped(FILE *out, const char *text);
-
-/*
- * A JSON string for text: exact when text is valid UTF-8 (JSON escapes
- * control characters itself), else escaped as above.  NULL text gives
- * JSON null.
- */
-json_t *ark_report_json_string(const char *text);
 
 /*
  * "<program>: error: <msg>" and a --help hint on stderr; returns exit

@@ -438,3 +438,22 @@ EOF
 	run --separate-stderr "$SNAPSHOT" -o "$(head -1 order.txt)" app.db
 	assert_status 7
 }
+
+# ------------------------------------------------- names that are not UTF-8
+
+@test "a database whose name is not UTF-8 is archived; the manifest keeps it escaped" {
+	local name=$'caf\xe9.db' arc
+	make_small_db "$name"
+	mkdir out
+	run --separate-stderr "$SNAPSHOT" --json -o out "$name"
+	assert_status 0
+	arc=$(ls out/*.ark)
+	run --separate-stderr "$VERIFY" --list --json "$arc"
+	assert_status 0
+	local recorded
+	recorded=$(python3 -c 'import json, sys
+print(json.loads(sys.stdin.read())["manifest"]["source"]["path"])' <<<"$output")
+	[[ $recorded == "$(pwd -P)/caf\\xe9.db" ]] || fail "manifest path: $recorded"
+	run --separate-stderr "$RESTORE" "$arc" restored.db
+	assert_status 0
+}

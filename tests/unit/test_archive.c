@@ -948,7 +948,7 @@ static void test_hostile_member_paths(void **state)
 		"data//se.sqlite.zst", /* empty component */
 		"dat\\base.sqlite.zst", /* backslash */
 	};
-	/* as messages show them (ark_report_escape): a backslash cannot
+	/* as messages show them (ark_text_escape): a backslash cannot
 	 * forge output and is kept */
 	static const char *const shown[] = {
 		"/atabase.sqlite.zst",

@@ -535,14 +535,14 @@ static void assert_escaped(const char *text, const char *expected)
 {
 	char out[256];
 
-	ark_report_escape(text, out, sizeof(out));
+	ark_text_escape(text, out, sizeof(out));
 	if (strcmp(out, expected) != 0)
 		fail_msg("escaped \"%s\", want \"%s\"", out, expected);
 	/* escaping is idempotent: an escaped text is shown as it is */
 	{
 		char again[256];
 
-		ark_report_escape(out, again, sizeof(again));
+		ark_text_escape(out, again, sizeof(again));
 		assert_string_equal(again, out);
 	}
 }
@@ -577,14 +577,14 @@ static void test_escape_cuts_whole_escapes(void **state)
 
 	(void)state;
 	/* "ab\x1b" needs 6 bytes + NUL: fits; one more escape does not */
-	assert_string_equal(ark_report_escape("ab\x1b\x1b", out, sizeof(out)),
+	assert_string_equal(ark_text_escape("ab\x1b\x1b", out, sizeof(out)),
 			    "ab\\x1b");
-	assert_string_equal(ark_report_escape("abcdefghij", out, sizeof(out)),
+	assert_string_equal(ark_text_escape("abcdefghij", out, sizeof(out)),
 			    "abcdefg");
-	assert_string_equal(ark_report_escape("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+	assert_string_equal(ark_text_escape("\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
 					      out, sizeof(out)),
 			    "\xc3\xa9\xc3\xa9\xc3\xa9");
-	assert_string_equal(ark_report_escape("x", out, 1), "");
+	assert_string_equal(ark_text_escape("x", out, 1), "");
 }
 
 static void test_put_escaped(void **state)
@@ -593,7 +593,7 @@ static void test_put_escaped(void **state)
 	char *text;
 
 	(void)state;
-	ark_report_put_escaped(out, "one\ntwo\x1b]0;title\x07");
+	ark_text_put_escaped(out, "one\ntwo\x1b]0;title\x07");
 	text = drain(out);
 	assert_string_equal(text, "one\\ntwo\\x1b]0;title\\x07");
 	free(text);
@@ -605,14 +605,14 @@ static void test_json_string(void **state)
 
 	(void)state;
 	/* valid UTF-8 is exact: JSON escapes control characters itself */
-	value = ark_report_json_string("a\nb\xc3\xa9");
+	value = ark_text_json_string("a\nb\xc3\xa9");
 	assert_string_equal(json_string_value(value), "a\nb\xc3\xa9");
 	json_decref(value);
 	/* JSON cannot carry other bytes: escaped */
-	value = ark_report_json_string("\xe9t\xe9\n");
+	value = ark_text_json_string("\xe9t\xe9\n");
 	assert_string_equal(json_string_value(value), "\\xe9t\\xe9\\n");
 	json_decref(value);
-	value = ark_report_json_string(NULL);
+	value = ark_text_json_string(NULL);
 	assert_true(json_is_null(value));
 	json_decref(value);
 }

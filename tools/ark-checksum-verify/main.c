@@ -82,7 +82,7 @@ static int one_archive(const char *path, int list,
 					   path,
 					   ark_archive_reader_manifest(reader))
 				 : json_pack("{s:o}", "archive",
-					     ark_report_json_string(path));
+					     ark_text_json_string(path));
 		ark_archive_reader_free(reader);
 	} else {
 		rc = ark_verify_run(path, options, &result, err);

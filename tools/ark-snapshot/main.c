@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	fields = rc == 0 || rc == ARK_ERR_INTEGRITY
 			 ? ark_report_snapshot_json(&result)
 			 : json_pack("{s:o}", "database",
-				     ark_report_json_string(options.db_path));
+				     ark_text_json_string(options.db_path));
 	ark_snapshot_result_free(&result);
 	return ark_cli_finish(&common, rc, &err, fields);
 }
