@@ -114,6 +114,30 @@ static void fsio_unregister(struct ark_atomic_file *file)
 	file->slot = -1;
 }
 
+/*
+ * A held lock file that is removed when its holder is done (restore's
+ * per-TARGET lock): the forced exit removes it too, while the lock is
+ * still held, as the holder itself would have.  One at a time.
+ */
+static char fsio_held_lock_path[4096];
+static atomic_int fsio_held_lock_live;
+
+void ark_fsio_remove_lock_at_exit(const char *lock_path)
+{
+	atomic_store(&fsio_held_lock_live, 0);
+	if (lock_path == NULL ||
+	    strlen(lock_path) >= sizeof(fsio_held_lock_path))
+		return;
+	memcpy(fsio_held_lock_path, lock_path, strlen(lock_path) + 1);
+	atomic_store(&fsio_held_lock_live, 1);
+}
+
+static void fsio_remove_held_lock(void)
+{
+	if (atomic_exchange(&fsio_held_lock_live, 0) == 1)
+		(void)unlink(fsio_held_lock_path);
+}
+
 void ark_fsio_cleanup_temporaries(void)
 {
 	int slot;
@@ -666,6 +690,7 @@ static void fsio_forced_exit(void)
 		return;
 	}
 	ark_fsio_cleanup_temporaries();
+	fsio_remove_held_lock();
 	do
 		written = write(STDERR_FILENO, fsio_exit_line,
 				fsio_exit_line_len);

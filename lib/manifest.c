@@ -293,7 +293,11 @@ static int check_duplicates(const struct ark_manifest *manifest,
 	return 0;
 }
 
-/* source.tables: [{"name": any string, "rows": N >= 0}, ...] */
+/*
+ * source.tables: [{"name": any string, "rows": N >= 0}, ...]; a table
+ * that could not be counted (damaged) has "rows": null and its "error"
+ * (any string, bounded).
+ */
 static int check_tables(json_t *tables, struct ark_error *err)
 {
 	char where[64];
@@ -313,8 +317,16 @@ static int check_tables(json_t *tables, struct ark_error *err)
 		/* Any name SQLite allows, "" included; printers escape. */
 		if ((rc = get_text(table, "name", where, 1, 0,
 				   ARK_MANIFEST_MAX_BYTES, TEXT_ANY, NULL, 0,
-				   err)) ||
-		    (rc = get_int(table, "rows", where, 1, 0, INT64_MAX, &rows,
+				   err)))
+			return rc;
+		if (json_is_null(json_object_get(table, "rows"))) {
+			if ((rc = get_text(table, "error", where, 1, 0,
+					   ARK_MANIFEST_MAX_BYTES, TEXT_ANY,
+					   NULL, 0, err)))
+				return rc;
+			continue;
+		}
+		if ((rc = get_int(table, "rows", where, 1, 0, INT64_MAX, &rows,
 				  NULL, err)))
 			return rc;
 	}

@@ -243,8 +243,11 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 			return rc;
 		}
 		if (fstat(*fd_out, &held) == 0 && stat(lock_path, &named) == 0 &&
-		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+			/* A stop signal that ends the run removes it too. */
+			ark_fsio_remove_lock_at_exit(lock_path);
 			return 0;
+		}
 		ark_fsio_unlock(*fd_out);
 		*fd_out = -1;
 	}
@@ -259,6 +262,7 @@ static void release_lock(const char *lock_path, int fd)
 {
 	if (fd < 0)
 		return;
+	ark_fsio_remove_lock_at_exit(NULL);
 	(void)unlink(lock_path);
 	ark_fsio_unlock(fd);
 }
