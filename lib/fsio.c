@@ -544,14 +544,30 @@ int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
 
 int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err)
 {
+	struct stat st;
 	int fd = -1;
 	int ret = 0;
 
 	*fd_out = -1;
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/*
+	 * Never through a symlink: in a directory others can write, a link
+	 * planted under the lock name would make us create (or lock) a file
+	 * wherever it points.  Nor anything but a regular file.
+	 */
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+				     O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		ret = ark_error_set(err, ARK_ERR_WRITE, errno,
-				    "cannot open lock file '%s'", lock_path);
+				    "cannot open lock file '%s'%s", lock_path,
+				    errno == ELOOP ? " (it is a symbolic "
+						     "link; remove it)"
+						   : "");
+		goto cleanup;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, 0,
+				    "lock file '%s' is not a regular file; "
+				    "remove it", lock_path);
 		goto cleanup;
 	}
 	/*
