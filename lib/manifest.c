@@ -293,7 +293,11 @@ static int check_duplicates(const struct ark_manifest *manifest,
 	return 0;
 }
 
-/* source.tables: [{"name": any string, "rows": N >= 0}, ...] */
+/*
+ * source.tables: [{"name": any string, "rows": N >= 0}, ...]; a table
+ * ark-snapshot --check could not count (damage) is recorded as
+ * {"name": ..., "rows": null, "error": "<SQLite's message>"}.
+ */
 static int check_tables(json_t *tables, struct ark_error *err)
 {
 	char where[64];
@@ -314,8 +318,14 @@ static int check_tables(json_t *tables, struct ark_error *err)
 		if ((rc = get_text(table, "name", where, 1, 0,
 				   ARK_MANIFEST_MAX_BYTES, TEXT_ANY, NULL, 0,
 				   err)) ||
-		    (rc = get_int(table, "rows", where, 1, 0, INT64_MAX, &rows,
-				  NULL, err)))
+		    (!json_is_null(json_object_get(table, "rows")) &&
+		     (rc = get_int(table, "rows", where, 1, 0, INT64_MAX,
+				   &rows, NULL, err))))
+			return rc;
+		if (json_is_null(json_object_get(table, "rows")) &&
+		    (rc = get_text(table, "error", where, 1, 0,
+				   ARK_MANIFEST_MAX_BYTES, TEXT_ANY, NULL, 0,
+				   err)))
 			return rc;
 	}
 	return 0;

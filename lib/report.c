@@ -298,8 +298,12 @@ static void put_tables(FILE *out, const json_t *tables)
 			fprintf(out, ": %" JSON_INTEGER_FORMAT " row%s\n",
 				json_integer_value(rows),
 				json_integer_value(rows) == 1 ? "" : "s");
-		else
-			fputs(": ? rows\n", out);
+		else {
+			fputs(": rows not counted: ", out);
+			ark_text_put_escaped(out, get_text(table, "error",
+							   "?"));
+			fputc('\n', out);
+		}
 	}
 }
 

@@ -629,7 +629,7 @@ done:
  * passing integrity_check.  With allow_damaged, a failed check does not
  * stop the restore; the run then ends with ARK_ERR_DAMAGED_RESTORED.
  */
-static int check_image(const char *temp_path,
+static int check_image(int fd, const char *temp_path,
 		       const struct ark_restore_options *options,
 		       const struct ark_manifest *manifest,
 		       struct ark_restore_result *result, int *damaged,
@@ -641,8 +641,15 @@ static int check_image(const char *temp_path,
 	snprintf(result->check, sizeof(result->check), "%s",
 		 ark_sqlite_image_plan(manifest, options->full_check));
 	if (strcmp(result->check, "recorded") == 0) {
+		unsigned char head[ARK_SQLITE_HEADER_SIZE];
+		ssize_t got = pread(fd, head, sizeof(head), 0);
+
+		if (got < 0)
+			return ark_error_set(err, ARK_ERR_READ, errno,
+					     "cannot read '%s'", temp_path);
 		snprintf(result->integrity, sizeof(result->integrity), "ok");
-		return 0;
+		return ark_sqlite_image_header(head, (size_t)got, manifest,
+					       options->archive, err);
 	}
 	rc = ark_sqlite_image_check(temp_path,
 				    strcmp(result->check, "integrity_check") ==
@@ -700,7 +707,8 @@ int ark_restore_run(const struct ark_restore_options *options,
 	    (rc = ark_sqlite_image_extract(reader, image, ark_atomic_fd(temp),
 					   ark_atomic_temp_path(temp),
 					   progress, err)) ||
-	    (rc = check_image(ark_atomic_temp_path(temp), options, manifest,
+	    (rc = check_image(ark_atomic_fd(temp), ark_atomic_temp_path(temp),
+			      options, manifest,
 			      result, &damaged, err)) ||
 	    (rc = set_permissions(ark_atomic_fd(temp), options->target,
 				  exists, err)) ||

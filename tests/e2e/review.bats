@@ -39,3 +39,119 @@ setup() {
 	assert_no_such t/app.db
 	[[ -p t/.app.db.ark-lock ]] || fail "the FIFO was removed"
 }
+
+# ------------------------------------- forged archives, "recorded" check
+
+# forge_image IN OUT KIND [CHANGE...] - IN with its image replaced (KIND
+# garbage: text of the same size; pagesize: the header says 2048), every
+# hash recomputed, CHANGEs applied to the manifest.
+forge_image() {
+	python3 - "$@" <<'PY'
+import sys
+sys.path.insert(0, __import__("os").environ["E2E_DIR"])
+import arkfmt
+src, dst, kind = sys.argv[1:4]
+data, members, manifest = arkfmt.load(src)
+path, stored, raw = arkfmt.data_parts(data, members)[0]
+if kind == "garbage":
+    raw = (b"not a database at all\n" * (len(raw) // 22 + 1))[:len(raw)]
+else:
+    raw = bytearray(raw)
+    raw[16:18] = (2048).to_bytes(2, "big")
+    raw = bytes(raw)
+post = [arkfmt.parse_change(c) for c in sys.argv[4:]]
+arkfmt.write(dst, arkfmt.assemble(manifest, [(path, arkfmt.zstd_compress(raw), raw)], post))
+PY
+}
+
+@test "review: a consistent archive recording integrity_check ok whose image is not a database: restore and --deep exit 4, nothing written" {
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark --check)
+	E2E_DIR=$E2E_DIR forge_image "$arc" forged.ark garbage
+	[[ $(arkfmt manifest forged.ark source integrity_check) == ok ]] || fail "test bug"
+	run --separate-stderr "$RESTORE" forged.ark t.db
+	assert_status 4
+	assert_output_empty
+	[[ $stderr == "ark-restore: error: forged.ark: the image is not a SQLite database (no SQLite header)" ]] ||
+		fail "stderr: $stderr"
+	assert_no_such t.db
+	[[ -z $(ls -A | grep -v -e '^small.db$' -e '^snap.ark$' -e '^forged.ark$') ]] ||
+		fail "left behind: $(ls -A)"
+	run --separate-stderr "$VERIFY" --deep forged.ark
+	assert_status 4
+	[[ $stderr == "ark-checksum-verify: error: forged.ark: the image is not a SQLite database (no SQLite header)" ]] ||
+		fail "stderr: $stderr"
+}
+
+@test "review: a consistent archive recording integrity_check ok whose image has another page size: exit 4" {
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark --check)
+	# the small database has 1024-byte pages; its image's header says 2048
+	E2E_DIR=$E2E_DIR forge_image "$arc" forged.ark pagesize
+	run --separate-stderr "$RESTORE" forged.ark t.db
+	assert_status 4
+	[[ $stderr == "ark-restore: error: forged.ark: the image's page size is 2048, the manifest says 1024" ]] ||
+		fail "stderr: $stderr"
+	assert_no_such t.db
+}
+
+@test "review: archives of --check snapshots (rollback and WAL, empty) still restore and deep-verify with the recorded check" {
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark --check)
+	run --separate-stderr "$RESTORE" "$arc" r1.db
+	assert_status 0
+	run --separate-stderr "$VERIFY" --deep "$arc"
+	assert_status 0
+	sqlite3 small.db 'PRAGMA journal_mode=wal' >/dev/null
+	keep_wal small.db "INSERT INTO artist VALUES (1000, 'in the wal');"
+	arc=$(snapshot_one small.db snapw.ark --check)
+	run --separate-stderr "$RESTORE" "$arc" r2.db
+	assert_status 0
+	[[ $(sqlite3 r2.db "SELECT name FROM artist WHERE id = 1000") == "in the wal" ]] || fail "row lost"
+	: >empty.db
+	arc=$(snapshot_one empty.db e.ark --check)
+	run --separate-stderr "$RESTORE" "$arc" r3.db
+	assert_status 0
+	run --separate-stderr "$VERIFY" --deep "$arc"
+	assert_status 0
+}
+
+# ------------------------------- a table --check could not count (item 5)
+
+@test "review: --check on a damaged table page writes an archive every tool accepts (rows null + error in the manifest)" {
+	sqlite3 app.db <<'SQL'
+PRAGMA page_size=1024;
+CREATE TABLE item(id INTEGER PRIMARY KEY, name TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+INSERT INTO item SELECT i, 'name ' || i FROM n;
+SQL
+	python3 - app.db <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+page = c.execute("SELECT pageno FROM dbstat WHERE name = 'item' AND pagetype = 'leaf' "
+                 "ORDER BY pageno LIMIT 1 OFFSET 3").fetchone()[0]
+c.close()
+with open(sys.argv[1], "r+b") as f:
+    f.seek((page - 1) * 1024)
+    f.write(b"\x07")
+PY
+	run --separate-stderr "$SNAPSHOT" -q --check -o s.ark app.db
+	assert_status 9
+	[[ -f s.ark ]] || fail "no archive written"
+	run --separate-stderr "$VERIFY" --list s.ark
+	assert_status 0
+	[[ $output == *$'\n'"    item: rows not counted: database disk image is malformed"$'\n'* ]] ||
+		fail "--list: $output"
+	run --separate-stderr "$RESTORE" --allow-damaged s.ark r.db
+	assert_status 10
+	[[ -f r.db ]] || fail "not restored"
+	# a forged null without the error that explains it is still refused
+	arkfmt forge s.ark forged.ark 'source.tables=[{"name":"item","rows":null}]'
+	run --separate-stderr "$VERIFY" forged.ark
+	assert_status 4
+	[[ $stderr == 'ark-checksum-verify: error: forged.ark: manifest: source: tables #1: "error" is missing or not a string' ]] ||
+		fail "stderr: $stderr"
+}
