@@ -42,8 +42,11 @@ setup_users() {
 	id -u "$APP_USER" >/dev/null 2>&1 ||
 		useradd --system --no-create-home --shell /usr/sbin/nologin \
 			"$APP_USER" || fail "cannot create user $APP_USER"
-	local d=$WORK
-	while [[ $d != / && $d != "$(dirname "$BATS_RUN_TMPDIR")" ]]; do
+	# (up to and including the directory that holds $BATS_RUN_TMPDIR:
+	# tests/run-test makes that one with mktemp -d, 0700 too)
+	local d=$WORK stop
+	stop=$(dirname "$(dirname "$BATS_RUN_TMPDIR")")
+	while [[ $d != / && $d != "$stop" ]]; do
 		chmod o+x "$d"
 		d=$(dirname "$d")
 	done
