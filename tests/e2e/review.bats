@@ -155,3 +155,20 @@ PY
 	[[ $stderr == 'ark-checksum-verify: error: forged.ark: manifest: source: tables #1: "error" is missing or not a string' ]] ||
 		fail "stderr: $stderr"
 }
+
+# ------------------------------------------------ careless TARGET paths
+
+@test "review: restore into a missing directory says the directory does not exist (not 'cannot open lock file')" {
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark)
+	run --separate-stderr "$RESTORE" "$arc" nodir/app.db
+	assert_status 5
+	[[ $stderr == "ark-restore: error: cannot write 'nodir/app.db': directory 'nodir' does not exist" ]] ||
+		fail "stderr: $stderr"
+	run --separate-stderr "$RESTORE" "$arc" small.db/app.db
+	assert_status 5
+	[[ $stderr == "ark-restore: error: cannot write 'small.db/app.db': 'small.db' is not a directory" ]] ||
+		fail "stderr: $stderr"
+	assert_no_such nodir
+}
