@@ -561,9 +561,50 @@ cleanup:
 }
 
 /*
+ * The mode a new file gets in dir when dir has a default POSIX ACL: the
+ * umask does not apply then, the ACL's owner, mask (else owning group)
+ * and other entries do (what touch(1) would get).  0 and *mode untouched
+ * when dir has none.  The xattr holds a 4-byte version (2) and 8-byte
+ * entries: tag (u16), perm (u16), id (u32), little-endian.
+ */
+static int default_acl_mode(const char *target, mode_t *mode)
+{
+	unsigned char buf[8192];
+	char dir[COMPANION_PATH_MAX];
+	unsigned owner = 7, group = 7, mask = 8, other = 7;
+	ssize_t len;
+
+	if (ark_fsio_dir_of(target, dir, sizeof(dir)) != 0)
+		return 0;
+	len = getxattr(dir, "system.posix_acl_default", buf, sizeof(buf));
+	if (len < 4 || (len - 4) % 8 != 0 ||
+	    (buf[0] | buf[1] << 8 | buf[2] << 16 | (unsigned)buf[3] << 24) !=
+		    2)
+		return 0;
+	for (ssize_t at = 4; at < len; at += 8) {
+		unsigned tag = buf[at] | buf[at + 1] << 8;
+		unsigned perm = (buf[at + 2] | buf[at + 3] << 8) & 7;
+
+		if (tag == 0x01)
+			owner = perm;      /* ACL_USER_OBJ */
+		else if (tag == 0x04)
+			group = perm;      /* ACL_GROUP_OBJ */
+		else if (tag == 0x10)
+			mask = perm;       /* ACL_MASK */
+		else if (tag == 0x20)
+			other = perm;      /* ACL_OTHER */
+	}
+	if (mask != 8)
+		group = mask;
+	*mode = (mode_t)(0666 & (owner << 6 | group << 3 | other));
+	return 1;
+}
+
+/*
  * The restored file takes the old TARGET's owner, mode, ACL and other
  * extended attributes, so the application can open it as before; a new
- * TARGET gets 0666 less the umask, as any file the user creates.  (The
+ * TARGET gets 0666 less the umask, as any file the user creates (or, in
+ * a directory with a default ACL, what that ACL gives a new file).  (The
  * temporary is 0600 until now.)  Owner first: fchown() may clear set-id
  * bits; the ACL last: it sets the group bits to its mask, which in the
  * old file's mode is the same, so they are never widened.
@@ -572,7 +613,7 @@ static int set_permissions(int fd, const char *target, int exists,
 			   struct ark_error *err)
 {
 	struct stat old;
-	mode_t mask;
+	mode_t mask, mode;
 
 	if (exists && stat(target, &old) == 0) {
 		if ((old.st_uid != geteuid() || old.st_gid != getegid()) &&
@@ -588,7 +629,10 @@ static int set_permissions(int fd, const char *target, int exists,
 	}
 	mask = umask(0);
 	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0)
+	mode = 0666 & ~mask;
+	/* The temporary inherited the directory's default ACL, if any. */
+	(void)default_acl_mode(target, &mode);
+	if (fchmod(fd, mode) != 0)
 		return ark_error_set(err, ARK_ERR_WRITE, errno,
 				     "cannot set the mode of the restored "
 				     "'%s'", target);

@@ -172,3 +172,20 @@ PY
 		fail "stderr: $stderr"
 	assert_no_such nodir
 }
+
+# ------------------------------------------ a new TARGET, default ACL dir
+
+@test "review: a new TARGET in a directory with a default ACL gets what touch gets (the ACL's user keeps write access)" {
+	command -v setfacl >/dev/null || skip "setfacl is not installed"
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark)
+	mkdir d
+	setfacl -d -m u:nobody:rw d 2>/dev/null || skip "no POSIX ACLs here"
+	touch d/touched
+	(umask 077 && "$RESTORE" -q "$arc" d/app.db) || fail "restore failed"
+	[[ $(getfacl -cp d/app.db 2>/dev/null) == "$(getfacl -cp d/touched 2>/dev/null)" ]] ||
+		fail "ACL differs from a new file's: $(getfacl -p d/app.db d/touched)"
+	[[ $(getfacl -cp d/app.db) == *"mask::rw-"* ]] || fail "$(getfacl -p d/app.db)"
+	[[ $(stat -c %a d/app.db) == "$(stat -c %a d/touched)" ]] || fail "mode"
+}
