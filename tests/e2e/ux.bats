@@ -141,7 +141,7 @@ assert j["ok"] is False and j["exit_code"] == 3, j' "$output" ||
 	arc=$(snapshot_one small.db snap.ark)
 	run --separate-stderr "$RESTORE" "$arc" $'t\nx.db'
 	assert_status 0
-	[[ $output == 'restored: t\nx.db ('*' bytes, integrity_check ok)' ]] ||
+	[[ $output == 'restored: t\nx.db ('*' bytes, quick_check ok)' ]] ||
 		fail "stdout: $output"
 	run --separate-stderr "$RESTORE" --force -v "$arc" $'t\nx.db'
 	assert_status 0
