@@ -189,3 +189,47 @@ PY
 	[[ $(getfacl -cp d/app.db) == *"mask::rw-"* ]] || fail "$(getfacl -p d/app.db)"
 	[[ $(stat -c %a d/app.db) == "$(stat -c %a d/touched)" ]] || fail "mode"
 }
+
+# ----------------------- hard links: a hot journal beside the other name
+
+# crash_mid_txn DB - leave DB with a hot rollback journal (a writer that
+# spilled uncommitted pages into the file, then died).
+crash_mid_txn() {
+	python3 - "$1" <<'PY'
+import os, sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("PRAGMA cache_size=10")
+c.execute("BEGIN")
+c.execute("UPDATE t SET v = 'UNCOMMITTED'")
+os._exit(0)
+PY
+}
+
+@test "review: a second hard link of a database whose other name has a hot journal: refused, exit 6, no archive" {
+	mkdir d
+	sqlite3 d/a.db "PRAGMA page_size=1024; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
+INSERT INTO t SELECT i, 'committed' FROM n;"
+	ln d/a.db d/b.db
+	crash_mid_txn d/a.db
+	[[ -s d/a.db-journal ]] || fail "test bug: no hot journal"
+	before=$(md5sum d/a.db d/a.db-journal)
+	run --separate-stderr "$SNAPSHOT" -o s.ark d/b.db
+	assert_status 6
+	assert_output_empty
+	[[ $stderr == "ark-snapshot: error: 'd/b.db' is another name of 'd/a.db', which has a rollback journal 'd/a.db-journal' beside it: SQLite would not see it through 'd/b.db'; snapshot 'd/a.db'" ]] ||
+		fail "stderr: $stderr"
+	assert_no_such s.ark
+	[[ $(md5sum d/a.db d/a.db-journal) == "$before" ]] || fail "source changed"
+}
+
+@test "review: a second hard link whose other name keeps a PERSIST journal (not hot): archived with the warning, exit 0" {
+	mkdir d
+	sqlite3 d/a.db "PRAGMA journal_mode=persist; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t VALUES (1, 'x');" >/dev/null
+	[[ -s d/a.db-journal ]] || fail "test bug: no persistent journal"
+	ln d/a.db d/b.db
+	run --separate-stderr "$SNAPSHOT" -o s.ark d/b.db
+	assert_status 0
+	[[ $stderr == "ark-snapshot: warning: 'd/b.db' has 2 hard links: a hot journal left under another name would not be seen; snapshot it through the name the application uses" ]] ||
+		fail "stderr: $stderr"
+}
