@@ -41,6 +41,14 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2,
 
 static char fsio_temp_paths[FSIO_TEMP_SLOTS][PATH_MAX];
 static atomic_int fsio_temp_live[FSIO_TEMP_SLOTS];
+/*
+ * The lock file of ark_fsio_lock_removable(), removed like a temporary
+ * when a stop signal ends the process (the lock itself goes with the
+ * process).  One at a time.
+ */
+static char fsio_lock_path[PATH_MAX];
+static atomic_int fsio_lock_live;
+static int fsio_lock_fd = -1;
 static pthread_mutex_t fsio_temp_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* The signal number that asked us to stop, 0 while running. */
@@ -123,6 +131,8 @@ void ark_fsio_cleanup_temporaries(void)
 					 memory_order_acquire) == 1)
 			(void)unlink(fsio_temp_paths[slot]);
 	}
+	if (atomic_load_explicit(&fsio_lock_live, memory_order_acquire) == 1)
+		(void)unlink(fsio_lock_path);
 }
 
 /* ---- atomic files ---- */
@@ -599,10 +609,53 @@ cleanup:
 	return ret;
 }
 
+int ark_fsio_lock_removable(const char *lock_path, int *fd_out,
+			    struct ark_error *err)
+{
+	sigset_t old_mask;
+	int rc = ark_fsio_lock(lock_path, fd_out, err);
+
+	if (rc || strlen(lock_path) >= sizeof(fsio_lock_path))
+		return rc;
+	fsio_block_stop_signals(&old_mask);
+	if (atomic_load_explicit(&fsio_lock_live, memory_order_relaxed) == 0) {
+		memcpy(fsio_lock_path, lock_path, strlen(lock_path) + 1);
+		fsio_lock_fd = *fd_out;
+		atomic_store_explicit(&fsio_lock_live, 1,
+				      memory_order_release);
+	}
+	fsio_restore_signals(&old_mask);
+	return 0;
+}
+
+/* The signal handler must no longer remove it: it may be another's now. */
+static void fsio_lock_forget(int fd)
+{
+	sigset_t old_mask;
+
+	fsio_block_stop_signals(&old_mask);
+	if (fd == fsio_lock_fd) {
+		atomic_store_explicit(&fsio_lock_live, 0,
+				      memory_order_release);
+		fsio_lock_fd = -1;
+	}
+	fsio_restore_signals(&old_mask);
+}
+
+void ark_fsio_unlock_remove(const char *lock_path, int fd)
+{
+	if (fd < 0)
+		return;
+	fsio_lock_forget(fd);
+	(void)unlink(lock_path);
+	(void)close(fd);
+}
+
 void ark_fsio_unlock(int fd)
 {
 	if (fd < 0)
 		return;
+	fsio_lock_forget(fd);
 	/* Closing the last descriptor of the description drops the lock. */
 	(void)close(fd);
 }

@@ -230,7 +230,7 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 				     "cannot lock '%s'", target);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		ark_error_clear(&lock_err);
-		rc = ark_fsio_lock(lock_path, fd_out, &lock_err);
+		rc = ark_fsio_lock_removable(lock_path, fd_out, &lock_err);
 		if (rc == ARK_ERR_LOCKED)
 			return ark_error_set(err, ARK_ERR_LOCKED, 0,
 					     "'%s' is being restored by another "
@@ -276,10 +276,7 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 /* Remove the lock file while still holding it, then drop the lock. */
 static void release_lock(const char *lock_path, int fd)
 {
-	if (fd < 0)
-		return;
-	(void)unlink(lock_path);
-	ark_fsio_unlock(fd);
+	ark_fsio_unlock_remove(lock_path, fd);
 }
 
 /* ---- keeping the old files -------------------------------------------- */

@@ -101,6 +101,15 @@ int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
 int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err);
 void ark_fsio_unlock(int fd); /* -1 is a no-op */
 
+/*
+ * ark_fsio_lock() for a lock file that lives only while it is held: a
+ * stop signal removes it with the temporaries, and
+ * ark_fsio_unlock_remove() removes it (still holding it), then unlocks.
+ */
+int ark_fsio_lock_removable(const char *lock_path, int *fd_out,
+			    struct ark_error *err);
+void ark_fsio_unlock_remove(const char *lock_path, int fd);
+
 /* Free bytes available to an unprivileged writer in path's filesystem. */
 int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
 			struct ark_error *err);
