@@ -41,6 +41,14 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2,
 
 static char fsio_temp_paths[FSIO_TEMP_SLOTS][PATH_MAX];
 static atomic_int fsio_temp_live[FSIO_TEMP_SLOTS];
+/*
+ * The lock file of ark_fsio_lock_removable(), removed like a temporary
+ * when a stop signal ends the process (the lock itself goes with the
+ * process).  One at a time.
+ */
+static char fsio_lock_path[PATH_MAX];
+static atomic_int fsio_lock_live;
+static int fsio_lock_fd = -1;
 static pthread_mutex_t fsio_temp_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* The signal number that asked us to stop, 0 while running. */
@@ -114,30 +122,6 @@ static void fsio_unregister(struct ark_atomic_file *file)
 	file->slot = -1;
 }
 
-/*
- * A held lock file that is removed when its holder is done (restore's
- * per-TARGET lock): the forced exit removes it too, while the lock is
- * still held, as the holder itself would have.  One at a time.
- */
-static char fsio_held_lock_path[4096];
-static atomic_int fsio_held_lock_live;
-
-void ark_fsio_remove_lock_at_exit(const char *lock_path)
-{
-	atomic_store(&fsio_held_lock_live, 0);
-	if (lock_path == NULL ||
-	    strlen(lock_path) >= sizeof(fsio_held_lock_path))
-		return;
-	memcpy(fsio_held_lock_path, lock_path, strlen(lock_path) + 1);
-	atomic_store(&fsio_held_lock_live, 1);
-}
-
-static void fsio_remove_held_lock(void)
-{
-	if (atomic_exchange(&fsio_held_lock_live, 0) == 1)
-		(void)unlink(fsio_held_lock_path);
-}
-
 void ark_fsio_cleanup_temporaries(void)
 {
 	int slot;
@@ -147,6 +131,8 @@ void ark_fsio_cleanup_temporaries(void)
 					 memory_order_acquire) == 1)
 			(void)unlink(fsio_temp_paths[slot]);
 	}
+	if (atomic_load_explicit(&fsio_lock_live, memory_order_acquire) == 1)
+		(void)unlink(fsio_lock_path);
 }
 
 /* ---- atomic files ---- */
@@ -568,14 +554,30 @@ int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
 
 int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err)
 {
+	struct stat st;
 	int fd = -1;
 	int ret = 0;
 
 	*fd_out = -1;
-	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	/*
+	 * Never through a symlink: in a directory others can write, a link
+	 * planted under the lock name would make us create (or lock) a file
+	 * wherever it points.  Nor anything but a regular file.
+	 */
+	fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY |
+				     O_NOFOLLOW | O_NONBLOCK, 0600);
 	if (fd < 0) {
 		ret = ark_error_set(err, ARK_ERR_WRITE, errno,
-				    "cannot open lock file '%s'", lock_path);
+				    "cannot open lock file '%s'%s", lock_path,
+				    errno == ELOOP ? " (it is a symbolic "
+						     "link; remove it)"
+						   : "");
+		goto cleanup;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ret = ark_error_set(err, ARK_ERR_WRITE, 0,
+				    "lock file '%s' is not a regular file; "
+				    "remove it", lock_path);
 		goto cleanup;
 	}
 	/*
@@ -607,10 +609,53 @@ cleanup:
 	return ret;
 }
 
+int ark_fsio_lock_removable(const char *lock_path, int *fd_out,
+			    struct ark_error *err)
+{
+	sigset_t old_mask;
+	int rc = ark_fsio_lock(lock_path, fd_out, err);
+
+	if (rc || strlen(lock_path) >= sizeof(fsio_lock_path))
+		return rc;
+	fsio_block_stop_signals(&old_mask);
+	if (atomic_load_explicit(&fsio_lock_live, memory_order_relaxed) == 0) {
+		memcpy(fsio_lock_path, lock_path, strlen(lock_path) + 1);
+		fsio_lock_fd = *fd_out;
+		atomic_store_explicit(&fsio_lock_live, 1,
+				      memory_order_release);
+	}
+	fsio_restore_signals(&old_mask);
+	return 0;
+}
+
+/* The signal handler must no longer remove it: it may be another's now. */
+static void fsio_lock_forget(int fd)
+{
+	sigset_t old_mask;
+
+	fsio_block_stop_signals(&old_mask);
+	if (fd == fsio_lock_fd) {
+		atomic_store_explicit(&fsio_lock_live, 0,
+				      memory_order_release);
+		fsio_lock_fd = -1;
+	}
+	fsio_restore_signals(&old_mask);
+}
+
+void ark_fsio_unlock_remove(const char *lock_path, int fd)
+{
+	if (fd < 0)
+		return;
+	fsio_lock_forget(fd);
+	(void)unlink(lock_path);
+	(void)close(fd);
+}
+
 void ark_fsio_unlock(int fd)
 {
 	if (fd < 0)
 		return;
+	fsio_lock_forget(fd);
 	/* Closing the last descriptor of the description drops the lock. */
 	(void)close(fd);
 }
@@ -690,7 +735,6 @@ static void fsio_forced_exit(void)
 		return;
 	}
 	ark_fsio_cleanup_temporaries();
-	fsio_remove_held_lock();
 	do
 		written = write(STDERR_FILENO, fsio_exit_line,
 				fsio_exit_line_len);

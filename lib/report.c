@@ -299,8 +299,9 @@ static void put_tables(FILE *out, const json_t *tables)
 				json_integer_value(rows),
 				json_integer_value(rows) == 1 ? "" : "s");
 		else {
-			fputs(": not counted: ", out);
-			ark_text_put_escaped(out, get_text(table, "error", "?"));
+			fputs(": rows not counted: ", out);
+			ark_text_put_escaped(out, get_text(table, "error",
+							   "?"));
 			fputc('\n', out);
 		}
 	}

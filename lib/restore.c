@@ -230,12 +230,31 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 				     "cannot lock '%s'", target);
 	for (int attempt = 0; attempt < 100; attempt++) {
 		ark_error_clear(&lock_err);
-		rc = ark_fsio_lock(lock_path, fd_out, &lock_err);
+		rc = ark_fsio_lock_removable(lock_path, fd_out, &lock_err);
 		if (rc == ARK_ERR_LOCKED)
 			return ark_error_set(err, ARK_ERR_LOCKED, 0,
 					     "'%s' is being restored by another "
 					     "process (it holds '%s'); nothing "
 					     "was changed", target, lock_path);
+		if (rc && (lock_err.sys_errno == ENOENT ||
+			   lock_err.sys_errno == ENOTDIR)) {
+			char dir[COMPANION_PATH_MAX];
+			struct stat st;
+
+			/* A careless TARGET: name the directory, not the lock. */
+			if (ark_fsio_dir_of(target, dir, sizeof(dir)) == 0 &&
+			    stat(dir, &st) != 0 && errno == ENOENT)
+				return ark_error_set(err, ARK_ERR_WRITE, 0,
+						     "cannot write '%s': "
+						     "directory '%s' does not "
+						     "exist", target, dir);
+			if (ark_fsio_dir_of(target, dir, sizeof(dir)) == 0 &&
+			    (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+				return ark_error_set(err, ARK_ERR_WRITE, 0,
+						     "cannot write '%s': '%s' "
+						     "is not a directory",
+						     target, dir);
+		}
 		if (rc) {
 			ark_error_set(err, lock_err.code, 0, "%s",
 				      lock_err.msg);
@@ -243,11 +262,8 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 			return rc;
 		}
 		if (fstat(*fd_out, &held) == 0 && stat(lock_path, &named) == 0 &&
-		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
-			/* A stop signal that ends the run removes it too. */
-			ark_fsio_remove_lock_at_exit(lock_path);
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
 			return 0;
-		}
 		ark_fsio_unlock(*fd_out);
 		*fd_out = -1;
 	}
@@ -260,11 +276,7 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 /* Remove the lock file while still holding it, then drop the lock. */
 static void release_lock(const char *lock_path, int fd)
 {
-	if (fd < 0)
-		return;
-	ark_fsio_remove_lock_at_exit(NULL);
-	(void)unlink(lock_path);
-	ark_fsio_unlock(fd);
+	ark_fsio_unlock_remove(lock_path, fd);
 }
 
 /* ---- keeping the old files -------------------------------------------- */
@@ -546,9 +558,50 @@ cleanup:
 }
 
 /*
+ * The mode a new file gets in dir when dir has a default POSIX ACL: the
+ * umask does not apply then, the ACL's owner, mask (else owning group)
+ * and other entries do (what touch(1) would get).  0 and *mode untouched
+ * when dir has none.  The xattr holds a 4-byte version (2) and 8-byte
+ * entries: tag (u16), perm (u16), id (u32), little-endian.
+ */
+static int default_acl_mode(const char *target, mode_t *mode)
+{
+	unsigned char buf[8192];
+	char dir[COMPANION_PATH_MAX];
+	unsigned owner = 7, group = 7, mask = 8, other = 7;
+	ssize_t len;
+
+	if (ark_fsio_dir_of(target, dir, sizeof(dir)) != 0)
+		return 0;
+	len = getxattr(dir, "system.posix_acl_default", buf, sizeof(buf));
+	if (len < 4 || (len - 4) % 8 != 0 ||
+	    (buf[0] | buf[1] << 8 | buf[2] << 16 | (unsigned)buf[3] << 24) !=
+		    2)
+		return 0;
+	for (ssize_t at = 4; at < len; at += 8) {
+		unsigned tag = buf[at] | buf[at + 1] << 8;
+		unsigned perm = (buf[at + 2] | buf[at + 3] << 8) & 7;
+
+		if (tag == 0x01)
+			owner = perm;      /* ACL_USER_OBJ */
+		else if (tag == 0x04)
+			group = perm;      /* ACL_GROUP_OBJ */
+		else if (tag == 0x10)
+			mask = perm;       /* ACL_MASK */
+		else if (tag == 0x20)
+			other = perm;      /* ACL_OTHER */
+	}
+	if (mask != 8)
+		group = mask;
+	*mode = (mode_t)(0666 & (owner << 6 | group << 3 | other));
+	return 1;
+}
+
+/*
  * The restored file takes the old TARGET's owner, mode, ACL and other
  * extended attributes, so the application can open it as before; a new
- * TARGET gets 0666 less the umask, as any file the user creates.  (The
+ * TARGET gets 0666 less the umask, as any file the user creates (or, in
+ * a directory with a default ACL, what that ACL gives a new file).  (The
  * temporary is 0600 until now.)  Owner first: fchown() may clear set-id
  * bits; the ACL last: it sets the group bits to its mask, which in the
  * old file's mode is the same, so they are never widened.
@@ -557,7 +610,7 @@ static int set_permissions(int fd, const char *target, int exists,
 			   struct ark_error *err)
 {
 	struct stat old;
-	mode_t mask;
+	mode_t mask, mode;
 
 	if (exists && stat(target, &old) == 0) {
 		if ((old.st_uid != geteuid() || old.st_gid != getegid()) &&
@@ -573,7 +626,10 @@ static int set_permissions(int fd, const char *target, int exists,
 	}
 	mask = umask(0);
 	umask(mask);
-	if (fchmod(fd, 0666 & ~mask) != 0)
+	mode = 0666 & ~mask;
+	/* The temporary inherited the directory's default ACL, if any. */
+	(void)default_acl_mode(target, &mode);
+	if (fchmod(fd, mode) != 0)
 		return ark_error_set(err, ARK_ERR_WRITE, errno,
 				     "cannot set the mode of the restored "
 				     "'%s'", target);
@@ -633,7 +689,7 @@ done:
  * passing integrity_check.  With allow_damaged, a failed check does not
  * stop the restore; the run then ends with ARK_ERR_DAMAGED_RESTORED.
  */
-static int check_image(const char *temp_path,
+static int check_image(int fd, const char *temp_path,
 		       const struct ark_restore_options *options,
 		       const struct ark_manifest *manifest,
 		       struct ark_restore_result *result, int *damaged,
@@ -645,8 +701,15 @@ static int check_image(const char *temp_path,
 	snprintf(result->check, sizeof(result->check), "%s",
 		 ark_sqlite_image_plan(manifest, options->full_check));
 	if (strcmp(result->check, "recorded") == 0) {
+		unsigned char head[ARK_SQLITE_HEADER_SIZE];
+		ssize_t got = pread(fd, head, sizeof(head), 0);
+
+		if (got < 0)
+			return ark_error_set(err, ARK_ERR_READ, errno,
+					     "cannot read '%s'", temp_path);
 		snprintf(result->integrity, sizeof(result->integrity), "ok");
-		return 0;
+		return ark_sqlite_image_header(head, (size_t)got, manifest,
+					       options->archive, err);
 	}
 	rc = ark_sqlite_image_check(temp_path,
 				    strcmp(result->check, "integrity_check") ==
@@ -704,7 +767,8 @@ int ark_restore_run(const struct ark_restore_options *options,
 	    (rc = ark_sqlite_image_extract(reader, image, ark_atomic_fd(temp),
 					   ark_atomic_temp_path(temp),
 					   progress, err)) ||
-	    (rc = check_image(ark_atomic_temp_path(temp), options, manifest,
+	    (rc = check_image(ark_atomic_fd(temp), ark_atomic_temp_path(temp),
+			      options, manifest,
 			      result, &damaged, err)) ||
 	    (rc = set_permissions(ark_atomic_fd(temp), options->target,
 				  exists, err)) ||

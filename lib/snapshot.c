@@ -17,6 +17,7 @@
  * created; one SQLite must create all the same is removed after the run
  * when no other connection is using the database.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -467,12 +468,88 @@ static int set_lock(int fd, short type, off_t start, off_t len)
 	return fcntl(fd, F_OFD_SETLK, &lock);
 }
 
+/*
+ * A rollback journal whose first byte is 0 is not hot (SQLite's own
+ * test): journal_mode=PERSIST leaves one behind after every commit.
+ */
+static int journal_is_hot(int dir_fd, const char *name)
+{
+	unsigned char first = 0;
+	int fd = openat(dir_fd, name,
+			O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1; /* cannot tell: assume the worst */
+	if (pread(fd, &first, 1, 0) != 1)
+		first = 1;
+	close(fd);
+	return first != 0;
+}
+
+/*
+ * The database has other names (hard links): is there, in its own
+ * directory, another name of the same file with a -journal or -wal that
+ * holds data?  SQLite finds those by the name it opens, so a hot journal
+ * or the WAL of another name would be missed and the snapshot would
+ * hold a torn or stale state.  (Names in other directories cannot be
+ * found; the warning in inspect_source() covers those.)
+ */
+static int check_other_names(const struct source *src, struct ark_error *err)
+{
+	char dir[PATH_MAX];
+	const char *base = strrchr(src->path, '/');
+	DIR *listing;
+	struct dirent *entry;
+	int prefix;
+	int rc = 0;
+
+	base = base ? base + 1 : src->path;
+	prefix = (int)(base - src->path);
+	if (ark_fsio_dir_of(src->path, dir, sizeof(dir)) != 0 ||
+	    !(listing = opendir(dir)))
+		return 0;
+	while (!rc && (entry = readdir(listing)) != NULL) {
+		char other[PATH_MAX + 16];
+		struct stat st;
+
+		if (strcmp(entry->d_name, base) == 0 ||
+		    fstatat(dirfd(listing), entry->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) != 0 ||
+		    st.st_dev != src->st.st_dev || st.st_ino != src->st.st_ino)
+			continue;
+		for (int i = JOURNAL; i <= WAL && !rc; i++) {
+			snprintf(other, sizeof(other), "%s%s", entry->d_name,
+				 companion_suffix[i]);
+			if (fstatat(dirfd(listing), other, &st,
+				    AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(st.st_mode) && st.st_size > 0 &&
+			    (i == WAL || journal_is_hot(dirfd(listing), other)))
+				rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+						   "'%s' is another name of "
+						   "'%.*s%s', which has a %s "
+						   "'%.*s%s' beside it: "
+						   "SQLite would not see it "
+						   "through '%s'; snapshot "
+						   "'%.*s%s'",
+						   src->path, prefix,
+						   src->path, entry->d_name,
+						   companion_role[i], prefix,
+						   src->path, other,
+						   src->path, prefix,
+						   src->path, entry->d_name);
+		}
+	}
+	closedir(listing);
+	return rc;
+}
+
 /* Stat the database, read its header, look at each companion file. */
 static int inspect_source(struct source *src, struct ark_error *err)
 {
 	static const char magic[16] = "SQLite format 3";
 	unsigned char header[100];
 	ssize_t got = 0;
+	int rc;
 	int fd;
 
 	/* O_NONBLOCK: a FIFO under the database's name must not hang us. */
@@ -545,6 +622,8 @@ static int inspect_source(struct source *src, struct ark_error *err)
 				     "name the application uses",
 				     src->path, (uintmax_t)src->st.st_nlink,
 				     src->companion[WAL]);
+	if (src->st.st_nlink > 1 && (rc = check_other_names(src, err)))
+		return rc;
 	if (src->st.st_nlink > 1 && !src->wal_header)
 		ark_log(ARK_LOG_WARN, "'%s' has %ju hard links: a hot "
 			"journal left under another name would not be "

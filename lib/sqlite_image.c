@@ -2,6 +2,7 @@
  * sqlite_image.c - see sqlite_image_internal.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -57,6 +58,45 @@ const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,
 	/* Recorded as damaged: the full check names what is wrong. */
 	return strcmp(json_string_value(check), "ok") == 0 ? "recorded"
 							    : "integrity_check";
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+int ark_sqlite_image_header(const unsigned char *head, size_t len,
+			    const struct ark_manifest *manifest,
+			    const char *archive_path, struct ark_error *err)
+{
+	static const char magic[16] = "SQLite format 3";
+	uint32_t page_size;
+
+	if (manifest->page_count == 0)
+		return 0;
+	if (len < ARK_SQLITE_HEADER_SIZE || memcmp(head, magic, 16) != 0)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "%s: the image is not a SQLite database "
+				     "(no SQLite header)", archive_path);
+	page_size = (uint32_t)head[16] << 8 | head[17];
+	if (page_size == 1)
+		page_size = 65536;
+	if (page_size != manifest->page_size)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "%s: the image's page size is %" PRIu32
+				     ", the manifest says %" PRIu64,
+				     archive_path, page_size,
+				     manifest->page_size);
+	/* The in-header size counts only when valid-for matches. */
+	if (be32(head + 92) == be32(head + 24) && be32(head + 28) != 0 &&
+	    be32(head + 28) != manifest->page_count)
+		return ark_error_set(err, ARK_ERR_CORRUPT, 0,
+				     "%s: the image's header counts %" PRIu32
+				     " pages, the manifest %" PRIu64,
+				     archive_path, be32(head + 28),
+				     manifest->page_count);
+	return 0;
 }
 
 int ark_sqlite_image_extract(struct ark_archive_reader *reader, size_t index,

@@ -46,6 +46,22 @@ char *ark_sqlite_file_uri(const char *path, const char *query);
 const char *ark_sqlite_image_plan(const struct ark_manifest *manifest,
 				  int full_check);
 
+/* The bytes of a SQLite database header that ark_sqlite_image_header() reads. */
+#define ARK_SQLITE_HEADER_SIZE 100
+
+/*
+ * The image's first bytes (len of them) against the manifest: the
+ * "SQLite format 3" magic, the page size and, where the header's own
+ * size field is valid, the page count.  Even an image whose check is
+ * "recorded" must be the database the manifest describes; a forged
+ * archive with matching hashes must not put something else in place.
+ * ARK_ERR_CORRUPT naming archive_path when not.  An empty image (page
+ * count 0) has no header.
+ */
+int ark_sqlite_image_header(const unsigned char *head, size_t len,
+			    const struct ark_manifest *manifest,
+			    const char *archive_path, struct ark_error *err);
+
 /*
  * PRAGMA quick_check, or with full PRAGMA integrity_check (with a 32 MiB
  * page cache), on the file at path, opened immutable (no locks, no -wal

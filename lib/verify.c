@@ -24,6 +24,26 @@ static int discard_write(void *ctx, const void *buf, size_t len,
 	return 0;
 }
 
+/* The first bytes of the image, for ark_sqlite_image_header(). */
+struct head_capture {
+	unsigned char bytes[ARK_SQLITE_HEADER_SIZE];
+	size_t len;
+};
+
+static int capture_write(void *ctx, const void *buf, size_t len,
+			 struct ark_error *err)
+{
+	struct head_capture *head = ctx;
+	size_t take = sizeof(head->bytes) - head->len;
+
+	(void)err;
+	if (take > len)
+		take = len;
+	memcpy(head->bytes + head->len, buf, take);
+	head->len += take;
+	return 0;
+}
+
 /*
  * The image's raw hash is checked as it is decompressed.  The database is
  * then checked as restore does (ark_sqlite_image_plan): none when the
@@ -38,7 +58,6 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 {
 	const char *dir = options->tmpdir ? options->tmpdir : getenv("TMPDIR");
 	struct ark_atomic_file *temp = NULL;
-	struct ark_sink discard = { discard_write, NULL };
 	char name[4096];
 	int rc;
 
@@ -49,9 +68,17 @@ static int deep_sqlite(struct ark_archive_reader *reader, size_t index,
 			   ark_archive_reader_manifest(reader)
 				   ->members[index].stored_size, NULL);
 	if (strcmp(result->check, "recorded") == 0) {
+		struct head_capture head = { { 0 }, 0 };
+		struct ark_sink capture = { capture_write, &head };
+
 		snprintf(result->integrity, sizeof(result->integrity), "ok");
-		return ark_archive_extract_member(reader, index, discard,
-						  progress, err);
+		if ((rc = ark_archive_extract_member(reader, index, capture,
+						     progress, err)))
+			return rc;
+		return ark_sqlite_image_header(head.bytes, head.len,
+					       ark_archive_reader_manifest(
+						       reader),
+					       result->path, err);
 	}
 	snprintf(name, sizeof(name), "%s/ark-verify.sqlite",
 		 dir && *dir ? dir : "/tmp");

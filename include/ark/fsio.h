@@ -102,12 +102,13 @@ int ark_fsio_lock(const char *lock_path, int *fd_out, struct ark_error *err);
 void ark_fsio_unlock(int fd); /* -1 is a no-op */
 
 /*
- * For a lock file its holder removes when done (while still holding it):
- * the forced exit after a stop signal (ark_fsio_install_signal_handlers)
- * removes lock_path the same way.  NULL forgets it; call that before
- * removing the file yourself.  One lock file at a time.
+ * ark_fsio_lock() for a lock file that lives only while it is held: a
+ * stop signal removes it with the temporaries, and
+ * ark_fsio_unlock_remove() removes it (still holding it), then unlocks.
  */
-void ark_fsio_remove_lock_at_exit(const char *lock_path);
+int ark_fsio_lock_removable(const char *lock_path, int *fd_out,
+			    struct ark_error *err);
+void ark_fsio_unlock_remove(const char *lock_path, int fd);
 
 /* Free bytes available to an unprivileged writer in path's filesystem. */
 int ark_fsio_free_space(const char *path, uint64_t *bytes_out,

@@ -288,7 +288,7 @@ wal_target_unchanged() {
 	arc=$(snapshot_one chinook.sqlite snap.ark)
 	run --separate-stderr "$RESTORE" "$arc" no/such/dir/target.db
 	assert_status 5
-	assert_error ark-restore "No such file or directory"
+	assert_error ark-restore "cannot write 'no/such/dir/target.db': directory 'no/such/dir' does not exist"
 	run --separate-stderr "$SNAPSHOT" -o no/such/dir/x.ark chinook.sqlite
 	assert_status 5
 	assert_error ark-snapshot "cannot write 'no/such/dir/x.ark': directory 'no/such/dir' does not exist"

@@ -382,14 +382,19 @@ assert j["archive"] == "manifest.ark" and "manifest" not in j, j' "$output" ||
 	snapshot_one small.db snap.ark >/dev/null
 	# consistent: every hash matches the forged manifest
 	arkfmt rebuild snap.ark forged.ark \
-		'source.host="evil\n  path: /etc/shadow\u001b[2J"' \
-		'source.path="/db\r\u009b31m"' ||
+		'source.host="evil\n  path: /etc/shadow\u001b[2J\r\u009b31m"' ||
 		fail "arkfmt rebuild"
 	run --separate-stderr "$VERIFY" forged.ark
 	assert_status 0
 	run --separate-stderr "$VERIFY" --list forged.ark
 	assert_status 0
-	assert_output_has $'\n''  host: evil\n  path: /etc/shadow\x1b[2J'$'\n'
-	assert_output_has 'path: /db\r\xc2\x9b31m'$'\n'
+	assert_output_has $'\n''  host: evil\n  path: /etc/shadow\x1b[2J\r\xc2\x9b31m'$'\n'
 	[[ $output != *$'\x1b'* && $output != *$'\r'* ]] || fail "raw control characters"
+	# fields ark writes itself allow printable ASCII only (manifest.c)
+	arkfmt rebuild snap.ark forged2.ark 'tool_version="1\r\u009b31m"' ||
+		fail "arkfmt rebuild"
+	run --separate-stderr "$VERIFY" --list forged2.ark
+	assert_status 4
+	[[ $stderr == 'ark-checksum-verify: error: forged2.ark: manifest: "tool_version" holds a character outside printable ASCII' ]] ||
+		fail "stderr: $stderr"
 }
