@@ -847,6 +847,15 @@ static int bump_name(void *ctx, char *path, size_t room)
 	return 0;
 }
 
+/* The source of an empty sqlite image: what a valid manifest needs. */
+static void set_empty_sqlite_source(struct ark_archive_writer *writer)
+{
+	ark_archive_writer_set_source(writer,
+				      json_pack("{s:s, s:i, s:i}", "path",
+						"/src/x", "page_size", 4096,
+						"page_count", 0));
+}
+
 static void test_writer_next_name_on_taken_name(void **state)
 {
 	struct fixture *fx = *state;
@@ -870,10 +879,7 @@ static void test_writer_next_name_on_taken_name(void **state)
 	assert_int_equal(ark_archive_writer_open(taken, &wopts, &writer, &err),
 			 0);
 	/* The writer checks its own manifest as a reader would. */
-	ark_archive_writer_set_source(writer,
-				      json_pack("{s:s, s:i, s:i}", "path",
-						"/src/x", "page_size", 4096,
-						"page_count", 0));
+	set_empty_sqlite_source(writer);
 	assert_int_equal(ark_archive_member_begin(writer, "a.zst", "data", 3,
 						  &err), 0);
 	assert_int_equal(ark_archive_member_write(writer, "abc", 3, &err), 0);
@@ -894,10 +900,7 @@ static void test_writer_next_name_on_taken_name(void **state)
 	ark_error_clear(&err);
 	assert_int_equal(ark_archive_writer_open(taken, &wopts, &writer, &err),
 			 0);
-	ark_archive_writer_set_source(writer,
-				      json_pack("{s:s, s:i, s:i}", "path",
-						"/src/x", "page_size", 4096,
-						"page_count", 0));
+	set_empty_sqlite_source(writer);
 	assert_int_equal(ark_archive_writer_finish(writer, &summary, &err),
 			 ARK_ERR_REFUSED);
 	assert_error(err, ARK_ERR_REFUSED, "already exists");
