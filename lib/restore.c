@@ -618,6 +618,16 @@ static int set_permissions(int fd, const char *target, int exists,
 			ark_log(ARK_LOG_WARN, "the restored '%s' is owned by "
 				"you, not by uid %d as the old file was: %s",
 				target, (int)old.st_uid, strerror(errno));
+		/*
+		 * The temporary inherited the directory's default ACL; the
+		 * old file's own (copied below, if any) is the one to keep:
+		 * none must not become the directory's named entries.
+		 */
+		if (fremovexattr(fd, "system.posix_acl_access") != 0 &&
+		    errno != ENODATA && errno != ENOTSUP && errno != ENOSYS)
+			return ark_error_set(err, ARK_ERR_WRITE, errno,
+					     "cannot set the ACL of the "
+					     "restored '%s'", target);
 		if (fchmod(fd, old.st_mode & 07777) != 0)
 			return ark_error_set(err, ARK_ERR_WRITE, errno,
 					     "cannot set the mode of the "

@@ -233,3 +233,20 @@ INSERT INTO t SELECT i, 'committed' FROM n;"
 	[[ $stderr == "ark-snapshot: warning: 'd/b.db' has 2 hard links: a hot journal left under another name would not be seen; snapshot it through the name the application uses" ]] ||
 		fail "stderr: $stderr"
 }
+
+@test "review: --force over a TARGET without an ACL, in a directory with a default ACL: the restored file has no ACL either" {
+	command -v setfacl >/dev/null || skip "setfacl is not installed"
+	local arc
+	make_small_db small.db
+	arc=$(snapshot_one small.db snap.ark)
+	mkdir d
+	cp small.db d/app.db
+	chmod 0640 d/app.db
+	setfacl -d -m u:nobody:rw d 2>/dev/null || skip "no POSIX ACLs here"
+	[[ -z $(getfacl -cps d/app.db) ]] || fail "test bug: the old file has an ACL"
+	run --separate-stderr "$RESTORE" -q --force "$arc" d/app.db
+	assert_status 0
+	[[ -z $(getfacl -cps d/app.db) ]] ||
+		fail "the restored file gained an ACL: $(getfacl -p d/app.db)"
+	[[ $(stat -c %a d/app.db) == 640 ]] || fail "mode $(stat -c %a d/app.db)"
+}
