@@ -415,6 +415,9 @@ static void read_archive(void)
 	}
 	manifest = ark_archive_reader_manifest(reader);
 	check_invariants(manifest);
+	/* ark-checksum-verify --list, text and JSON */
+	ark_report_manifest(devnull, fuzz_path, manifest);
+	json_decref(ark_report_manifest_json(fuzz_path, manifest));
 	ark_error_clear(&err);
 	(void)ark_archive_verify_data(reader, NULL, &err);
 	for (size_t i = 0; i < manifest->member_count; i++) {
@@ -453,8 +456,8 @@ static void verify_archive(int deep)
 			rc ? err.msg : "ok");
 	if (rc != 0 && (err.code != rc || err.msg[0] == '\0'))
 		abort();
-	ark_report_verify(devnull, &result, rc ? &err : NULL, 0);
-	ark_report_verify(devnull, &result, rc ? &err : NULL, 1);
+	ark_report_verify(devnull, &result, rc ? &err : NULL);
+	json_decref(ark_report_verify_json(&result));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
