@@ -100,17 +100,6 @@ static const char *fsio_name(const char *path)
 
 /* ---- the temporary registry ---- */
 
-/* Registration is a critical section: see ark_fsio_block_signals(). */
-static void fsio_block_stop_signals(sigset_t *old_mask)
-{
-	ark_fsio_block_signals(old_mask);
-}
-
-static void fsio_restore_signals(const sigset_t *old_mask)
-{
-	ark_fsio_restore_signals(old_mask);
-}
-
 static void fsio_unregister(struct ark_atomic_file *file)
 {
 	if (file->slot < 0)
@@ -191,7 +180,7 @@ static int fsio_atomic_open(const char *final_path, int short_name,
 		goto cleanup;
 	}
 
-	fsio_block_stop_signals(&old_mask);
+	ark_fsio_block_signals(&old_mask);
 	pthread_mutex_lock(&fsio_temp_mutex);
 	for (slot = 0; slot < FSIO_TEMP_SLOTS; slot++) {
 		if (atomic_load_explicit(&fsio_temp_live[slot],
@@ -211,7 +200,7 @@ static int fsio_atomic_open(const char *final_path, int short_name,
 		}
 	}
 	pthread_mutex_unlock(&fsio_temp_mutex);
-	fsio_restore_signals(&old_mask);
+	ark_fsio_restore_signals(&old_mask);
 
 	if (slot == FSIO_TEMP_SLOTS) {
 		ret = ark_error_set(err, ARK_ERR_INTERNAL, 0,
@@ -515,6 +504,26 @@ cleanup:
 	return ret;
 }
 
+int ark_fsio_require_dir(const char *dir, const char *path,
+			 struct ark_error *err)
+{
+	struct stat st;
+	int stat_errno = stat(dir, &st) == 0 ? 0 : errno;
+
+	if (stat_errno == ENOENT)
+		return ark_error_set(err, ARK_ERR_WRITE, 0,
+				     "cannot write '%s': directory '%s' does "
+				     "not exist", path, dir);
+	if (stat_errno == ENOTDIR || (stat_errno == 0 && !S_ISDIR(st.st_mode)))
+		return ark_error_set(err, ARK_ERR_WRITE, 0,
+				     "cannot write '%s': '%s' is not a "
+				     "directory", path, dir);
+	if (stat_errno != 0)
+		return ark_error_set(err, ARK_ERR_WRITE, stat_errno,
+				     "cannot write '%s': '%s'", path, dir);
+	return 0;
+}
+
 int ark_fsio_rename_noreplace(const char *old_path, const char *new_path,
 			      struct ark_error *err)
 {
@@ -617,14 +626,14 @@ int ark_fsio_lock_removable(const char *lock_path, int *fd_out,
 
 	if (rc || strlen(lock_path) >= sizeof(fsio_lock_path))
 		return rc;
-	fsio_block_stop_signals(&old_mask);
+	ark_fsio_block_signals(&old_mask);
 	if (atomic_load_explicit(&fsio_lock_live, memory_order_relaxed) == 0) {
 		memcpy(fsio_lock_path, lock_path, strlen(lock_path) + 1);
 		fsio_lock_fd = *fd_out;
 		atomic_store_explicit(&fsio_lock_live, 1,
 				      memory_order_release);
 	}
-	fsio_restore_signals(&old_mask);
+	ark_fsio_restore_signals(&old_mask);
 	return 0;
 }
 
@@ -633,13 +642,13 @@ static void fsio_lock_forget(int fd)
 {
 	sigset_t old_mask;
 
-	fsio_block_stop_signals(&old_mask);
+	ark_fsio_block_signals(&old_mask);
 	if (fd == fsio_lock_fd) {
 		atomic_store_explicit(&fsio_lock_live, 0,
 				      memory_order_release);
 		fsio_lock_fd = -1;
 	}
-	fsio_restore_signals(&old_mask);
+	ark_fsio_restore_signals(&old_mask);
 }
 
 void ark_fsio_unlock_remove(const char *lock_path, int fd)

@@ -239,21 +239,11 @@ static int take_lock(const char *target, char *lock_path, size_t room,
 		if (rc && (lock_err.sys_errno == ENOENT ||
 			   lock_err.sys_errno == ENOTDIR)) {
 			char dir[COMPANION_PATH_MAX];
-			struct stat st;
 
 			/* A careless TARGET: name the directory, not the lock. */
 			if (ark_fsio_dir_of(target, dir, sizeof(dir)) == 0 &&
-			    stat(dir, &st) != 0 && errno == ENOENT)
-				return ark_error_set(err, ARK_ERR_WRITE, 0,
-						     "cannot write '%s': "
-						     "directory '%s' does not "
-						     "exist", target, dir);
-			if (ark_fsio_dir_of(target, dir, sizeof(dir)) == 0 &&
-			    (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-				return ark_error_set(err, ARK_ERR_WRITE, 0,
-						     "cannot write '%s': '%s' "
-						     "is not a directory",
-						     target, dir);
+			    ark_fsio_require_dir(dir, target, err))
+				return err->code;
 		}
 		if (rc) {
 			ark_error_set(err, lock_err.code, 0, "%s",

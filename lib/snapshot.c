@@ -366,27 +366,6 @@ static int path_exists(const char *path)
 	return lstat(path, &st) == 0 || errno != ENOENT;
 }
 
-/* dir must be an existing directory to write path in it. */
-static int check_directory(const char *dir, const char *path,
-			   struct ark_error *err)
-{
-	struct stat st;
-
-	if (stat(dir, &st) != 0) {
-		if (errno == ENOENT)
-			return ark_error_set(err, ARK_ERR_WRITE, 0,
-					     "cannot write '%s': directory "
-					     "'%s' does not exist", path, dir);
-		return ark_error_set(err, ARK_ERR_WRITE, errno,
-				     "cannot write '%s': '%s'", path, dir);
-	}
-	if (!S_ISDIR(st.st_mode))
-		return ark_error_set(err, ARK_ERR_WRITE, 0,
-				     "cannot write '%s': '%s' is not a "
-				     "directory", path, dir);
-	return 0;
-}
-
 /*
  * The archive's path: the file the user named, or a free default name
  * in the directory named (or the current one).  A trailing '/' on -o
@@ -417,14 +396,14 @@ static int archive_path(const struct ark_snapshot_options *options,
 		if (is_directory(dir_buf)) {
 			name->dir = dir_buf;
 		} else if (output[strlen(output) - 1] == '/') {
-			return check_directory(dir_buf, output, err);
+			return ark_fsio_require_dir(dir_buf, output, err);
 		} else {
 			name->file = output;
 			if (snprintf(out, room, "%s", output) >= (int)room ||
 			    ark_fsio_dir_of(output, dir_buf, dir_room) != 0)
 				return ark_error_set(err, ARK_ERR_USAGE, 0,
 						     "output path too long");
-			if ((rc = check_directory(dir_buf, output, err)))
+			if ((rc = ark_fsio_require_dir(dir_buf, output, err)))
 				return rc;
 			if (path_exists(out))
 				return ark_error_set(err, ARK_ERR_REFUSED, 0,

@@ -86,6 +86,14 @@ int ark_fsio_dir_of(const char *path, char *out, size_t room);
 int ark_fsio_fsync_dir_of(const char *path, struct ark_error *err);
 
 /*
+ * dir, where path is to be written, must be an existing directory, else
+ * ARK_ERR_WRITE "cannot write 'path': directory 'dir' does not exist" (or
+ * "... is not a directory", or the errno of stat).
+ */
+int ark_fsio_require_dir(const char *dir, const char *path,
+			 struct ark_error *err);
+
+/*
  * Rename old to new without replacing an existing new (renameat2
  * RENAME_NOREPLACE, falling back to link+unlink).  ARK_ERR_REFUSED when new
  * exists.
