@@ -38,7 +38,7 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Iinclude -Ilib \
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
 LIBS = $(DEPLIBS) -lpthread
 
-LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOLS    := $(notdir $(wildcard tools/ark-*))
 TOOL_BIN := $(TOOLS:%=$(BINDIR)/%)

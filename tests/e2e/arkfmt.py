@@ -17,7 +17,7 @@ hostile ones.  Only the standard library and the xxhsum CLI are used.
                                           manifest is the whole truth: its
                                           created_unix becomes every tar
                                           mtime (as a writer would, cut to
-                                          11 octal digits as lib/tar.c
+                                          11 octal digits as lib/core/tar.c
                                           does), then every derived byte -
                                           headers, prefix hash, sums, tail -
                                           is recomputed: only the manifest
@@ -65,7 +65,7 @@ def pad(n):
 
 def octal(value, width):
     """width-1 zero-padded octal digits and a NUL; a value with more
-    digits keeps its first width-1, as lib/tar.c's put_octal does."""
+    digits keeps its first width-1, as lib/core/tar.c's put_octal does."""
     return (b"%0*o" % (width - 1, value))[:width - 1] + b"\0"
 
 

@@ -39,9 +39,9 @@
 #include "ark/report.h"
 #include "ark/verify.h"
 #include "ark/zio.h"
-#include "archive_internal.h"
-#include "sqlite_image_internal.h"
-#include "tar_internal.h"
+#include "core/archive_internal.h"
+#include "sqlite/sqlite_image_internal.h"
+#include "core/tar_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -272,7 +272,7 @@ static void build_archive(json_t *root, int flags)
 	size_t tail_len = 0;
 	int fd;
 
-	/* The writer puts created_unix in every header (lib/tar.c cuts
+	/* The writer puts created_unix in every header (lib/core/tar.c cuts
 	 * what does not fit, as the reader would regenerate it). */
 	if (json_is_integer(created_unix))
 		mtime = json_integer_value(created_unix);

@@ -16,7 +16,7 @@
 
 #include "ark/archive.h"
 #include "ark/hash.h"
-#include "tar_internal.h"
+#include "core/tar_internal.h"
 
 #define CREATED 1763861880
 #define BIG_LEN (3u * 1024u * 1024u + 12345u)

@@ -1,6 +1,6 @@
 /*
  * test_page_sink.c - the SQLite VFS that turns sqlite3_backup_* writes
- * into an in-order byte stream (lib/page_sink_internal.h): CAPTURE learns
+ * into an in-order byte stream (lib/sqlite/page_sink_internal.h): CAPTURE learns
  * page 1, STREAM emits page 1 then pages 2..N, and anything out of order
  * is an error, never mixed into the stream.
  */
@@ -16,7 +16,7 @@
 
 #include <sqlite3.h>
 
-#include "page_sink_internal.h"
+#include "sqlite/page_sink_internal.h"
 
 struct fixture {
 	char dir[PATH_MAX];

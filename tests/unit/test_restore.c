@@ -23,7 +23,7 @@
 #include "ark/fsio.h"
 #include "ark/restore.h"
 #include "ark/snapshot.h"
-#include "sqlite_image_internal.h"
+#include "sqlite/sqlite_image_internal.h"
 
 #include <sys/resource.h>
 
@@ -520,7 +520,7 @@ static void test_find_user(void **state)
 }
 
 /*
- * BUG (lib/restore.c check_target): without force, an existing TARGET is
+ * BUG (lib/sqlite/restore.c check_target): without force, an existing TARGET is
  * refused with "already exists" before the in-use check runs, so "is open
  * by another process" - which docs/exit-codes.md and the e2e test
  * "restore refuses a TARGET another process has open" promise - is never

@@ -1,5 +1,5 @@
 /*
- * test_tar.c - the exact pax/ustar header blocks of lib/tar.c against
+ * test_tar.c - the exact pax/ustar header blocks of lib/core/tar.c against
  * docs/archive-format.md ("Container"), decoded independently here, and
  * cross-checked by reading them back with libarchive.
  */
@@ -16,7 +16,7 @@
 #include <archive_entry.h>
 
 #include "ark/manifest.h"
-#include "tar_internal.h"
+#include "core/tar_internal.h"
 
 #define MTIME 1763861880 /* 2025-11-23T01:38:00Z */
 
@@ -313,7 +313,7 @@ static void test_header_sizes_octal_limit(void **state)
 /*
  * The format: the ustar size is in octal "or 0 when it does not fit 11
  * octal digits".  077777777777 (8 GiB - 1) fits; it was once written as 0
- * (lib/tar.c compared with < instead of <=).
+ * (lib/core/tar.c compared with < instead of <=).
  */
 static void test_header_size_max_11_digits(void **state)
 {

@@ -22,7 +22,7 @@
 #include "ark/report.h"
 #include "ark/snapshot.h"
 #include "ark/verify.h"
-#include "tar_internal.h"
+#include "core/tar_internal.h"
 
 #define ROWS 300
 

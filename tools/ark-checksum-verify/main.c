@@ -1,6 +1,6 @@
 /*
  * ark-checksum-verify - prove archives intact, or list what one holds.
- * The work is ark_verify_run() and ark_verify_list() in lib/verify.c.
+ * The work is ark_verify_run() and ark_verify_list() in lib/core/verify.c.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /*
  * ark-restore - an archive back to a database file.  The work is
- * ark_restore_run() in lib/restore.c.
+ * ark_restore_run() in lib/sqlite/restore.c.
  */
 #include <getopt.h>
 #include <stdio.h>

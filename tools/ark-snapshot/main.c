@@ -1,7 +1,7 @@
 /*
  * ark-snapshot - consistent snapshot of a live SQLite database into a
  * verifiable archive.  Options are parsed here; the work is
- * ark_snapshot_run() in lib/snapshot.c.
+ * ark_snapshot_run() in lib/sqlite/snapshot.c.
  */
 #include <getopt.h>
 #include <stdio.h>

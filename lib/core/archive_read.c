@@ -24,8 +24,8 @@
 #include "ark/archive.h"
 #include "ark/text.h"
 #include "ark/fsio.h"
-#include "archive_internal.h"
-#include "tar_internal.h"
+#include "core/archive_internal.h"
+#include "core/tar_internal.h"
 
 #define READ_CHUNK (1u << 20)
 #define MAX_MEMBERS 1000000u

@@ -30,7 +30,7 @@
 #include "ark/fsio.h"
 #include "ark/log.h"
 #include "ark/restore.h"
-#include "sqlite_image_internal.h"
+#include "sqlite/sqlite_image_internal.h"
 
 static const char *const companions[] = { "-wal", "-shm", "-journal" };
 #define COMPANION_COUNT (sizeof(companions) / sizeof(companions[0]))

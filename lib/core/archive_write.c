@@ -17,8 +17,8 @@
 #include "ark/archive.h"
 #include "ark/cli.h"
 #include "ark/fsio.h"
-#include "archive_internal.h"
-#include "tar_internal.h"
+#include "core/archive_internal.h"
+#include "core/tar_internal.h"
 
 #define READBACK_CHUNK (1u << 20)
 #define WRITEBACK_STEP (8u << 20)

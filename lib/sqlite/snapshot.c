@@ -34,8 +34,8 @@
 #include "ark/log.h"
 #include "ark/snapshot.h"
 #include "ark/text.h"
-#include "page_sink_internal.h"
-#include "sqlite_image_internal.h"
+#include "sqlite/page_sink_internal.h"
+#include "sqlite/sqlite_image_internal.h"
 
 /*
  * The lock bytes of SQLite's unix VFS (os_unix.c: PENDING_BYTE,

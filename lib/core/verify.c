@@ -11,7 +11,7 @@
 #include "ark/log.h"
 #include "ark/report.h"
 #include "ark/verify.h"
-#include "sqlite_image_internal.h"
+#include "sqlite/sqlite_image_internal.h"
 
 /* Raw content is hashed by extract_member; the bytes go nowhere. */
 static int discard_write(void *ctx, const void *buf, size_t len,

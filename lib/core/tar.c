@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tar_internal.h"
+#include "core/tar_internal.h"
 
 static void put_octal(uint8_t *field, size_t width, uint64_t value)
 {

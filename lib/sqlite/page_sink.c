@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ark/fsio.h"
-#include "page_sink_internal.h"
+#include "sqlite/page_sink_internal.h"
 
 /* SQLite never uses the page that holds byte 2^30 (the lock-byte page). */
 #define PENDING_BYTE_OFFSET 0x40000000ull

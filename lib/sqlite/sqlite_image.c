@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "ark/fsio.h"
-#include "sqlite_image_internal.h"
+#include "sqlite/sqlite_image_internal.h"
 
 struct check_watch {
 	sqlite3 *db;

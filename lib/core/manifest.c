@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "ark/manifest.h"
-#include "archive_internal.h"
-#include "tar_internal.h"
+#include "core/archive_internal.h"
+#include "core/tar_internal.h"
 
 int ark_member_path_valid(const char *path)
 {
