@@ -84,6 +84,10 @@ deps:
 
 TESTS_BUILT = $(UNIT_BIN) $(HELPER_BIN) $(BUILD)/tests/libinject.so
 
+# The unit and e2e programs run beside a throwaway PostgreSQL server that
+# tests/with-pg starts (and stops) for each step; its PG* variables point
+# there.  A PostgreSQL test never skips: no server is a failure.
+#
 # make check runs every step even when one before it failed; tests/run-test
 # notes each test program's counts in $(CHECK_LOG) and tests/check-summary
 # closes with one line of everything that ran, then "N passed, N failed";
@@ -116,7 +120,7 @@ check: deps
 
 check-unit: $(UNIT_BIN)
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)unit \
-		prove --exec tests/run-test $(UNIT_BIN)
+		tests/with-pg prove --exec tests/run-test $(UNIT_BIN)
 
 # Every e2e file; the sanitizer pass leaves out build.bats, which tests the
 # Makefile's install and uninstall of the default build, not the binaries.
@@ -125,7 +129,7 @@ E2E_FILES ?= $(sort $(wildcard tests/e2e/*.bats))
 check-e2e: all $(TESTS_BUILT)
 	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)e2e \
-		prove --exec tests/run-test $(E2E_FILES)
+		tests/with-pg prove --exec tests/run-test $(E2E_FILES)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
 # (-k: the e2e tests run even when a unit test failed).

@@ -42,6 +42,20 @@
 	  "restored as asked, but the database fails its integrity check")    \
 	X(ERR_UNSUPPORTED, -10, 3, "unsupported",                             \
 	  "newer archive format or unknown kind")                             \
+	X(ERR_PG_CONNECT, -13, 11, "cannot connect",                          \
+	  "the PostgreSQL server cannot be reached")                          \
+	X(ERR_PG_AUTH, -14, 12, "authentication failed",                      \
+	  "the PostgreSQL server refused the credentials")                    \
+	X(ERR_PG_QUERY, -15, 13, "server error",                              \
+	  "a PostgreSQL statement failed or the connection was lost")         \
+	X(ERR_NOT_EMPTY, -16, 14, "target not empty",                         \
+	  "the target already holds data and no option allows it")            \
+	X(ERR_UNCONVERTIBLE, -17, 15, "values cannot be carried",             \
+	  "values do not fit the planned types or constraints")               \
+	X(ERR_MISMATCH, -18, 16, "verification failed",                       \
+	  "the two sides do not hold the same rows")                          \
+	X(ERR_REJECTED, -19, 17, "rows rejected",                             \
+	  "done, but rows were set aside in the reject file")                 \
 	X(ERR_INTERRUPTED, -11, 130, "interrupted",                           \
 	  "stopped by SIGINT, SIGTERM or SIGHUP")
 
