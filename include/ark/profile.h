@@ -1,0 +1,60 @@
+/*
+ * ark/profile.h - what the values of each column actually are
+ * (lib/pg/profile.c), measured before a type is planned.
+ *
+ * SQLite stores any value in any column (outside STRICT tables): a column
+ * declared INTEGER may hold text, a DATETIME column numbers, a column with
+ * no type a mix of everything.  The profile is one scan of every table
+ * that counts, per column, the storage classes present (typeof), their
+ * ranges and lengths, and the shapes of its text values
+ * (ark_pgtext_shape), so the plan (ark/plan.h) can pick a type that holds
+ * every value, and say which values no type choice can carry.
+ */
+#ifndef ARK_PROFILE_H
+#define ARK_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "ark/error.h"
+#include "ark/sqlite_schema.h"
+
+struct ark_column_profile {
+	uint64_t nulls, integers, reals, texts, blobs;
+	int64_t min_integer, max_integer;      /* over INTEGER values */
+	double min_real, max_real;             /* over finite REAL values */
+	uint64_t infinities;                   /* REAL +-Inf */
+	uint64_t negative_zeros;               /* REAL -0.0 */
+	uint64_t reals_integral;               /* REAL values with no fraction */
+	uint64_t max_text_chars;               /* longest TEXT, in characters */
+	uint64_t max_text_bytes;
+	uint64_t max_blob_bytes;
+	unsigned text_shapes_all;  /* ARK_SHAPE_* bits every TEXT value has */
+	unsigned text_shapes_any;  /* bits at least one TEXT value has */
+	uint64_t texts_bool;       /* TEXT values with ARK_SHAPE_BOOL */
+};
+
+struct ark_table_profile {
+	uint64_t rows;
+	size_t ncolumns;                       /* as the schema's table */
+	struct ark_column_profile *columns;
+};
+
+struct ark_profile {
+	size_t ntables;                        /* as the schema */
+	struct ark_table_profile *tables;
+};
+
+/*
+ * Scan every table of schema in db (inside the caller's read
+ * transaction).  Generated VIRTUAL columns are profiled too (their values
+ * are computed by SQLite).  ARK_ERR_SOURCE when SQLite fails;
+ * ARK_ERR_INTERRUPTED when a stop signal arrived.
+ */
+int ark_profile_scan(sqlite3 *db, const struct ark_sqlite_schema *schema,
+		     struct ark_profile **out, struct ark_error *err);
+void ark_profile_free(struct ark_profile *profile); /* NULL is a no-op */
+
+#endif
