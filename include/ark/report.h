@@ -17,6 +17,7 @@
 #include "ark/text.h"
 #include "ark/restore.h"
 #include "ark/snapshot.h"
+#include "ark/transfer.h"
 #include "ark/verify.h"
 
 /*
@@ -71,5 +72,16 @@ void ark_report_utc(int64_t unix_seconds, char out[32]);
 
 /* Print a JSON value as one line (durations are rounded beforehand). */
 void ark_report_json(FILE *out, const json_t *value);
+
+/*
+ * One value or row ark-transfer cannot carry, as one line:
+ * "refused: table "t", rowid 17, column "c": <reason>: <value>".
+ */
+void ark_report_refusal(FILE *out, const struct ark_transfer_refusal *refusal);
+/* The transfer's summary: per table rows read, loaded, converted,
+ * refused and whether the digests match, then the totals and times. */
+void ark_report_transfer(FILE *out, const struct ark_transfer_result *result);
+/* The same as JSON fields; new reference. */
+json_t *ark_report_transfer_json(const struct ark_transfer_result *result);
 
 #endif

@@ -365,3 +365,110 @@ json_t *ark_report_manifest_json(const char *path,
 	set(obj, "manifest", json_incref(manifest->root));
 	return obj;
 }
+
+/* ---- ark-transfer ---- */
+
+void ark_report_refusal(FILE *out, const struct ark_transfer_refusal *refusal)
+{
+	fputs("refused: table \"", out);
+	ark_text_put_escaped(out, refusal->table);
+	fputs("\", ", out);
+	ark_text_put_escaped(out, refusal->row);
+	if (refusal->column) {
+		fputs(", column \"", out);
+		ark_text_put_escaped(out, refusal->column);
+		fputc('"', out);
+	}
+	fputs(": ", out);
+	ark_text_put_escaped(out, refusal->reason);
+	if (refusal->value) {
+		fputs(": ", out);
+		ark_text_put_escaped(out, refusal->value);
+	}
+	fputc('\n', out);
+}
+
+static const char *digest_word(int verified)
+{
+	return verified == 1 ? "equal" : verified == 0 ? "DIFFERENT" : "-";
+}
+
+void ark_report_transfer(FILE *out, const struct ark_transfer_result *result)
+{
+	static const char *const phases[] = {
+		"inspect", "check", "load", "verify", "swap",
+	};
+	char name[96];
+	uint64_t rows = 0, loaded = 0;
+	size_t i;
+	int width = 5;
+
+	for (i = 0; i < result->ntables; i++) {
+		int len = (int)strlen(ark_text_escape(result->tables[i].target_name,
+						      name, 64));
+		if (len > width)
+			width = len;
+	}
+	fprintf(out, "%-*s %12s %12s %10s %8s  %s\n", width, "table",
+		"rows read", "loaded", "converted", "refused", "digest");
+	for (i = 0; i < result->ntables; i++) {
+		const struct ark_transfer_table *t = &result->tables[i];
+
+		ark_text_escape(t->target_name, name, 64);
+		fprintf(out, "%-*s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
+			" %8" PRIu64 "  %s\n", width, name, t->rows_read,
+			t->rows_loaded, t->converted, t->refused,
+			digest_word(t->verified));
+		rows += t->rows_read;
+		loaded += t->rows_loaded;
+	}
+	fprintf(out, "%zu table%s, %" PRIu64 " rows read, %" PRIu64
+		" loaded into schema \"", result->ntables,
+		result->ntables == 1 ? "" : "s", rows, loaded);
+	ark_text_put_escaped(out, result->schema ? result->schema : "");
+	fprintf(out, "\" in %.2f s (", result->seconds);
+	for (i = 0; i < 5; i++)
+		fprintf(out, "%s%s %.2f", i ? ", " : "", phases[i],
+			result->phase_seconds[i]);
+	fputs(")\n", out);
+}
+
+json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
+{
+	json_t *obj = json_object(), *tables = json_array();
+	char text[ARK_DIGEST_TEXT_MAX];
+	size_t i;
+
+	for (i = 0; i < result->ntables; i++) {
+		const struct ark_transfer_table *t = &result->tables[i];
+		json_t *table = json_object();
+
+		set(table, "source", ark_text_json_string(t->source_name));
+		set(table, "target", ark_text_json_string(t->target_name));
+		set(table, "rows_read", json_integer((json_int_t)t->rows_read));
+		set(table, "rows_loaded",
+		    json_integer((json_int_t)t->rows_loaded));
+		set(table, "converted", json_integer((json_int_t)t->converted));
+		set(table, "refused", json_integer((json_int_t)t->refused));
+		ark_digest_format(&t->source_digest, text);
+		set(table, "source_digest", json_string(text));
+		if (t->verified >= 0) {
+			ark_digest_format(&t->target_digest, text);
+			set(table, "target_digest", json_string(text));
+		}
+		set(table, "verified", t->verified < 0 ? json_null()
+					: json_boolean(t->verified == 1));
+		json_array_append_new(tables, table);
+	}
+	if (result->target)
+		set(obj, "target", ark_text_json_string(result->target));
+	set(obj, "schema", ark_text_json_string(result->schema));
+	if (result->server_version)
+		set(obj, "server_version",
+		    json_integer(result->server_version));
+	set(obj, "tables", tables);
+	set(obj, "refused", json_integer((json_int_t)result->refused));
+	set(obj, "relaxed", json_integer((json_int_t)result->relaxed));
+	set(obj, "seconds", json_real(result->seconds));
+	return obj;
+}

@@ -1,0 +1,103 @@
+/*
+ * ark/transfer.h - SQLite -> PostgreSQL that never loses a value
+ * (lib/pg/transfer.c; the tool is ark-transfer).
+ *
+ * Phases:
+ *  1. inspect: the source's schema (ark/sqlite_schema.h) and a profile of
+ *     every column's values (ark/profile.h), in one read transaction;
+ *  2. plan: PostgreSQL tables and types for it (ark/plan.h), then a check
+ *     of every value against its planned type and of the data against
+ *     the keys, NOT NULL and foreign keys: anything that cannot be carried
+ *     stops the run here, before PostgreSQL is touched, every offender
+ *     reported through on_refusal (or, with widen, the plan is relaxed
+ *     until every value fits, each relaxation a plan note);
+ *  3. load: tables created in a private staging schema, rows streamed
+ *     with COPY (tables in parallel), then keys, indexes, foreign keys and
+ *     identity positions;
+ *  4. verify: every table's row count and content digest (ark/digest.h)
+ *     on the PostgreSQL side equal to the source's;
+ *  5. swap: the staging tables moved into the target schema in one
+ *     transaction, so the target is either untouched or complete.
+ * A failure before the swap drops the staging schema: the target is as
+ * it was.  One run per target schema at a time (an advisory lock).
+ */
+#ifndef ARK_TRANSFER_H
+#define ARK_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ark/digest.h"
+#include "ark/error.h"
+#include "ark/pgtext.h"
+
+/* One value or row that cannot be carried, as the check finds it. */
+struct ark_transfer_refusal {
+	const char *table;    /* source table name */
+	const char *row;      /* "rowid 17", "key (id=5)", "row 3" */
+	const char *column;   /* source column, NULL for a whole row */
+	const char *value;    /* a short preview, escaped; NULL when n/a */
+	const char *reason;   /* why */
+};
+
+struct ark_transfer_options {
+	const char *source;      /* the SQLite database file */
+	const char *target;      /* conninfo or URI; NULL: DATABASE_URL or PG* */
+	const char *schema;      /* target schema; default "public" */
+	int jobs;                /* tables loaded at once; 0: CPU count */
+	int plan_only;           /* --plan: inspect, plan, check; no server */
+	int widen;               /* relax types and constraints to fit */
+	int keep_case;           /* keep identifiers' case */
+	enum ark_date_numbers date_numbers;
+	int busy_timeout_ms;     /* source locks; default 10000 */
+	const char *tmpdir;      /* for the private copy; default $TMPDIR */
+	int progress;            /* draw progress on a terminal */
+	/* Called for every refusal as it is found (from the calling
+	 * thread); NULL: only counted. */
+	void (*on_refusal)(void *context,
+			   const struct ark_transfer_refusal *refusal);
+	void *refusal_context;
+};
+
+struct ark_transfer_table {
+	char *source_name;
+	char *target_name;
+	uint64_t rows_read;      /* rows of the source */
+	uint64_t rows_loaded;    /* rows COPY reported */
+	uint64_t converted;      /* values converted under a rule */
+	uint64_t refused;        /* values/rows that cannot be carried */
+	struct ark_digest source_digest;
+	struct ark_digest target_digest;
+	int verified;            /* 1 equal, 0 differ, -1 not compared */
+};
+
+struct ark_transfer_result {
+	size_t ntables;
+	struct ark_transfer_table *tables;
+	uint64_t refused;        /* total refusals */
+	size_t relaxed;          /* plan notes of relaxations (widen) */
+	char *plan_text;         /* the plan for people (ark_plan_describe) */
+	char *target;            /* conninfo without password */
+	char *schema;
+	int server_version;
+	double seconds;
+	double phase_seconds[5]; /* inspect, check, load, verify, swap */
+};
+
+void ark_transfer_options_init(struct ark_transfer_options *options);
+
+/*
+ * Run the transfer.  0 when every table is loaded and verified equal;
+ * ARK_ERR_UNCONVERTIBLE when values cannot be carried (nothing written);
+ * ARK_ERR_NOT_EMPTY when a target table exists; ARK_ERR_MISMATCH when the
+ * verification failed (nothing swapped in); ARK_ERR_PG_* for the server;
+ * ARK_ERR_SOURCE / ARK_ERR_READ for the source; ARK_ERR_LOCKED when
+ * another transfer to the same schema runs; ARK_ERR_INTERRUPTED.
+ * result is filled as far as the run got, also on failure.
+ */
+int ark_transfer_run(const struct ark_transfer_options *options,
+		     struct ark_transfer_result *result,
+		     struct ark_error *err);
+void ark_transfer_result_free(struct ark_transfer_result *result);
+
+#endif
