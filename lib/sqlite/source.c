@@ -888,6 +888,7 @@ int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 	uint64_t need = (uint64_t)info->page_size * (uint64_t)info->page_count;
 	uint64_t have = 0;
 	char *uri = NULL;
+	struct stat st = { 0 };
 	int step_pages;
 	int step;
 	int rc;
@@ -906,14 +907,22 @@ int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 				   tmpdir);
 		goto cleanup;
 	}
-	if ((rc = ark_fsio_require_dir(tmpdir, final_path, err)) ||
-	    (rc = ark_fsio_free_space(tmpdir, &have, err)))
+	if (stat(tmpdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		int why = st.st_mode == 0 ? errno : ENOTDIR; /* stat failed */
+
+		rc = ark_error_set(err, ARK_ERR_WRITE, why,
+				   "cannot copy '%s' into '%s'", src->path,
+				   tmpdir);
 		goto cleanup;
+	}
+	if ((rc = ark_fsio_free_space(tmpdir, &have, err)))
+		goto cleanup;
+	/* Refuse at once rather than fill the disk and fail at the end. */
 	if (have < need) {
-		rc = ark_error_set(err, ARK_ERR_WRITE, ENOSPC,
-				   "cannot copy '%s' into '%s': %" PRIu64
-				   " bytes needed, %" PRIu64 " free",
-				   src->path, tmpdir, need, have);
+		rc = ark_error_set(err, ARK_ERR_WRITE, 0,
+				   "cannot copy '%s' into '%s': the copy "
+				   "needs %" PRIu64 " bytes, %" PRIu64
+				   " are free", src->path, tmpdir, need, have);
 		goto cleanup;
 	}
 	if ((rc = ark_atomic_open_short(final_path, &copy->file, err)))
