@@ -91,11 +91,11 @@ struct ark_sqlite_table {
 	int rowid_alias;       /* index of the INTEGER PRIMARY KEY column, -1 */
 	size_t ncolumns;
 	struct ark_sqlite_column *columns;
-	size_t nindexes;
+	size_t nindexes;       /* in creation (sqlite_schema) order */
 	struct ark_sqlite_index *indexes;
-	size_t nforeign_keys;
+	size_t nforeign_keys;  /* in declaration order */
 	struct ark_sqlite_foreign_key *foreign_keys;
-	size_t nchecks;
+	size_t nchecks;        /* in the order the statement shows them */
 	struct ark_sqlite_check *checks;
 };
 
@@ -115,6 +115,10 @@ struct ark_sqlite_schema {
 	struct ark_sqlite_object *triggers;
 	size_t nvirtual;                   /* virtual tables (FTS...), listed */
 	struct ark_sqlite_object *virtual_tables;
+	size_t nshadow;                    /* the tables a virtual table keeps
+					      its data in (FTS5's t_data...),
+					      listed, not in tables */
+	struct ark_sqlite_object *shadow_tables;
 };
 
 /*
