@@ -46,6 +46,11 @@ void ark_pg_free(struct ark_pg *pg); /* NULL is a no-op */
 /* The conninfo with any password removed, for messages and logs:
  * "host=/tmp/x dbname=app user=ark" or the URI without its password. */
 const char *ark_pg_safe_conninfo(const struct ark_pg *pg);
+/* The same scrubbing for a connection string not (yet) connected to:
+ * conninfo without password/sslpassword pairs, a URI without the
+ * password of its user part or password= parameters; appended to out.
+ * NULL appends nothing. */
+void ark_pg_scrub_conninfo(const char *conninfo, struct ark_buf *out);
 /* server_version_num, e.g. 150004. */
 int ark_pg_server_version(const struct ark_pg *pg);
 /* The database name the connection is to. */
