@@ -167,12 +167,14 @@ static void pg_cancel_own(struct ark_pg *pg)
 
 /*
  * Append text cut to max bytes (never inside a UTF-8 character; "..."
- * marks the cut), as one line: libpq's line breaks become "; " (or a
- * space before its tab-indented continuation lines), runs of spaces one
- * space, and ark_text_escape() makes every other control byte visible.
+ * marks the cut), as one line: ark_text_escape() makes control bytes
+ * visible (a newline as \n).  With libpq_lines, the text is one of
+ * libpq's own multi-line messages: its line breaks become "; " (or a
+ * space before its tab-indented continuation lines) and runs of spaces
+ * one space ("FATAL:  password..." reads "FATAL: password...").
  */
 static void pg_append_one_line(struct ark_buf *out, const char *text,
-			       size_t max)
+			       size_t max, int libpq_lines)
 {
 	struct ark_buf line = ARK_BUF_INIT;
 	char escaped[4 * PG_SAFE_MAX + 4 * PG_PIECE_MAX];
@@ -190,7 +192,7 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 	for (size_t i = 0; i < cut; i++) {
 		char c = text[i];
 
-		if (c == '\n') {
+		if (c == '\n' && libpq_lines) {
 			while (i + 1 < cut && text[i + 1] == '\n')
 				i++;
 			if (i + 1 < cut && text[i + 1] == '\t') {
@@ -202,7 +204,8 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 				continue;
 			}
 		}
-		if (c == ' ' && line.len > 0 && line.data[line.len - 1] == ' ')
+		if (c == ' ' && libpq_lines && line.len > 0 &&
+		    line.data[line.len - 1] == ' ')
 			continue;
 		ark_buf_append_char(&line, c);
 	}
@@ -597,9 +600,9 @@ static int pg_connect_error(const char *safe, const char *what,
 						     : ARK_ERR_PG_CONNECT;
 
 	ark_buf_appendf(&message, "%s \"", what);
-	pg_append_one_line(&message, safe, PG_SAFE_MAX);
+	pg_append_one_line(&message, safe, PG_SAFE_MAX, 0);
 	ark_buf_append_str(&message, "\": ");
-	pg_append_one_line(&message, libpq_message, 2 * PG_PIECE_MAX);
+	pg_append_one_line(&message, libpq_message, 2 * PG_PIECE_MAX, 1);
 	pg_redact(&message, secrets);
 	if (ark_buf_failed(&message))
 		code = pg_oom(err);
@@ -619,30 +622,34 @@ static int pg_result_error(struct ark_pg *pg, const PGresult *res,
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
 	struct ark_buf message = ARK_BUF_INIT;
+	int from_libpq = 0;
 	int lost;
 	int code = ARK_ERR_PG_QUERY;
 
 	if (sqlstate != NULL && strcmp(sqlstate, "57014") == 0 &&
 	    ark_fsio_interrupted())
 		return ark_fsio_check_interrupt(err);
-	if (primary == NULL)
+	if (primary == NULL) {
+		/* libpq's own error (a lost connection): its text */
+		from_libpq = 1;
 		primary = PQresultErrorMessage(res);
-	if (primary == NULL || primary[0] == '\0')
-		primary = PQerrorMessage(pg->conn);
+		if (primary == NULL || primary[0] == '\0')
+			primary = PQerrorMessage(pg->conn);
+	}
 	lost = PQstatus(pg->conn) == CONNECTION_BAD ||
 	       (severity != NULL && (strcmp(severity, "FATAL") == 0 ||
 				     strcmp(severity, "PANIC") == 0)) ||
 	       (sqlstate != NULL && strncmp(sqlstate, "08", 2) == 0);
 
 	ark_buf_append_str(&message, "server \"");
-	pg_append_one_line(&message, pg->safe, PG_SAFE_MAX);
+	pg_append_one_line(&message, pg->safe, PG_SAFE_MAX, 0);
 	ark_buf_append_str(&message, "\": ");
 	if (lost)
 		ark_buf_append_str(&message, "connection lost: ");
-	pg_append_one_line(&message, primary, PG_PIECE_MAX);
+	pg_append_one_line(&message, primary, PG_PIECE_MAX, from_libpq);
 	if (detail != NULL && detail[0] != '\0') {
 		ark_buf_append_str(&message, "; ");
-		pg_append_one_line(&message, detail, PG_PIECE_MAX);
+		pg_append_one_line(&message, detail, PG_PIECE_MAX, 0);
 	}
 	if (sqlstate != NULL)
 		ark_buf_appendf(&message, " (SQLSTATE %.5s)", sqlstate);
@@ -661,11 +668,11 @@ static int pg_conn_error(struct ark_pg *pg, struct ark_error *err)
 	int code = ARK_ERR_PG_QUERY;
 
 	ark_buf_append_str(&message, "server \"");
-	pg_append_one_line(&message, pg->safe, PG_SAFE_MAX);
+	pg_append_one_line(&message, pg->safe, PG_SAFE_MAX, 0);
 	ark_buf_append_str(&message, "\": ");
 	if (PQstatus(pg->conn) == CONNECTION_BAD)
 		ark_buf_append_str(&message, "connection lost: ");
-	pg_append_one_line(&message, PQerrorMessage(pg->conn), PG_PIECE_MAX);
+	pg_append_one_line(&message, PQerrorMessage(pg->conn), PG_PIECE_MAX, 1);
 	if (ark_buf_failed(&message))
 		code = pg_oom(err);
 	else
@@ -692,7 +699,7 @@ static void pg_notice_receiver(void *context, const PGresult *res)
 	if (primary == NULL)
 		primary = PQresultErrorMessage(res);
 	pg_append_one_line(&line, primary != NULL ? primary : "",
-			   2 * PG_PIECE_MAX);
+			   2 * PG_PIECE_MAX, 0);
 	ark_log(level, "server \"%s\": %s: %s", pg->safe,
 		severity != NULL ? severity : "NOTICE",
 		line.data != NULL ? line.data : "");
