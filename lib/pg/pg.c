@@ -750,6 +750,31 @@ static int pg_wait_result(struct ark_pg *pg, struct ark_error *err)
 	return 0;
 }
 
+/*
+ * Push out what libpq has queued: a no-op on a blocking connection (ark's
+ * own), a loop on one a caller made non-blocking through ark_pg_conn().
+ * Input is consumed meanwhile, as libpq asks, so a server that talks
+ * back while we send cannot deadlock us.
+ */
+static int pg_flush(struct ark_pg *pg, struct ark_error *err)
+{
+	int cancel_sent = 0;
+	int pending;
+
+	while ((pending = PQflush(pg->conn)) > 0) {
+		int rc = pg_wait_socket(pg, POLLIN | POLLOUT, &cancel_sent,
+					err);
+
+		if (rc != 0)
+			return rc;
+		if (!PQconsumeInput(pg->conn))
+			return pg_conn_error(pg, err);
+	}
+	if (pending < 0)
+		return pg_conn_error(pg, err);
+	return 0;
+}
+
 /* Read and throw away the rest of a COPY TO STDOUT. */
 static void pg_discard_copy_out(struct ark_pg *pg)
 {
@@ -793,8 +818,20 @@ static int pg_finish(struct ark_pg *pg, PGresult **keep,
 			}
 			break;
 		case PGRES_COPY_IN:
-			(void)PQputCopyEnd(pg->conn,
-					   "ark: COPY FROM STDIN not expected here");
+			if (PQputCopyEnd(pg->conn,
+					 "ark: COPY FROM STDIN not expected here") < 0) {
+				/* Cannot even end it: the connection is
+				 * gone, and PQgetResult would say COPY_IN
+				 * for ever. */
+				PQclear(res);
+				if (rc == 0)
+					rc = pg_conn_error(pg, err);
+				if (keep != NULL) {
+					PQclear(*keep);
+					*keep = NULL;
+				}
+				return rc;
+			}
 			if (rc == 0)
 				rc = ark_error_set(err, ARK_ERR_PG_QUERY, 0,
 						   "server \"%s\": a statement started a COPY FROM STDIN where none was expected",
@@ -945,6 +982,11 @@ static int pg_connect_poll(struct ark_pg *pg, int timeout_s,
 			}
 			if (left < wait_ms)
 				wait_ms = left;
+		}
+		if (pfd.fd < 0) {
+			/* No socket yet to wait on: let libpq go on. */
+			status = PQconnectPoll(pg->conn);
+			continue;
 		}
 		pfd.events = status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
 		pfd.revents = 0;
@@ -1140,6 +1182,11 @@ int ark_pg_exec(struct ark_pg *pg, const char *sql, struct ark_error *err)
 		return rc;
 	if (!PQsendQuery(pg->conn, sql))
 		return pg_conn_error(pg, err);
+	rc = pg_flush(pg, err);
+	if (rc != 0) {
+		(void)pg_finish(pg, NULL, NULL);
+		return rc;
+	}
 	return pg_finish(pg, NULL, err);
 }
 
@@ -1179,6 +1226,11 @@ int ark_pg_query(struct ark_pg *pg, const char *sql, int nparams,
 	if (!PQsendQueryParams(pg->conn, sql, nparams, NULL, params, NULL,
 			       NULL, 0)) {
 		rc = pg_conn_error(pg, err);
+		goto cleanup;
+	}
+	rc = pg_flush(pg, err);
+	if (rc != 0) {
+		(void)pg_finish(pg, NULL, NULL);
 		goto cleanup;
 	}
 	rc = pg_finish(pg, &res, err);
@@ -1282,7 +1334,9 @@ static int pg_copy_start(struct ark_pg *pg, const char *copy_sql,
 		return rc;
 	if (!PQsendQuery(pg->conn, copy_sql))
 		return pg_conn_error(pg, err);
-	rc = pg_wait_result(pg, err);
+	rc = pg_flush(pg, err);
+	if (rc == 0)
+		rc = pg_wait_result(pg, err);
 	res = PQgetResult(pg->conn);
 	if (rc == 0 && res != NULL && PQresultStatus(res) == expected) {
 		PQclear(res);
@@ -1405,17 +1459,15 @@ int ark_pg_copy_in_end(struct ark_pg *pg, uint64_t *rows,
 		if (rc != 0)
 			return rc;
 	}
-	pg->copy = PG_COPY_NONE;
 	if (ended < 0)
 		return pg_copy_in_failed(pg, err);
-	while ((ended = PQflush(pg->conn)) > 0) {
-		rc = pg_wait_socket(pg, POLLOUT, &cancel_sent, err);
-		if (rc != 0)
-			return rc;
+	pg->copy = PG_COPY_NONE;
+	rc = pg_flush(pg, err);
+	if (rc != 0) {
+		(void)pg_finish(pg, NULL, NULL);
+		return rc;
 	}
 	rc = pg_finish(pg, &res, err);
-	if (rc == 0 && ended < 0)
-		rc = pg_conn_error(pg, err);
 	if (rc == 0 && rows != NULL && res != NULL)
 		*rows = strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
