@@ -155,6 +155,15 @@ void ark_fsio_install_signal_handlers(void);
 void ark_fsio_block_signals(sigset_t *saved);
 void ark_fsio_restore_signals(const sigset_t *saved);
 int ark_fsio_interrupted(void); /* non-zero after a signal */
+/*
+ * A function the first stop signal calls from the handler, after the
+ * stop flag is set and the watchdog armed; NULL removes it.  It must be
+ * async-signal-safe.  lib/pg sets ark_pg_cancel_all() so a running
+ * statement stops on the server too.  It runs with the stop signals and
+ * SIGALRM unblocked: if it hangs, the watchdog still ends the process.
+ */
+typedef void (*ark_fsio_stop_hook)(void);
+void ark_fsio_set_stop_hook(ark_fsio_stop_hook hook);
 /* ARK_ERR_INTERRUPTED (and err filled) after a signal, else 0. */
 int ark_fsio_check_interrupt(struct ark_error *err);
 /* Async-signal-safe: unlink every registered temporary. */

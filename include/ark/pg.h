@@ -17,11 +17,19 @@
  * bytea_output hex, standard_conforming_strings on, search_path empty
  * (every name ark sends is schema-qualified and quoted).
  *
- * Errors: ARK_ERR_PG_CONNECT (cannot reach the server, bad conninfo),
+ * Errors (docs/connection.md): ARK_ERR_PG_CONNECT (cannot reach the
+ * server, bad conninfo, connect timeout, a server older than 12),
  * ARK_ERR_PG_AUTH (SQLSTATE 28000/28P01, or libpq's password messages),
- * ARK_ERR_PG_QUERY (any failed statement; the message ends with
- * "(SQLSTATE xxxxx)"; a lost connection says so), ARK_ERR_INTERRUPTED
- * when a stop signal cancelled the statement.
+ * ARK_ERR_PG_QUERY (any failed statement: "server \"<safe conninfo>\":
+ * <message>[; <detail>] (SQLSTATE xxxxx)"; a lost connection says
+ * "connection lost: "), ARK_ERR_INTERRUPTED when a stop signal cancelled
+ * the statement (a cancel from anywhere else is a plain PG_QUERY,
+ * SQLSTATE 57014).  Messages are one line, names in them escaped.
+ *
+ * Waiting: statements are waited for in short poll() slices; once the
+ * stop flag is up, the running statement is cancelled and no new one is
+ * sent (ARK_ERR_INTERRUPTED).  The connect timeout is connect_timeout
+ * (conninfo, service file, PGCONNECT_TIMEOUT), else 30 s per host.
  */
 #ifndef ARK_PG_H
 #define ARK_PG_H
@@ -37,7 +45,9 @@ struct ark_pg; /* one connection; not shared between threads */
 /*
  * Connect.  conninfo: a libpq key=value string or a postgresql:// URI, or
  * NULL for DATABASE_URL (when set and non-empty) else libpq's defaults.
- * application_name: e.g. "ark-transfer".  On failure *out is NULL.
+ * application_name: e.g. "ark-transfer" (an application_name in conninfo
+ * or PGAPPNAME wins).  On failure *out is NULL.  Also hooks
+ * ark_pg_cancel_all() into fsio's stop signal path.
  */
 int ark_pg_connect(const char *conninfo, const char *application_name,
 		   struct ark_pg **out, struct ark_error *err);
@@ -46,6 +56,11 @@ void ark_pg_free(struct ark_pg *pg); /* NULL is a no-op */
 /* The conninfo with any password removed, for messages and logs:
  * "host=/tmp/x dbname=app user=ark" or the URI without its password. */
 const char *ark_pg_safe_conninfo(const struct ark_pg *pg);
+/* The same scrubbing for a connection string not (yet) connected to:
+ * conninfo without password/sslpassword pairs, a URI without the
+ * password of its user part or password= parameters; appended to out.
+ * NULL appends nothing. */
+void ark_pg_scrub_conninfo(const char *conninfo, struct ark_buf *out);
 /* server_version_num, e.g. 150004. */
 int ark_pg_server_version(const struct ark_pg *pg);
 /* The database name the connection is to. */
@@ -87,6 +102,10 @@ int ark_pg_query_value(struct ark_pg *pg, const char *sql, int nparams,
  * chunks, end.  ark_pg_copy_in_end() returns the server's row count in
  * *rows.  ark_pg_copy_in_abort() ends a COPY with an error (nothing is
  * kept) after a failure on ark's side; it fills no error of its own.
+ * After any failure of _put or _end, call _abort: it is a no-op when the
+ * COPY has already ended.  A server error in the data (bad row) is
+ * reported by _end (or by a later _put).  No other statement may be sent
+ * while a COPY is open (ARK_ERR_INTERNAL).
  */
 int ark_pg_copy_in_begin(struct ark_pg *pg, const char *copy_sql,
 			 struct ark_error *err);
@@ -97,9 +116,10 @@ int ark_pg_copy_in_end(struct ark_pg *pg, uint64_t *rows,
 void ark_pg_copy_in_abort(struct ark_pg *pg, const char *why);
 
 /*
- * COPY ... TO STDOUT: each chunk the server sends is passed to sink
- * (a whole number of rows per call in text format).  A sink that returns
- * non-zero stops the copy (the connection is cancelled and drained); its
+ * COPY ... TO STDOUT: the rows the server sends are passed to sink in
+ * batches of about 64 KiB (a whole number of rows per call in text
+ * format; a longer row alone).  A sink that returns non-zero stops the
+ * copy (the connection is cancelled and drained, and stays usable); its
  * code is returned and its error kept.
  */
 typedef int (*ark_pg_copy_sink)(void *context, const char *data, size_t len,
@@ -121,8 +141,10 @@ void ark_pg_append_literal(struct ark_buf *out, const char *text);
 
 /*
  * Stop signals: after ark_fsio's stop flag is raised, the signal path
- * calls ark_pg_cancel_all(), which sends PQcancel for every live
- * connection's running statement (async-signal-safe: PQcancel is).
+ * calls ark_pg_cancel_all() (ark_fsio_set_stop_hook), which sends
+ * PQcancel for every live connection's running statement
+ * (async-signal-safe: PQcancel is; the registry is lock-free).  May also
+ * be called from any thread.  At most 128 connections are open at once.
  */
 void ark_pg_cancel_all(void);
 

@@ -53,6 +53,8 @@ static pthread_mutex_t fsio_temp_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 /* The signal number that asked us to stop, 0 while running. */
 static volatile sig_atomic_t fsio_stop_signal;
+/* Called by the first stop signal (ark_fsio_set_stop_hook), or NULL. */
+static _Atomic(ark_fsio_stop_hook) fsio_stop_hook;
 
 struct ark_atomic_file {
 	int fd;           /* the temporary, -1 once closed */
@@ -698,6 +700,7 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
  * ends the tool within a second" true.
  */
 #define FSIO_WATCHDOG_MS 800
+static void fsio_stop_signal_set(sigset_t *set);
 #define FSIO_INTERRUPTED_MESSAGE "interrupted by signal"
 /* Retry delay when the watchdog fires inside a critical section. */
 #define FSIO_WATCHDOG_RETRY_MS 50
@@ -751,6 +754,24 @@ static void fsio_forced_exit(void)
 	_exit(fsio_exit_status);
 }
 
+/*
+ * The stop hook (e.g. PQcancel of running statements) may block on the
+ * network: it runs with the stop signals and SIGALRM unblocked, so the
+ * watchdog and a second signal still end the process when it hangs.
+ * The handler's return restores the mask.
+ */
+static void fsio_run_stop_hook(void)
+{
+	ark_fsio_stop_hook hook = atomic_load(&fsio_stop_hook);
+	sigset_t set;
+
+	if (hook == NULL)
+		return;
+	fsio_stop_signal_set(&set);
+	(void)pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	hook();
+}
+
 static void fsio_signal_handler(int signo)
 {
 	int saved_errno = errno;
@@ -767,6 +788,7 @@ static void fsio_signal_handler(int signo)
 		if (atomic_load(&fsio_critical_depth) == 0)
 			ark_fsio_cleanup_temporaries();
 		fsio_arm_watchdog(FSIO_WATCHDOG_MS);
+		fsio_run_stop_hook();
 	}
 	errno = saved_errno;
 }
@@ -883,6 +905,11 @@ void ark_fsio_install_signal_handlers(void)
 			continue;
 		(void)sigaction(signals[i], &action, NULL);
 	}
+}
+
+void ark_fsio_set_stop_hook(ark_fsio_stop_hook hook)
+{
+	atomic_store(&fsio_stop_hook, hook);
 }
 
 int ark_fsio_interrupted(void)
