@@ -192,20 +192,98 @@ static int e_digits(double x, int n, struct shortest *s, char *text,
 	return 0;
 }
 
-/* The digits of s as text "d.ddde<exp>" read back with strtod/strtof. */
+/* x = significand * 2^exponent, as the float or double it is. */
+struct binary {
+	uint64_t significand;
+	int exponent;
+	int lower_gap_halved; /* a power of two: the gap below is half */
+};
+
+static void decompose(double x, int single, struct binary *b)
+{
+	if (single) {
+		float f = (float)x;
+		uint32_t bits, fraction, biased;
+
+		memcpy(&bits, &f, sizeof(bits));
+		fraction = bits & 0x7fffffu;
+		biased = bits >> 23 & 0xffu;
+		b->significand = biased ? (fraction | 0x800000u) : fraction;
+		b->exponent = biased ? (int)biased - 150 : -149;
+		b->lower_gap_halved = fraction == 0 && biased > 1;
+	} else {
+		uint64_t bits, fraction, biased;
+
+		memcpy(&bits, &x, sizeof(bits));
+		fraction = bits & 0xfffffffffffffull;
+		biased = bits >> 52 & 0x7ffu;
+		b->significand = biased ? (fraction | 1ull << 52) : fraction;
+		b->exponent = biased ? (int)biased - 1075 : -1074;
+		b->lower_gap_halved = fraction == 0 && biased > 1;
+	}
+}
+
+/* Is n * 10^k exactly odd * 2^p? (n < 10^17, odd odd) */
+static int decimal_equals_dyadic(uint64_t n, int k, uint64_t odd, int p)
+{
+	int twos = 0;
+
+	if (n == 0)
+		return 0;
+	while (k < 0 && n % 5 == 0) {
+		/* n * 10^k = (n / 5) * 2^k * 5^(k+1) */
+		n /= 5;
+		twos--;
+		k++;
+	}
+	if (k < 0)
+		return 0; /* a factor 5 left in the denominator */
+	twos += k;
+	while (n % 2 == 0) {
+		n /= 2;
+		twos++;
+	}
+	while (k-- > 0) {
+		if (n > odd / 5)
+			return 0;
+		n *= 5;
+	}
+	return n == odd && twos == p;
+}
+
+/*
+ * Does the decimal s lie strictly inside the interval of values that
+ * read back as x?  PostgreSQL's Ryu leaves the interval's bounds out
+ * (acceptBounds is false unless built STRICTLY_SHORTEST), so a decimal
+ * exactly halfway to a neighbour does not count, even where strtod's
+ * ties-to-even would read it back as x.
+ */
 static int digits_round_trip(const struct shortest *s, double x, int single)
 {
 	char text[48];
-	int i, k = 0;
+	int i, k = 0, scale;
+	uint64_t n = 0;
+	struct binary b;
 
 	text[k++] = s->digits[0];
 	text[k++] = '.';
 	for (i = 1; i < s->ndigits; i++)
 		text[k++] = s->digits[i];
 	snprintf(text + k, sizeof(text) - (size_t)k, "e%d", s->exponent);
-	if (single)
-		return strtof(text, NULL) == (float)x;
-	return strtod(text, NULL) == x;
+	if (single ? strtof(text, NULL) != (float)x : strtod(text, NULL) != x)
+		return 0;
+	for (i = 0; i < s->ndigits; i++)
+		n = n * 10 + (uint64_t)(s->digits[i] - '0');
+	scale = s->exponent - (s->ndigits - 1);
+	decompose(x, single, &b);
+	if (decimal_equals_dyadic(n, scale, 2 * b.significand + 1,
+				  b.exponent - 1))
+		return 0;
+	if (b.lower_gap_halved)
+		return !decimal_equals_dyadic(n, scale, 4 * b.significand - 1,
+					      b.exponent - 2);
+	return !decimal_equals_dyadic(n, scale, 2 * b.significand - 1,
+				      b.exponent - 1);
 }
 
 /* The N-digit neighbour of s one unit in the last place up or down. */
@@ -256,24 +334,13 @@ static int neighbour(const struct shortest *s, int up, struct shortest *n)
 static void shortest_digits(double x, int single, struct shortest *out)
 {
 	int max = single ? 9 : 17;
-	int power_of_two;
 	char text[64];
 	int lo = 1, hi = max, n;
 	struct shortest s, up, down;
+	struct binary b;
 
-	if (single) {
-		float f = (float)x;
-		uint32_t bits;
-
-		memcpy(&bits, &f, sizeof(bits));
-		power_of_two = (bits & 0x7fffffu) == 0;
-	} else {
-		uint64_t bits;
-
-		memcpy(&bits, &x, sizeof(bits));
-		power_of_two = (bits & 0xfffffffffffffull) == 0;
-	}
-	if (!power_of_two) {
+	decompose(x, single, &b);
+	if (!b.lower_gap_halved) {
 		while (lo < hi) {
 			int mid = (lo + hi) / 2;
 
