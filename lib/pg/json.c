@@ -154,22 +154,29 @@ static int parse_string(struct parser *p, struct ark_buf *into)
 		case 'u':
 			if (hex4(p, &cp))
 				return -1;
-			if (cp >= 0xdc00 && cp <= 0xdfff)
+			/* json checks escapes for syntax only; jsonb
+			 * decodes them and wants surrogates in pairs */
+			if (cp >= 0xdc00 && cp <= 0xdfff && p->jsonb)
 				return fail(p, R_SURROGATE, escape_at);
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (p->len - p->pos < 6 ||
-				    p->text[p->pos] != '\\' ||
-				    p->text[p->pos + 1] != 'u')
-					return fail(p, R_SURROGATE,
-						    escape_at);
+			if (cp >= 0xd800 && cp <= 0xdbff &&
+			    p->len - p->pos >= 6 &&
+			    p->text[p->pos] == '\\' &&
+			    p->text[p->pos + 1] == 'u') {
+				size_t back = p->pos;
+
 				p->pos += 2;
 				if (hex4(p, &low))
 					return -1;
-				if (low < 0xdc00 || low > 0xdfff)
+				if (low >= 0xdc00 && low <= 0xdfff)
+					cp = 0x10000 + ((cp & 0x3ff) << 10) +
+					     (low & 0x3ff);
+				else if (p->jsonb)
 					return fail(p, R_SURROGATE,
 						    escape_at);
-				cp = 0x10000 + ((cp & 0x3ff) << 10) +
-				     (low & 0x3ff);
+				else
+					p->pos = back;
+			} else if (cp >= 0xd800 && cp <= 0xdbff && p->jsonb) {
+				return fail(p, R_SURROGATE, escape_at);
 			}
 			if (cp == 0) {
 				if (p->jsonb)

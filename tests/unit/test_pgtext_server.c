@@ -52,7 +52,8 @@ static int setup(void **state)
 	exec_ok("SET client_encoding = 'UTF8'; SET DateStyle = 'ISO';"
 		"SET IntervalStyle = 'postgres'; SET TimeZone = 'UTC';"
 		"SET extra_float_digits = 3; SET bytea_output = 'hex';"
-		"SET standard_conforming_strings = on");
+		"SET standard_conforming_strings = on;"
+		"SET client_min_messages = warning");
 	exec_ok("CREATE OR REPLACE FUNCTION pg_temp.try_cast(t text, typ text)"
 		" RETURNS text LANGUAGE plpgsql AS $$ DECLARE r text; BEGIN"
 		" EXECUTE format('SELECT $1::%s::text', typ) INTO r USING t;"
@@ -500,8 +501,8 @@ static void test_numeric_bulk(void **state)
 				v = real_value(x);
 				break;
 			}
-			if (v.storage == SQLITE_FLOAT)
-				snprintf(src, sizeof(src), "%.17g", v.real);
+			if (v.storage == SQLITE_FLOAT) /* always with an e */
+				snprintf(src, sizeof(src), "%.16e", v.real);
 			if (v.storage == SQLITE_FLOAT && v.real == 0)
 				continue;
 			if (convert(&ours, &v, ARK_PGTYPE_NUMERIC, -1,
@@ -537,11 +538,23 @@ static void test_numeric_bulk(void **state)
 		}
 		/* a REAL's decimal reads back as the same double (numeric
 		 * to float8 is correctly rounded); an integer is equal */
-		snprintf(sql, sizeof(sql),
-			 "SELECT count(*) FROM bulk WHERE CASE WHEN src ~ '^-?[0-9]+$'"
-			 " THEN ours::numeric <> src::numeric"
-			 " ELSE ours::numeric::float8 <> src::float8 END");
-		assert_int_equal(query_int(sql), 0);
+#define CHANGED                                                           \
+	" FROM bulk WHERE CASE WHEN src ~ '^-?[0-9]+$'"                      \
+	" THEN ours::numeric <> src::numeric"                                \
+	" ELSE ours::numeric::float8 <> src::float8 END"
+		if (query_int("SELECT count(*)" CHANGED) != 0) {
+			PGresult *res =
+				PQexec(conn, "SELECT src, ours" CHANGED " LIMIT 5");
+
+
+			for (i = 0; i < PQntuples(res); i++)
+				print_error("%s: %s became %s\n", types[t].sql,
+					    PQgetvalue(res, i, 0),
+					    PQgetvalue(res, i, 1));
+			PQclear(res);
+			fail_msg("%s: values changed", types[t].sql);
+		}
+#undef CHANGED
 		/* each refused value: PostgreSQL rejects it or stores
 		 * another number */
 		exec_ok("DROP TABLE IF EXISTS pg_temp.refused");
@@ -835,8 +848,11 @@ static void test_unixepoch(void **state)
 	{
 		struct ark_buf got = ARK_BUF_INIT;
 
-		copy_out("COPY (SELECT id, to_timestamp(src::numeric) FROM bulk"
-			 " ORDER BY id) TO STDOUT",
+		/* whole seconds through to_timestamp, the fraction as an
+		 * interval (to_timestamp's float8 would round it) */
+		copy_out("COPY (SELECT id, to_timestamp(trunc(src::numeric))"
+			 " + (src::numeric - trunc(src::numeric)) * interval '1 s'"
+			 " FROM bulk ORDER BY id) TO STDOUT",
 			 &got);
 		assert_same_lines("to_timestamp", &got, &b.expected);
 		ark_buf_free(&got);
@@ -857,13 +873,14 @@ static const char *const json_corpus[] = {
 	"[[[[[]]]]]", "{\"a\":{\"b\":{\"c\":{}}}}", "[1,\"2\",[3],{\"4\":5}]",
 	"{\"\\u0041\":1,\"B\":2}", "\"日本語\"", "{\"日\":1,\"ab\":2,\"abcd\":3}",
 	"[1e400]", "[-1e-400]", "1.0e0", "10e-1", "[0.1, 0.10, 0.100]",
-	"{\"\":0}", "{\"a\":\"\\u0000x\"}",
+	"{\"\":0}", "{\"a\":\"\\u0000x\"}", "\"\\ud800\"", "\"\\udc00\"",
+	"[\"\\ud800\\u0041\"]",
 };
 
 static const char *const json_invalid[] = {
 	"", " ", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "1e",
 	"\"\\x\"", "\"a", "nul", "True", "{\"a\" 1}", "[1 2]", "'a'",
-	"\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "{a:1}", "1 2",
+	"{a:1}", "1 2",
 	"\"\x01\"", "NaN", "-", "[1]]",
 };
 
@@ -887,8 +904,9 @@ static void test_json_corpus(void **state)
 			bulk_add(&jb, v.bytes != NULL ? json_corpus[i] : "",
 				 v.len, ours.data, ours.len);
 		else
-			assert_string_equal(
-				reason, "\\u0000 in JSON (jsonb cannot hold it)");
+			assert_true(
+				strcmp(reason, "\\u0000 in JSON (jsonb cannot hold it)") == 0 ||
+				strcmp(reason, "an unpaired UTF-16 surrogate escape in JSON") == 0);
 		assert_int_equal(convert(&ours, &v, ARK_PGTYPE_JSON, -1, -1, -1,
 					 NULL, &reason),
 				 0);
@@ -896,7 +914,7 @@ static void test_json_corpus(void **state)
 	}
 	assert_int_equal(jb.count,
 			 (int)(sizeof(json_corpus) / sizeof(json_corpus[0])) -
-				 1);
+				 4);
 	bulk_check(&jb, "jsonb");
 	bulk_check(&js, "json");
 	/* what ark calls invalid, PostgreSQL's json and jsonb reject */
