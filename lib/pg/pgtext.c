@@ -1507,7 +1507,8 @@ int ark_pgtext_append_at(struct ark_buf *out,
 		rules = &default_rules;
 	if (value->storage == SQLITE_NULL) {
 		ark_buf_append_str(out, "\\N");
-		return 0;
+		rc = 0;
+		goto done;
 	}
 	switch (type->type) {
 	case ARK_PGTYPE_BOOL:
@@ -1562,6 +1563,7 @@ int ark_pgtext_append_at(struct ark_buf *out,
 			*reason_offset = refusal.offset;
 		return -1;
 	}
+done:
 	if (reason != NULL)
 		*reason = NULL;
 	if (reason_offset != NULL)
