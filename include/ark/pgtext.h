@@ -60,6 +60,14 @@ enum ark_date_numbers {
 
 struct ark_pgtext_rules {
 	enum ark_date_numbers date_numbers;
+	/*
+	 * timestamptz: read a date-time without a zone as UTC (what SQLite's
+	 * own date functions do with it).  Off by default: a column whose
+	 * values mostly carry zones refuses the ones that do not
+	 * (docs/type-mapping.md); --data-only into an existing timestamptz
+	 * column (Django's DateTimeField) turns it on.
+	 */
+	int unzoned_as_utc;
 };
 
 /*
@@ -79,13 +87,27 @@ struct ark_sqlvalue {
 /*
  * Append the canonical COPY text of value as type to out (NULL appends
  * \N).  0, or -1 with *reason set to a static one-line reason that a
- * message can quote after the table, row and column ("text in an integer
- * column", "invalid UTF-8 at byte 7" is built by the caller from
- * *reason_offset when it is not -1, ...).  On -1, out is unchanged.
+ * message can quote after the table, row and column ("text that is not
+ * an integer", "invalid UTF-8", ...; docs/digest.md lists every one).
+ * On -1, out is unchanged.  rules may be NULL (the defaults).
  */
 int ark_pgtext_append(struct ark_buf *out, const struct ark_sqlvalue *value,
 		      const struct ark_pgtype_spec *type,
 		      const struct ark_pgtext_rules *rules, const char **reason);
+/*
+ * The same, and where the reason lies: *reason_offset is the 0-based byte
+ * of the value a refusal points at ("invalid UTF-8", "NUL byte", "invalid
+ * JSON"...), or -1 when it points at no byte.  reason_offset may be NULL.
+ */
+int ark_pgtext_append_at(struct ark_buf *out,
+			 const struct ark_sqlvalue *value,
+			 const struct ark_pgtype_spec *type,
+			 const struct ark_pgtext_rules *rules,
+			 const char **reason, int64_t *reason_offset);
+/* The reason as a message says it: "invalid UTF-8 at byte 7" when offset
+ * is not -1, else the reason alone. */
+void ark_pgtext_append_reason(struct ark_buf *out, const char *reason,
+			      int64_t reason_offset);
 
 /* Append the type as SQL: "bigint", "numeric(10,2)", "varchar(40)". */
 void ark_pgtype_append_sql(struct ark_buf *out,

@@ -23,15 +23,22 @@
 
 struct ark_column_profile {
 	uint64_t nulls, integers, reals, texts, blobs;
-	int64_t min_integer, max_integer;      /* over INTEGER values */
-	double min_real, max_real;             /* over finite REAL values */
+	int64_t min_integer, max_integer;      /* over INTEGER values; 0 when
+						  there are none */
+	double min_real, max_real;             /* over finite REAL values; 0
+						  when there are none */
 	uint64_t infinities;                   /* REAL +-Inf */
-	uint64_t negative_zeros;               /* REAL -0.0 */
+	uint64_t negative_zeros;               /* REAL -0.0 (a REAL-affinity
+						  column never holds one:
+						  SQLite stores 0.0) */
 	uint64_t reals_integral;               /* REAL values with no fraction */
-	uint64_t max_text_chars;               /* longest TEXT, in characters */
+	uint64_t max_text_chars;               /* longest TEXT, in characters
+						  (an invalid byte counts as
+						  one) */
 	uint64_t max_text_bytes;
 	uint64_t max_blob_bytes;
-	unsigned text_shapes_all;  /* ARK_SHAPE_* bits every TEXT value has */
+	unsigned text_shapes_all;  /* ARK_SHAPE_* bits every TEXT value has
+				      (0 when there are no TEXT values) */
 	unsigned text_shapes_any;  /* bits at least one TEXT value has */
 	uint64_t texts_bool;       /* TEXT values with ARK_SHAPE_BOOL */
 };
