@@ -17,7 +17,7 @@ DESTDIR ?=
 CC      ?= cc
 PKG_CONFIG ?= pkg-config
 
-PKGS := sqlite3 libzstd libarchive libxxhash jansson
+PKGS := sqlite3 libzstd libarchive libxxhash jansson libpq
 
 # Objects go under $(BUILD); the default build puts binaries in bin/ and the
 # library in lib/ as the layout promises, the sanitizer build keeps its own.
