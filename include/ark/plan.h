@@ -51,6 +51,7 @@ struct ark_plan_column {
 	char *source_name;
 	char *source_type;            /* declared type, "" when none */
 	char *source_default;         /* DEFAULT text, or NULL */
+	enum ark_sqlite_affinity source_affinity;
 	int generated;                /* a generated column, carried plain */
 	int collation_nocase;         /* a non-BINARY collation, not carried */
 	int skipped;                  /* --data-only: not in the target */
@@ -71,12 +72,20 @@ struct ark_plan_index {
 	size_t nkeys;
 	char **keys;                  /* each key's SQL: "\"a\" DESC", "(...)" */
 	char *where_sql;              /* translated WHERE, or NULL */
-	int dropped;                  /* relaxed away (a unique one) */
+	size_t nrefs;
+	size_t *refs;                 /* plan columns keys and WHERE read */
+	int plain;                    /* every key a plain column, no WHERE */
+	int dropped;                  /* relaxed away, or a column it reads
+					 changed type */
 };
 
 struct ark_plan_check {
 	char *name;                   /* constraint name, or NULL */
 	char *sql;                    /* translated expression */
+	char *source_sql;             /* the CHECK's SQLite text */
+	size_t nrefs;
+	size_t *refs;                 /* plan columns the expression reads */
+	int dropped;                  /* a column it reads changed type */
 };
 
 struct ark_plan_foreign_key {
@@ -132,6 +141,7 @@ struct ark_plan {
 	int widen;
 	int keep_case;
 	struct ark_pgtext_rules rules;
+	int failed;                   /* out of memory while growing it */
 };
 
 /*
