@@ -1001,7 +1001,7 @@ static void plan_indexes(struct builder *b, struct ark_plan_table *t,
 		struct ark_plan_index *pi = &t->indexes[t->nindexes];
 		struct resolve_context rc = {t, NULL, 0, 0};
 		struct ark_buf key = ARK_BUF_INIT;
-		const char *reason = NULL;
+		const char *reason = NULL, *collation = NULL;
 		int ok = 1;
 
 		if (ix->origin != 'c')
@@ -1055,12 +1055,7 @@ static void plan_indexes(struct builder *b, struct ark_plan_table *t,
 			}
 			if (ic->collation &&
 			    strcasecmp(ic->collation, "BINARY") != 0)
-				plan_note(plan, ARK_NOTE_NOT_CARRIED, st->name,
-					  NULL,
-					  "index \"%s\": COLLATE %s not "
-					  "carried: the key compares "
-					  "case-sensitively",
-					  ix->name, ic->collation);
+				collation = ic->collation;
 			if (ic->descending)
 				ark_buf_append_str(&key, " DESC");
 			pi->keys[j] = buf_take_or_fail(plan, &key);
@@ -1089,6 +1084,11 @@ static void plan_indexes(struct builder *b, struct ark_plan_table *t,
 			memset(pi, 0, sizeof *pi);
 			continue;
 		}
+		if (collation)
+			plan_note(plan, ARK_NOTE_NOT_CARRIED, st->name, NULL,
+				  "index \"%s\": COLLATE %s not carried: the "
+				  "keys compare case-sensitively",
+				  ix->name, collation);
 		pi->refs = rc.refs;
 		pi->nrefs = rc.nrefs;
 		pi->unique = ix->unique;

@@ -434,8 +434,9 @@ static int parse_operand(struct parser *ps, struct ark_buf *out)
 		if (ps->resolve(ps->context, t->text, &pg_name, &cls) != 0)
 			return refuse(ps, "unknown name");
 		if (cls == ARK_SQLEXPR_REFUSED)
-			return refuse(ps, "a column whose type comparisons "
-					  "are not translated for");
+			return refuse(ps, "it reads a column whose "
+					  "comparisons differ in PostgreSQL "
+					  "(its type or its COLLATE)");
 		ark_sqlexpr_append_ident(out, pg_name);
 		ps->lx.pos++;
 		return cls;
@@ -1382,12 +1383,12 @@ int ark_sqlexpr_default(const char *sql, const struct ark_pgtype_spec *type,
 	} else if (count >= 3 && t->kind == TOK_WORD && is_op(&t[1], "(") &&
 		   is_op(&lx.tokens[last - 1], ")")) {
 		/* name ( 'string' [, 'string'] ) with no modifiers */
-		const char *args[2] = {NULL, NULL};
+		const char *args[4] = {NULL, NULL, NULL, NULL};
 		size_t nargs = 0, i = first + 2;
 		int shape_ok = 1;
 
 		while (i < last - 1) {
-			if (lx.tokens[i].kind != TOK_STRING || nargs == 2) {
+			if (lx.tokens[i].kind != TOK_STRING || nargs == 4) {
 				shape_ok = 0;
 				break;
 			}
