@@ -1082,12 +1082,8 @@ static const char *to_char_pattern(char spec)
 	case 'S': return "SS";
 	case 'f': return "SS.MS";
 	case 'j': return "DDD";
-	case 'F': return "YYYY-MM-DD";
-	case 'T': return "HH24:MI:SS";
-	case 'R': return "HH24:MI";
-	case 'u': return "ID";
-	case 'G': return "IYYY";
-	case 'V': return "IW";
+	/* %F %T %R %u %G %V %e %k %l %I %p %U %W...: newer SQLite only, or
+	   no exact to_char twin; %J is a float */
 	default: return NULL;
 	}
 }
@@ -1096,13 +1092,10 @@ static const char *to_char_pattern(char spec)
 static size_t pattern_width(char spec)
 {
 	switch (spec) {
-	case 'Y': case 'G': return 4;
+	case 'Y': return 4;
 	case 'f': return 6;
 	case 'j': return 3;
-	case 'F': return 10;
-	case 'T': return 8;
-	case 'R': return 5;
-	case 'u': case 'w': return 1;
+	case 'w': return 1;
 	case 's': return 20;
 	default: return 2;
 	}
