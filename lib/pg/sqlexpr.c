@@ -336,8 +336,10 @@ static int number_literal_ok(const char *text)
 	if (*p != '\0')
 		return 0;
 	/* an integer literal beyond int64 is a REAL in SQLite and an exact
-	   numeric in PostgreSQL */
-	if (!real && digits > 18)
+	   numeric in PostgreSQL; one beyond 2^53 compares exactly with a
+	   REAL in SQLite but is rounded to a double in PostgreSQL: at most
+	   15 digits, always exact in a double */
+	if (!real && digits > 15)
 		return 0;
 	return 1;
 }
