@@ -42,6 +42,13 @@ struct ark_archive_writer_options {
 	 */
 	int (*next_name)(void *ctx, char *path, size_t room);
 	void *next_name_ctx;
+	/*
+	 * Spooled members (below): 1 to spool into named temporaries
+	 * (".<name>.spool.ark-tmp-XXXXXX" beside the archive, registered
+	 * with fsio) even where O_TMPFILE works - the fallback's path, for
+	 * tests; 0 (default) prefers unnamed O_TMPFILE spools.
+	 */
+	int named_spools;
 };
 
 struct ark_archive_summary {

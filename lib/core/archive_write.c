@@ -341,7 +341,7 @@ static int spool_open(struct ark_archive_spool *spool, struct ark_error *err)
 			    sizeof(dir)) != 0)
 		return ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
 				     "cannot spool a member of '%s'", archive);
-	if (!getenv("ARK_TEST_NO_TMPFILE")) {
+	if (!spool->writer->options.named_spools) {
 		spool->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 		if (spool->fd >= 0)
 			return 0;

@@ -633,8 +633,8 @@ int ark_manifest_check_pg_table(json_t *table, const char *where,
 	for (size_t i = 0; i < count; i++) {
 		json_t *column = json_array_get(columns, i);
 
-		snprintf(column_where, sizeof(column_where), "%s: column #%zu",
-			 where, i + 1);
+		snprintf(column_where, sizeof(column_where), "%s%scolumn #%zu",
+			 where, *where ? ": " : "", i + 1);
 		if (!json_is_object(column))
 			return defect(err, ARK_ERR_CORRUPT, column_where,
 				      "not an object");

@@ -182,9 +182,13 @@ int ark_pgarchive_table_begin(struct ark_pgarchive *archive,
 		goto fail;
 	}
 	/* What a reader would refuse, refused before a byte is written. */
-	if (ark_manifest_check_pg_table(table->table, where, &why) != 0) {
+	if (ark_manifest_check_pg_table(table->table, "", &why) != 0) {
+		const char *reason = why.msg;
+
+		if (strncmp(reason, "manifest: ", 10) == 0)
+			reason += 10;
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-				   "cannot archive %s: %s", where, why.msg);
+				   "cannot archive %s: %s", where, reason);
 		goto fail;
 	}
 	if ((rc = ark_digest_stream_begin(&table->digest, err)))
