@@ -42,6 +42,13 @@ struct ark_archive_writer_options {
 	 */
 	int (*next_name)(void *ctx, char *path, size_t room);
 	void *next_name_ctx;
+	/*
+	 * Spooled members (below): 1 to spool into named temporaries
+	 * (".<name>.spool.ark-tmp-XXXXXX" beside the archive, registered
+	 * with fsio) even where O_TMPFILE works - the fallback's path, for
+	 * tests; 0 (default) prefers unnamed O_TMPFILE spools.
+	 */
+	int named_spools;
 };
 
 struct ark_archive_summary {
@@ -74,6 +81,46 @@ int ark_archive_member_write(struct ark_archive_writer *writer,
 struct ark_sink ark_archive_member_sink(struct ark_archive_writer *writer);
 int ark_archive_member_end(struct ark_archive_writer *writer,
 			   struct ark_error *err);
+/*
+ * Spooled members: several members produced at once, from several
+ * threads, with bounded memory.  Each spool compresses (zstd, checksummed
+ * frames, `threads` zstd workers) into its own 0600 file beside the
+ * archive - an unnamed O_TMPFILE where the file system allows it (nothing
+ * to clean up, even after SIGKILL), else a temporary registered with
+ * fsio (removed on error and on SIGINT/SIGTERM) - hashing the raw and the
+ * stored bytes as they pass.  spool_end() then appends the member to the
+ * archive under the writer's lock: headers (its size is known by then),
+ * the spooled bytes, padding, feeding the archive's prefix hash as it
+ * copies, so finish() re-reads nothing it has already hashed.  Members
+ * appear in the archive in the order their spools end.
+ *
+ * begin() and end() may be called from any thread, concurrently; one
+ * spool is written by one thread at a time.  The one-member calls above
+ * must not run while another thread ends a spool.
+ */
+struct ark_archive_spool; /* opaque */
+
+int ark_archive_spool_begin(struct ark_archive_writer *writer,
+			    const char *path, const char *role, int threads,
+			    struct ark_archive_spool **out,
+			    struct ark_error *err);
+int ark_archive_spool_write(struct ark_archive_spool *spool, const void *buf,
+			    size_t len, struct ark_error *err);
+/* The spool as a sink (for ark_sink users). */
+struct ark_sink ark_archive_spool_sink(struct ark_archive_spool *spool);
+/* Bytes written to the spool so far (raw, before compression). */
+uint64_t ark_archive_spool_raw_size(const struct ark_archive_spool *spool);
+/*
+ * Finish the member and append it to the archive.  extra (reference
+ * stolen, may be NULL) holds keys added to the member's manifest object
+ * after the common ones (e.g. a table's "table", "rows", ...).  The spool
+ * is freed, whatever the result.
+ */
+int ark_archive_spool_end(struct ark_archive_spool *spool, json_t *extra,
+			  struct ark_error *err);
+/* Abandon a spool without appending it (NULL is a no-op). */
+void ark_archive_spool_free(struct ark_archive_spool *spool);
+
 /* Write manifest and sums, fsync, rename to the final path (no replace). */
 int ark_archive_writer_finish(struct ark_archive_writer *writer,
 			      struct ark_archive_summary *summary,

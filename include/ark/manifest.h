@@ -9,8 +9,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ark/digest.h"
 #include "ark/error.h"
 #include "ark/hash.h"
+
+struct ark_kind;
 
 #define ARK_FORMAT_VERSION 1
 #define ARK_MANIFEST_NAME "MANIFEST.json"
@@ -55,6 +58,9 @@ struct ark_member_info {
 	uint64_t raw_size;
 	struct ark_hash128 stored_hash;
 	struct ark_hash128 raw_hash;
+	/* kind pg, role pg-table-data: "rows" and "content_digest" */
+	int has_digest;
+	struct ark_digest content_digest;
 };
 
 /*
@@ -67,6 +73,7 @@ struct ark_manifest {
 	json_t *root; /* the whole parsed document (owned) */
 	int format_version;
 	char kind[16];
+	const struct ark_kind *kind_entry;   /* ark_kind_find(kind) */
 	int64_t created_unix;                /* 0 .. ARK_CREATED_UNIX_MAX */
 	char created[ARK_TIME_TEXT_SIZE];    /* the same, as UTC text */
 	/* kind "sqlite": source.page_size and source.page_count */
@@ -128,6 +135,15 @@ char *ark_manifest_sums_text(const struct ark_member_info *members,
  * in insertion order, trailing newline.  malloc'd; NULL on failure.
  */
 char *ark_manifest_dump(const json_t *root, size_t *len_out);
+
+/*
+ * A pg table member's "table" object ({"schema", "name", "columns"}) as a
+ * reader checks it (docs/archive-format.md, "Kind pg"): ARK_ERR_CORRUPT
+ * "manifest: WHERE: ..." when not.  The pg writer checks what it is asked
+ * to write with it too.
+ */
+int ark_manifest_check_pg_table(json_t *table, const char *where,
+				struct ark_error *err);
 
 /* 1 when path is a valid member path (docs/archive-format.md). */
 int ark_member_path_valid(const char *path);

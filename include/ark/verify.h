@@ -30,6 +30,10 @@ struct ark_verify_result {
 				"integrity_check" or "recorded" (a passing
 				integrity_check recorded in the archive) */
 	char integrity[512]; /* --deep on a sqlite archive: "ok" or problems */
+	int digests_checked;   /* --deep checked tables' content digests */
+	size_t tables_checked; /* --deep on a pg archive: table digests
+				  recomputed and matching */
+	uint64_t rows_checked; /* and their rows */
 };
 
 /*

@@ -5,10 +5,21 @@
  * -> stored hash -> temporary file.  The member's headers are written with
  * a zero size first and patched in place when the member ends, so nothing
  * is staged in memory or in a second file.
+ *
+ * Spooled members (many at once, ark/archive.h) take the same path into a
+ * spool file of their own; one appender at a time copies a finished spool
+ * into the archive, hashing the archive's prefix as it copies.  Why not
+ * copy_file_range(): prefix_xxh128 covers every header, data and padding
+ * byte in file order, so each appended byte must pass through the hasher
+ * anyway; copying in the kernel would need a second read of the spool to
+ * hash it.  One pread of the spool (just written: in the page cache) and
+ * one write is the least I/O that keeps the hash streaming, and finish()
+ * then re-reads nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +33,7 @@
 
 #define READBACK_CHUNK (1u << 20)
 #define WRITEBACK_STEP (8u << 20)
+#define SPOOL_CHUNK (256u << 10)
 
 struct ark_archive_writer {
 	struct ark_atomic_file *file;
@@ -31,7 +43,19 @@ struct ark_archive_writer {
 	struct ark_archive_writer_options options;
 	json_t *source;
 
+	/*
+	 * Guards everything below and pos/flushed/fd writes while spools
+	 * end in several threads.
+	 */
+	pthread_mutex_t lock;
+	int broken; /* an append failed half-way: the file is unusable */
+	/* [0, hashed) already went through prefix_hasher and whole_hasher */
+	uint64_t hashed;
+	struct ark_hasher *prefix_hasher;
+	struct ark_hasher *whole_hasher;
+
 	struct ark_member_info *members;
+	json_t **member_extra; /* per member: extra manifest keys, or NULL */
 	size_t member_count;
 	size_t member_room;
 
@@ -111,9 +135,13 @@ int ark_archive_writer_open(const char *final_path,
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	writer->options = *options;
 	writer->fd = -1;
+	pthread_mutex_init(&writer->lock, NULL);
 	writer->stored_hasher = ark_hasher_new();
 	writer->raw_hasher = ark_hasher_new();
-	if (!writer->stored_hasher || !writer->raw_hasher) {
+	writer->prefix_hasher = ark_hasher_new();
+	writer->whole_hasher = ark_hasher_new();
+	if (!writer->stored_hasher || !writer->raw_hasher ||
+	    !writer->prefix_hasher || !writer->whole_hasher) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto fail;
 	}
@@ -200,11 +228,39 @@ struct ark_sink ark_archive_member_sink(struct ark_archive_writer *writer)
 	return sink;
 }
 
+/* Record a finished member (extra stolen, freed on failure). */
+static int add_member(struct ark_archive_writer *writer,
+		      const struct ark_member_info *member, json_t *extra,
+		      struct ark_error *err)
+{
+	if (writer->member_count == writer->member_room) {
+		size_t room = writer->member_room ? writer->member_room * 2 : 8;
+		struct ark_member_info *grown;
+		json_t **grown_extra;
+
+		grown = realloc(writer->members, room * sizeof(*grown));
+		if (grown)
+			writer->members = grown;
+		grown_extra = realloc(writer->member_extra,
+				      room * sizeof(*grown_extra));
+		if (grown_extra)
+			writer->member_extra = grown_extra;
+		if (!grown || !grown_extra) {
+			json_decref(extra);
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "out of memory");
+		}
+		writer->member_room = room;
+	}
+	writer->member_extra[writer->member_count] = extra;
+	writer->members[writer->member_count++] = *member;
+	return 0;
+}
+
 int ark_archive_member_end(struct ark_archive_writer *writer,
 			   struct ark_error *err)
 {
 	uint8_t header[ARK_TAR_MEMBER_HEADER_SIZE];
-	struct ark_member_info *grown;
 	int rc;
 
 	if (!writer->in_member)
@@ -230,28 +286,283 @@ int ark_archive_member_end(struct ark_archive_writer *writer,
 		return rc;
 	writer->current.stored_hash = ark_hasher_digest(writer->stored_hasher);
 	writer->current.raw_hash = ark_hasher_digest(writer->raw_hasher);
-	if (writer->member_count == writer->member_room) {
-		size_t room = writer->member_room ? writer->member_room * 2 : 8;
+	return add_member(writer, &writer->current, NULL, err);
+}
 
-		grown = realloc(writer->members, room * sizeof(*grown));
-		if (!grown)
-			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					     "out of memory");
-		writer->members = grown;
-		writer->member_room = room;
+/* ---- spooled members ---- */
+
+struct ark_archive_spool {
+	struct ark_archive_writer *writer;
+	int fd;                       /* the spool file */
+	struct ark_atomic_file *named; /* fallback spool; NULL for O_TMPFILE */
+	struct ark_member_info info;
+	struct ark_compressor *compressor;
+	struct ark_hasher *stored_hasher;
+	struct ark_hasher *raw_hasher;
+};
+
+static const char *spool_name(const struct ark_archive_spool *spool)
+{
+	return spool->named ? ark_atomic_temp_path(spool->named)
+			    : ark_atomic_final_path(spool->writer->file);
+}
+
+static int spool_stored_write(void *ctx, const void *buf, size_t len,
+			      struct ark_error *err)
+{
+	struct ark_archive_spool *spool = ctx;
+	int rc = ark_fsio_write_all(spool->fd, buf, len, spool_name(spool),
+				    err);
+
+	if (rc) {
+		ark_error_prefix(err, "spool of member '%s'",
+				 spool->info.path);
+		return rc;
 	}
-	writer->members[writer->member_count++] = writer->current;
+	ark_hasher_update(spool->stored_hasher, buf, len);
+	spool->info.stored_size += len;
 	return 0;
 }
 
-/* Hash [0, size) of the temporary into both hashers. */
-static int hash_prefix(struct ark_archive_writer *writer, uint64_t size,
-		       struct ark_hasher *prefix, struct ark_hasher *whole,
-		       struct ark_error *err)
+/*
+ * The spool file, 0600, beside the archive (same file system: the copy
+ * stays there): unnamed when O_TMPFILE works, so no signal, crash or
+ * SIGKILL can leave it behind; else an fsio temporary, which the signal
+ * handlers remove.
+ */
+static int spool_open(struct ark_archive_spool *spool, struct ark_error *err)
 {
-	uint8_t *buf = malloc(READBACK_CHUNK);
+	const char *archive = ark_atomic_final_path(spool->writer->file);
+	char dir[4096];
+	char name[4096];
+	int rc;
+
+	if (ark_fsio_dir_of(ark_atomic_temp_path(spool->writer->file), dir,
+			    sizeof(dir)) != 0)
+		return ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
+				     "cannot spool a member of '%s'", archive);
+	if (!spool->writer->options.named_spools) {
+		spool->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (spool->fd >= 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+			return ark_error_set(err, ARK_ERR_WRITE, errno,
+					     "cannot create a spool file in "
+					     "'%s'", dir);
+	}
+	if ((size_t)snprintf(name, sizeof(name), "%s.spool", archive) >=
+	    sizeof(name))
+		return ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
+				     "cannot spool a member of '%s'", archive);
+	rc = ark_atomic_open(name, &spool->named, err);
+	if (rc)
+		return rc;
+	spool->fd = ark_atomic_fd(spool->named);
+	return 0;
+}
+
+int ark_archive_spool_begin(struct ark_archive_writer *writer,
+			    const char *path, const char *role, int threads,
+			    struct ark_archive_spool **out,
+			    struct ark_error *err)
+{
+	struct ark_archive_spool *spool;
+	struct ark_sink sink;
+	int rc;
+
+	*out = NULL;
+	if (!ark_member_path_valid(path) || !ark_member_path_is_data(path) ||
+	    strlen(role) == 0 || strlen(role) >= sizeof(spool->info.role))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "invalid member path '%s'", path);
+	spool = calloc(1, sizeof(*spool));
+	if (!spool)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	spool->writer = writer;
+	spool->fd = -1;
+	strcpy(spool->info.path, path);
+	strcpy(spool->info.role, role);
+	spool->stored_hasher = ark_hasher_new();
+	spool->raw_hasher = ark_hasher_new();
+	if (!spool->stored_hasher || !spool->raw_hasher) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto fail;
+	}
+	if ((rc = spool_open(spool, err)))
+		goto fail;
+	sink.write = spool_stored_write;
+	sink.ctx = spool;
+	rc = ark_compressor_new(writer->options.level, threads,
+				ARK_ZIO_UNKNOWN_SIZE, sink, &spool->compressor,
+				err);
+	if (rc)
+		goto fail;
+	*out = spool;
+	return 0;
+fail:
+	ark_archive_spool_free(spool);
+	return rc;
+}
+
+int ark_archive_spool_write(struct ark_archive_spool *spool, const void *buf,
+			    size_t len, struct ark_error *err)
+{
+	int rc = ark_fsio_check_interrupt(err);
+
+	if (rc)
+		return rc;
+	ark_hasher_update(spool->raw_hasher, buf, len);
+	spool->info.raw_size += len;
+	return ark_compressor_write(spool->compressor, buf, len, err);
+}
+
+static int spool_sink_write(void *ctx, const void *buf, size_t len,
+			    struct ark_error *err)
+{
+	return ark_archive_spool_write(ctx, buf, len, err);
+}
+
+struct ark_sink ark_archive_spool_sink(struct ark_archive_spool *spool)
+{
+	struct ark_sink sink = { spool_sink_write, spool };
+
+	return sink;
+}
+
+uint64_t ark_archive_spool_raw_size(const struct ark_archive_spool *spool)
+{
+	return spool->info.raw_size;
+}
+
+/*
+ * Write bytes at the archive's end (writer locked); while everything
+ * before them is hashed, hash them too.
+ */
+static int append_bytes(struct ark_archive_writer *writer, const void *buf,
+			size_t len, struct ark_error *err)
+{
+	int rc = ark_fsio_write_all(writer->fd, buf, len,
+				    ark_atomic_final_path(writer->file), err);
+
+	if (rc)
+		return rc;
+	if (writer->hashed == writer->pos) {
+		ark_hasher_update(writer->prefix_hasher, buf, len);
+		ark_hasher_update(writer->whole_hasher, buf, len);
+		writer->hashed += len;
+	}
+	writer->pos += len;
+	if (writer->pos - writer->flushed >= WRITEBACK_STEP) {
+		(void)sync_file_range(writer->fd, (off_t)writer->flushed,
+				      (off_t)(writer->pos - writer->flushed),
+				      SYNC_FILE_RANGE_WRITE);
+		writer->flushed = writer->pos;
+	}
+	return 0;
+}
+
+/* Headers, the spooled bytes, padding: the whole member (writer locked). */
+static int append_spool(struct ark_archive_spool *spool, uint8_t *buf,
+			struct ark_error *err)
+{
+	struct ark_archive_writer *writer = spool->writer;
+	static const uint8_t zeros[ARK_TAR_BLOCK];
+	uint8_t header[ARK_TAR_MEMBER_HEADER_SIZE];
 	uint64_t offset = 0;
+	int rc;
+
+	spool->info.header_offset = writer->pos;
+	spool->info.data_offset = writer->pos + sizeof(header);
+	if (ark_tar_member_header(header, spool->info.path,
+				  spool->info.stored_size,
+				  writer->options.created_unix) != 0)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "member path '%s' too long",
+				     spool->info.path);
+	if ((rc = append_bytes(writer, header, sizeof(header), err)))
+		return rc;
+	while (offset < spool->info.stored_size) {
+		uint64_t left = spool->info.stored_size - offset;
+		size_t now = left > SPOOL_CHUNK ? SPOOL_CHUNK : (size_t)left;
+
+		if ((rc = ark_fsio_check_interrupt(err)) ||
+		    (rc = ark_fsio_pread_all(spool->fd, buf, now, offset,
+					     spool_name(spool), err)) ||
+		    (rc = append_bytes(writer, buf, now, err)))
+			return rc;
+		offset += now;
+	}
+	return append_bytes(writer, zeros,
+			    (size_t)ark_tar_padding(spool->info.stored_size),
+			    err);
+}
+
+int ark_archive_spool_end(struct ark_archive_spool *spool, json_t *extra,
+			  struct ark_error *err)
+{
+	struct ark_archive_writer *writer = spool->writer;
+	uint8_t *buf = NULL;
+	int rc;
+
+	rc = ark_compressor_finish(spool->compressor, err);
+	if (rc)
+		goto cleanup;
+	spool->info.stored_hash = ark_hasher_digest(spool->stored_hasher);
+	spool->info.raw_hash = ark_hasher_digest(spool->raw_hasher);
+	buf = malloc(SPOOL_CHUNK);
+	if (!buf) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	pthread_mutex_lock(&writer->lock);
+	if (writer->broken || writer->in_member)
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				   "member '%s' cannot be appended: %s",
+				   spool->info.path,
+				   writer->broken ? "an append failed before"
+						  : "a member is open");
+	else if ((rc = append_spool(spool, buf, err)))
+		writer->broken = 1;
+	else {
+		rc = add_member(writer, &spool->info, extra, err);
+		extra = NULL;
+		if (rc)
+			writer->broken = 1;
+	}
+	pthread_mutex_unlock(&writer->lock);
+cleanup:
+	json_decref(extra);
+	free(buf);
+	ark_archive_spool_free(spool);
+	return rc;
+}
+
+void ark_archive_spool_free(struct ark_archive_spool *spool)
+{
+	if (!spool)
+		return;
+	ark_compressor_free(spool->compressor);
+	if (spool->named)
+		ark_atomic_free(spool->named); /* never committed: removed */
+	else if (spool->fd >= 0)
+		close(spool->fd);
+	ark_hasher_free(spool->stored_hasher);
+	ark_hasher_free(spool->raw_hasher);
+	free(spool);
+}
+
+/* Hash [from, size) of the temporary into both hashers. */
+static int hash_prefix(struct ark_archive_writer *writer, uint64_t from,
+		       uint64_t size, struct ark_hasher *prefix,
+		       struct ark_hasher *whole, struct ark_error *err)
+{
+	uint8_t *buf;
+	uint64_t offset = from;
 	int rc = 0;
+
+	if (offset >= size)
+		return 0;
+	buf = malloc(READBACK_CHUNK);
 
 	if (!buf)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
@@ -295,8 +606,15 @@ static json_t *build_manifest(struct ark_archive_writer *writer,
 		return NULL;
 	}
 	for (size_t i = 0; i < writer->member_count; i++) {
-		if (json_array_append_new(members, ark_manifest_member_to_json(
-				&writer->members[i])) != 0) {
+		json_t *member = ark_manifest_member_to_json(
+			&writer->members[i]);
+
+		if (member && writer->member_extra[i] &&
+		    json_object_update(member, writer->member_extra[i]) != 0) {
+			json_decref(member);
+			member = NULL;
+		}
+		if (json_array_append_new(members, member) != 0) {
 			json_decref(members);
 			json_decref(source);
 			return NULL;
@@ -403,8 +721,8 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 			      struct ark_archive_summary *summary,
 			      struct ark_error *err)
 {
-	struct ark_hasher *prefix = ark_hasher_new();
-	struct ark_hasher *whole = ark_hasher_new();
+	struct ark_hasher *prefix = writer->prefix_hasher;
+	struct ark_hasher *whole = writer->whole_hasher;
 	json_t *root = NULL;
 	char *manifest = NULL;
 	char *sums = NULL;
@@ -415,8 +733,9 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 	uint64_t raw_bytes = 0;
 	int rc;
 
-	if (!prefix || !whole) {
-		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (writer->broken) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				   "finish after a failed append");
 		goto cleanup;
 	}
 	if (writer->in_member) {
@@ -425,9 +744,12 @@ int ark_archive_writer_finish(struct ark_archive_writer *writer,
 				   writer->current.path);
 		goto cleanup;
 	}
-	rc = hash_prefix(writer, writer->pos, prefix, whole, err);
+	/* Only what spools did not hash as they were appended. */
+	rc = hash_prefix(writer, writer->hashed, writer->pos, prefix, whole,
+			 err);
 	if (rc)
 		goto cleanup;
+	writer->hashed = writer->pos;
 	root = build_manifest(writer, ark_hasher_digest(prefix));
 	manifest = root ? ark_manifest_dump(root, &manifest_len) : NULL;
 	/* Never write an archive a reader would refuse. */
@@ -476,8 +798,6 @@ cleanup:
 	free(manifest);
 	free(sums);
 	free(tail);
-	ark_hasher_free(prefix);
-	ark_hasher_free(whole);
 	return rc;
 }
 
@@ -489,7 +809,13 @@ void ark_archive_writer_free(struct ark_archive_writer *writer)
 	ark_atomic_free(writer->file);
 	ark_hasher_free(writer->stored_hasher);
 	ark_hasher_free(writer->raw_hasher);
+	ark_hasher_free(writer->prefix_hasher);
+	ark_hasher_free(writer->whole_hasher);
 	json_decref(writer->source);
+	for (size_t i = 0; i < writer->member_count; i++)
+		json_decref(writer->member_extra[i]);
+	free(writer->member_extra);
 	free(writer->members);
+	pthread_mutex_destroy(&writer->lock);
 	free(writer);
 }

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "ark/kind.h"
 #include "ark/manifest.h"
+#include "ark/pgarchive.h"
 #include "core/archive_internal.h"
 #include "core/tar_internal.h"
 
@@ -155,10 +157,13 @@ enum text_set {
 	TEXT_TOKEN,     /* [a-z0-9-] */
 	TEXT_ALNUM,     /* [a-z0-9] */
 	TEXT_VERSION,   /* [0-9.] */
+	TEXT_SNAPSHOT,  /* [0-9A-F-]: a PostgreSQL snapshot id */
+	TEXT_NO_CONTROL, /* anything but 0x00..0x1f and 0x7f */
 };
 
 static const char *const text_set_names[] = {
 	"", "printable ASCII", "[a-z0-9-]", "[a-z0-9]", "[0-9.]",
+	"[0-9A-F-]", "non-control characters",
 };
 
 static int text_char_ok(enum text_set set, unsigned char c)
@@ -172,6 +177,8 @@ static int text_char_ok(enum text_set set, unsigned char c)
 	case TEXT_TOKEN: return digit || lower || c == '-';
 	case TEXT_ALNUM: return digit || lower;
 	case TEXT_VERSION: return digit || c == '.';
+	case TEXT_SNAPSHOT: return digit || (c >= 'A' && c <= 'F') || c == '-';
+	case TEXT_NO_CONTROL: return c >= 0x20 && c != 0x7f;
 	}
 	return 0;
 }
@@ -341,8 +348,8 @@ static int check_tables(json_t *tables, struct ark_error *err)
  * name may hold a newline - so they are only bounded; the tools escape
  * them when printing.
  */
-static int check_sqlite_source(struct ark_manifest *manifest, json_t *source,
-			       struct ark_error *err)
+int ark_manifest_check_sqlite_source(struct ark_manifest *manifest,
+				     json_t *source, struct ark_error *err)
 {
 	json_int_t page_size = 0;
 	json_int_t page_count = 0;
@@ -419,8 +426,8 @@ static int check_identity(struct ark_manifest *manifest,
 			   TEXT_TOKEN, manifest->kind, sizeof(manifest->kind),
 			   err)))
 		return rc;
-	if (strcmp(manifest->kind, "sqlite") != 0 &&
-	    strcmp(manifest->kind, "pg") != 0)
+	manifest->kind_entry = ark_kind_find(manifest->kind);
+	if (!manifest->kind_entry)
 		return ark_error_set(err, ARK_ERR_UNSUPPORTED, 0,
 				     "archive kind '%s' is not supported",
 				     manifest->kind);
@@ -472,10 +479,7 @@ static int check_origin(struct ark_manifest *manifest, struct ark_error *err)
 	if (!json_is_object(source))
 		return defect(err, ARK_ERR_CORRUPT, "",
 			      "\"source\" is missing or not an object");
-	/* Kind pg is reserved: its source is specified with its writer. */
-	if (strcmp(manifest->kind, "sqlite") == 0)
-		return check_sqlite_source(manifest, source, err);
-	return 0;
+	return manifest->kind_entry->check_source(manifest, source, err);
 }
 
 /*
@@ -541,6 +545,273 @@ static int check_members(struct ark_manifest *manifest, struct ark_error *err)
 	return 0;
 }
 
+/* ---- kind pg (docs/archive-format.md, "Kind pg") ---- */
+
+/* A PostgreSQL name: 1 to 63 bytes, any UTF-8 but NUL. */
+static int get_pg_name(json_t *object, const char *key, const char *where,
+		       struct ark_error *err)
+{
+	return get_text(object, key, where, 1, 1, ARK_PG_NAME_MAX, TEXT_ANY,
+			NULL, 0, err);
+}
+
+int ark_manifest_check_pg_source(struct ark_manifest *manifest,
+				 json_t *source, struct ark_error *err)
+{
+	json_t *type = json_object_get(source, "type");
+	json_int_t number;
+	int rc;
+
+	(void)manifest;
+	if (json_is_string(type) &&
+	    strcmp(json_string_value(type), "sqlite") == 0 &&
+	    json_string_length(type) == 6) {
+		if ((rc = get_text(source, "path", "source", 0, 1,
+				   ARK_SOURCE_PATH_MAX, TEXT_ANY, NULL, 0,
+				   err)) ||
+		    (rc = get_int(source, "size", "source", 0, 0, INT64_MAX,
+				  &number, NULL, err)) ||
+		    (rc = get_text(source, "host", "source", 0, 0,
+				   ARK_SOURCE_HOST_MAX, TEXT_ANY, NULL, 0,
+				   err)) ||
+		    (rc = get_text(source, "sqlite_version", "source", 0, 1, 31,
+				   TEXT_VERSION, NULL, 0, err)) ||
+		    (rc = get_hash(source, "schema_xxh128", "source", 0, NULL,
+				   err)) ||
+		    (rc = get_hash(source, "archive_xxh128", "source", 0, NULL,
+				   err)))
+			return rc;
+		return 0;
+	}
+	if (json_is_string(type) &&
+	    strcmp(json_string_value(type), "postgresql") == 0 &&
+	    json_string_length(type) == 10) {
+		if ((rc = get_int(source, "server_version", "source", 1, 90200,
+				  9999999, &number, NULL, err)) ||
+		    (rc = get_pg_name(source, "database", "source", err)) ||
+		    (rc = get_text(source, "snapshot", "source", 0, 1, 64,
+				   TEXT_SNAPSHOT, NULL, 0, err)) ||
+		    (rc = get_text(source, "host", "source", 0, 0,
+				   ARK_SOURCE_HOST_MAX, TEXT_ANY, NULL, 0,
+				   err)))
+			return rc;
+		return 0;
+	}
+	return defect(err, ARK_ERR_CORRUPT, "source",
+		      "\"type\" is missing or not \"sqlite\" or "
+		      "\"postgresql\"");
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ark_manifest_check_pg_table(json_t *table, const char *where,
+				struct ark_error *err)
+{
+	json_t *columns = json_object_get(table, "columns");
+	const char *names[ARK_PG_COLUMNS_MAX];
+	char column_where[96];
+	size_t count;
+	int rc;
+
+	if (!json_is_object(table))
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"table\" is missing or not an object");
+	if ((rc = get_pg_name(table, "schema", where, err)) ||
+	    (rc = get_pg_name(table, "name", where, err)))
+		return rc;
+	if (!json_is_array(columns))
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"columns\" is missing or not an array");
+	count = json_array_size(columns);
+	if (count > ARK_PG_COLUMNS_MAX)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"columns\" lists %zu columns, more than %d",
+			      count, ARK_PG_COLUMNS_MAX);
+	for (size_t i = 0; i < count; i++) {
+		json_t *column = json_array_get(columns, i);
+
+		snprintf(column_where, sizeof(column_where), "%s%scolumn #%zu",
+			 where, *where ? ": " : "", i + 1);
+		if (!json_is_object(column))
+			return defect(err, ARK_ERR_CORRUPT, column_where,
+				      "not an object");
+		if ((rc = get_pg_name(column, "name", column_where, err)) ||
+		    (rc = get_text(column, "type", column_where, 1, 1,
+				   ARK_PG_TYPE_TEXT_MAX, TEXT_NO_CONTROL, NULL,
+				   0, err)))
+			return rc;
+		names[i] = json_string_value(json_object_get(column, "name"));
+	}
+	/* Sorted, so 1600 columns cost 1600 log 1600 comparisons. */
+	qsort(names, count, sizeof(names[0]), compare_strings);
+	for (size_t i = 1; i < count; i++)
+		if (strcmp(names[i - 1], names[i]) == 0)
+			return defect(err, ARK_ERR_CORRUPT, where,
+				      "two columns have the same name");
+	return 0;
+}
+
+/*
+ * "<rows>:<32 lower-case hex digits>", rows in decimal without leading
+ * zeros and equal to the member's "rows".
+ */
+static int get_content_digest(json_t *item, const char *where,
+			      struct ark_digest *digest,
+			      struct ark_error *err)
+{
+	json_t *value = json_object_get(item, "content_digest");
+	const char *text = json_string_value(value);
+	const char *colon = text ? strchr(text, ':') : NULL;
+	size_t digits = colon ? (size_t)(colon - text) : 0;
+	uint64_t rows = 0;
+	int ok = json_is_string(value) && colon && digits >= 1 &&
+		 digits <= 20 && (digits == 1 || text[0] != '0') &&
+		 strspn(text, "0123456789") == digits &&
+		 json_string_length(value) == digits + 1 + ARK_HASH_HEX_LEN &&
+		 strspn(colon + 1, "0123456789abcdef") == ARK_HASH_HEX_LEN;
+
+	for (size_t i = 0; ok && i < digits; i++) {
+		unsigned digit = (unsigned)(text[i] - '0');
+
+		if (rows > (UINT64_MAX - digit) / 10)
+			ok = 0;
+		else
+			rows = rows * 10 + digit;
+	}
+	if (!ok || ark_hash_from_hex(colon + 1, &digest->sum) != 0)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"content_digest\" is missing or not "
+			      "<rows>:<32 lower-case hex digits>");
+	if (rows != digest->rows)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"content_digest\" counts %" PRIu64 " rows, "
+			      "\"rows\" %" PRIu64, rows, digest->rows);
+	return 0;
+}
+
+/* data/ + 7 digits + .copy.zst */
+static int table_path_valid(const char *path)
+{
+	return strlen(path) == 21 && strncmp(path, "data/", 5) == 0 &&
+	       strspn(path + 5, "0123456789") == 7 &&
+	       strcmp(path + 12, ".copy.zst") == 0;
+}
+
+struct table_key {
+	const char *schema;
+	const char *name;
+};
+
+static int compare_tables(const void *a, const void *b)
+{
+	const struct table_key *x = a;
+	const struct table_key *y = b;
+	int c = strcmp(x->schema, y->schema);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int check_pg_table_member(json_t *item, const char *where,
+				 struct ark_member_info *member,
+				 struct ark_error *err)
+{
+	json_int_t rows = 0;
+	int rc;
+
+	if (!table_path_valid(member->path))
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "a table's path is not data/NNNNNNN.copy.zst");
+	if ((rc = ark_manifest_check_pg_table(json_object_get(item, "table"),
+					      where, err)) ||
+	    (rc = get_int(item, "rows", where, 1, 0, INT64_MAX, &rows, NULL,
+			  err)))
+		return rc;
+	if ((uint64_t)rows > member->raw_size)
+		return defect(err, ARK_ERR_CORRUPT, where,
+			      "\"rows\" is %lld, more than its %" PRIu64
+			      " raw bytes", (long long)rows, member->raw_size);
+	member->content_digest.rows = (uint64_t)rows;
+	if ((rc = get_content_digest(item, where, &member->content_digest,
+				     err)))
+		return rc;
+	member->has_digest = 1;
+	return 0;
+}
+
+int ark_manifest_check_pg_members(struct ark_manifest *manifest,
+				  struct ark_error *err)
+{
+	json_t *members = json_object_get(manifest->root, "members");
+	struct table_key *tables = NULL;
+	size_t table_count = 0;
+	size_t pre = 0;
+	size_t post = 0;
+	char where[64];
+	int rc = 0;
+
+	tables = calloc(manifest->member_count + 1, sizeof(*tables));
+	if (!tables)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (size_t i = 0; i < manifest->member_count; i++) {
+		struct ark_member_info *member = &manifest->members[i];
+		json_t *item = json_array_get(members, i);
+
+		snprintf(where, sizeof(where), "member #%zu", i + 1);
+		if (strcmp(member->role, ARK_PGARCHIVE_PRE_DATA_ROLE) == 0 &&
+		    strcmp(member->path, ARK_PGARCHIVE_PRE_DATA_PATH) == 0)
+			pre++;
+		else if (strcmp(member->role,
+				ARK_PGARCHIVE_POST_DATA_ROLE) == 0 &&
+			 strcmp(member->path,
+				ARK_PGARCHIVE_POST_DATA_PATH) == 0)
+			post++;
+		else if (strcmp(member->role, ARK_PGARCHIVE_TABLE_ROLE) == 0) {
+			json_t *table = json_object_get(item, "table");
+
+			if ((rc = check_pg_table_member(item, where, member,
+							err)))
+				goto cleanup;
+			tables[table_count].schema = json_string_value(
+				json_object_get(table, "schema"));
+			tables[table_count++].name = json_string_value(
+				json_object_get(table, "name"));
+		} else if (strncmp(member->role, "pg-", 3) == 0 &&
+			   (strcmp(member->role + 3, "pre-data") == 0 ||
+			    strcmp(member->role + 3, "post-data") == 0)) {
+			rc = defect(err, ARK_ERR_CORRUPT, where,
+				    "the %s SQL is not at %s", member->role + 3,
+				    strcmp(member->role + 3, "pre-data") == 0
+					    ? ARK_PGARCHIVE_PRE_DATA_PATH
+					    : ARK_PGARCHIVE_POST_DATA_PATH);
+			goto cleanup;
+		} else {
+			rc = defect(err, ARK_ERR_CORRUPT, where,
+				    "role \"%s\" is not a pg archive's",
+				    member->role);
+			goto cleanup;
+		}
+	}
+	if (pre != 1 || post != 1) {
+		rc = defect(err, ARK_ERR_CORRUPT, "",
+			    "a pg archive holds one pre-data and one "
+			    "post-data member, not %zu and %zu", pre, post);
+		goto cleanup;
+	}
+	qsort(tables, table_count, sizeof(*tables), compare_tables);
+	for (size_t i = 1; i < table_count; i++)
+		if (compare_tables(&tables[i - 1], &tables[i]) == 0) {
+			rc = defect(err, ARK_ERR_CORRUPT, "",
+				    "two table members hold the same table");
+			goto cleanup;
+		}
+cleanup:
+	free(tables);
+	return rc;
+}
+
 int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 		       struct ark_error *err)
 {
@@ -563,6 +834,9 @@ int ark_manifest_parse(const char *text, size_t len, struct ark_manifest **out,
 	if ((rc = check_identity(manifest, err)) ||
 	    (rc = check_origin(manifest, err)) ||
 	    (rc = check_members(manifest, err)))
+		goto cleanup;
+	if (manifest->kind_entry->check_members &&
+	    (rc = manifest->kind_entry->check_members(manifest, err)))
 		goto cleanup;
 	*out = manifest;
 	manifest = NULL;

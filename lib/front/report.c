@@ -186,6 +186,12 @@ json_t *ark_report_verify_json(const struct ark_verify_result *result)
 		    ark_text_json_string(result->integrity));
 		set(obj, "check", json_string(check_json(result->check)));
 	}
+	if (result->deep && result->digests_checked) {
+		set(obj, "tables_checked",
+		    json_integer((json_int_t)result->tables_checked));
+		set(obj, "rows_checked",
+		    json_integer((json_int_t)result->rows_checked));
+	}
 	return obj;
 }
 
@@ -208,6 +214,11 @@ void ark_report_verify(FILE *out, const struct ark_verify_result *result,
 	if (result->deep && result->integrity[0])
 		fprintf(out, ", deep: raw hashes and %s ok%s",
 			check_name(result->check), check_when(result->check));
+	else if (result->deep && result->digests_checked)
+		fprintf(out, ", deep: raw hashes and %zu table digest%s (%"
+			PRIu64 " rows) ok", result->tables_checked,
+			result->tables_checked == 1 ? "" : "s",
+			result->rows_checked);
 	else if (result->deep)
 		fputs(", deep: raw hashes ok", out);
 	fputs(")\n", out);

@@ -24,6 +24,9 @@ hostile ones.  Only the standard library and the xxhsum CLI are used.
                                           check can refuse the result
     arkfmt.py two-members IN OUT          a consistent archive with a second
                                           data member "extra.sqlite.zst"
+    arkfmt.py pg-build SPEC.json OUT      a pg archive written by the model
+                                          (see cmd_pg_build)
+    arkfmt.py digest FILE                 content digest of COPY text
     arkfmt.py variant KIND IN OUT         structural damage (see VARIANTS)
     arkfmt.py hostile KIND BASE OUT       hostile archives (see HOSTILE)
     arkfmt.py flipcheck MODE ARCHIVE TOOL OFFSETS MASKS [ARG...]
@@ -210,19 +213,28 @@ def assemble(manifest, parts, post=(), mtime=None):
         mtime = manifest["created_unix"]
     prefix = b""
     infos = []
-    for path, stored, raw in parts:
+    # A member keeps its role and its own keys (a pg table's "table",
+    # "rows", "content_digest") from the manifest it came from.
+    old = manifest.get("members") if isinstance(manifest, dict) else None
+    old = old if isinstance(old, list) else []
+    for index, (path, stored, raw) in enumerate(parts):
+        base = old[index] if index < len(old) and \
+            isinstance(old[index], dict) else {}
         header_offset = len(prefix)
         prefix += member_header(path, len(stored), mtime)
-        infos.append({
+        info = {
             "path": path,
-            "role": "sqlite-image",
+            "role": base.get("role", "sqlite-image"),
             "header_offset": header_offset,
             "data_offset": len(prefix),
             "stored_size": len(stored),
             "stored_xxh128": xxh128(stored),
             "raw_size": len(raw),
             "raw_xxh128": xxh128(raw),
-        })
+        }
+        for key, value in base.items():
+            info.setdefault(key, value)
+        infos.append(info)
         prefix += stored + pad(len(stored))
     manifest = dict(manifest)
     manifest["members"] = infos
@@ -325,6 +337,90 @@ def cmd_two_members(args):
     raw = b"second member of a two-member archive\n" * 50
     parts.append(("extra.sqlite.zst", zstd_compress(raw), raw))
     write(args[1], assemble(manifest, parts))
+
+
+def xxh128_many(chunks):
+    """XXH3-128 of each of chunks (bytes), with one run of xxhsum."""
+    if not chunks:
+        return []
+    with tempfile.TemporaryDirectory() as tmp:
+        names = []
+        for i, chunk in enumerate(chunks):
+            names.append(os.path.join(tmp, "%d" % i))
+            with open(names[-1], "wb") as f:
+                f.write(chunk)
+        out = subprocess.run(["xxhsum", "-H2", "--"] + names,
+                             stdout=subprocess.PIPE, check=True).stdout
+    hashes = {}
+    for line in out.decode().splitlines():
+        digest, name = line.split("  ", 1)
+        hashes[name] = digest
+    return [hashes[name] for name in names]
+
+
+def content_digest(raw):
+    """docs/digest.md: "<rows>:<hex>", rows the lines of raw (each ends in
+    a newline), hex the sum mod 2^128 of each line's XXH3-128 (without the
+    newline), as 32 hex digits of the big-endian value."""
+    lines = raw.split(b"\n")
+    if lines[-1] != b"":
+        raise ValueError("COPY text does not end in a newline")
+    lines = lines[:-1]
+    total = sum(int(h, 16) for h in xxh128_many(lines)) % (1 << 128)
+    return "%d:%032x" % (len(lines), total)
+
+
+def cmd_pg_build(args):
+    """pg-build SPEC.json OUT: a pg archive written by the model from SPEC
+    {"created_unix": N, "source": {...}, "pre": SQL, "post": SQL,
+     "tables": [{"schema", "name", "columns": [{"name", "type"}],
+                 "copy": COPY text, ("rows", "content_digest": override)}]}
+    members: schema/pre-data.sql.zst, data/0000001.copy.zst..., then
+    schema/post-data.sql.zst; rows and content_digest computed from the
+    COPY text unless the table gives them (a forged one)."""
+    with open(args[0], encoding="utf-8") as f:
+        spec = json.load(f)
+    created = spec.get("created_unix", 1763861880)
+    import datetime
+    manifest = {
+        "format": "ark", "format_version": 1, "kind": "pg",
+        "created": datetime.datetime.fromtimestamp(
+            created, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_unix": created, "tool": "arkfmt.py",
+        "tool_version": "model", "hash": "xxh3-128",
+        "compression": "zstd",
+        "source": spec.get("source", {"type": "sqlite",
+                                      "path": "/model/app.db"}),
+    }
+    parts = []
+    members = []
+
+    def add(path, role, raw, extra=None):
+        parts.append((path, zstd_compress(raw), raw))
+        member = {"path": path, "role": role}
+        member.update(extra or {})
+        members.append(member)
+
+    add("schema/pre-data.sql.zst", "pg-pre-data",
+        spec.get("pre", "").encode())
+    for number, table in enumerate(spec.get("tables", []), 1):
+        raw = table["copy"].encode("utf-8", "surrogateescape")
+        digest = table.get("content_digest") or content_digest(raw)
+        rows = table.get("rows", int(digest.split(":")[0]))
+        add("data/%07d.copy.zst" % number, "pg-table-data", raw, {
+            "table": {"schema": table["schema"], "name": table["name"],
+                      "columns": table["columns"]},
+            "rows": rows, "content_digest": digest})
+    add("schema/post-data.sql.zst", "pg-post-data",
+        spec.get("post", "").encode())
+    manifest["members"] = members
+    write(args[1], assemble(manifest, parts))
+
+
+def cmd_digest(args):
+    """digest FILE: the content digest of the COPY text in FILE."""
+    with open(args[0], "rb") as f:
+        print(content_digest(f.read()))
 
 
 def cut(data, members):
@@ -742,6 +838,8 @@ COMMANDS = {
     "rebuild": cmd_rebuild,
     "forge": cmd_forge,
     "two-members": cmd_two_members,
+    "pg-build": cmd_pg_build,
+    "digest": cmd_digest,
     "variant": cmd_variant,
     "hostile": cmd_hostile,
     "flipcheck": cmd_flipcheck,

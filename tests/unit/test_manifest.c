@@ -282,10 +282,13 @@ static void test_parse_kind_pg(void **state)
 	struct ark_error err;
 
 	(void)state;
+	/* A known kind, checked by its own rules (test_manifest_pg.c):
+	 * a SQLite source and layout are not a pg archive's. */
 	json_object_set_new(doc, "kind", json_string("pg"));
-	assert_int_equal(parse_doc(doc, &manifest, &err), 0);
-	assert_string_equal(manifest->kind, "pg");
-	ark_manifest_free(manifest);
+	assert_int_equal(parse_doc(doc, &manifest, &err), ARK_ERR_CORRUPT);
+	assert_null(manifest);
+	assert_string_equal(err.msg, "manifest: source: \"type\" is missing "
+			    "or not \"sqlite\" or \"postgresql\"");
 	json_decref(doc);
 }
 
@@ -932,10 +935,13 @@ static void test_page_size(void **state)
 	expect_exact(doc, ARK_ERR_CORRUPT,
 		     "manifest: source: \"page_size\" is missing or not an "
 		     "integer");
-	/* kind pg: its source is not a SQLite one */
+	/* kind pg: its source is not a SQLite one, page_size is not
+	 * looked at (the refusal is about its own keys) */
 	doc = doc_with_source("page_size", json_integer(1));
 	json_object_set_new(doc, "kind", json_string("pg"));
-	expect_accepted(doc);
+	expect_exact(doc, ARK_ERR_CORRUPT,
+		     "manifest: source: \"type\" is missing or not "
+		     "\"sqlite\" or \"postgresql\"");
 }
 
 /* The other crash: page_size x page_count wrapped to the image's size. */

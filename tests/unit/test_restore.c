@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sqlite_helpers.h"
+#include "pgarchive_helpers.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -635,8 +636,7 @@ static void test_pg_archive_unsupported(void **state)
 	char archive[PATH_MAX + 64];
 
 	snprintf(archive, sizeof(archive), "%s/pg.ark", fx->dir);
-	write_custom_archive(archive, "pg", "data/t.copy.zst",
-			     (const uint8_t *)"1\n", 2);
+	unit_write_pg_archive(archive, "1\tone\n", NULL);
 	assert_int_equal(run_restore(archive, fx->target, 0, &result, &err),
 			 ARK_ERR_UNSUPPORTED);
 	assert_error(err, ARK_ERR_UNSUPPORTED, "a 'pg' archive, not a SQLite one");

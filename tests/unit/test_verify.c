@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "sqlite_helpers.h"
+#include "pgarchive_helpers.h"
 #include "unit_helpers.h"
 
 #include <errno.h>
@@ -506,16 +507,21 @@ static void test_deep_pg_kind(void **state)
 	struct ark_error err;
 	char archive[PATH_MAX + 64];
 	static const char copy[] = "1\tone\n2\ttwo\n";
+	static const char pre[] = "CREATE TABLE public.t (id bigint, name "
+				  "text);\n";
 
 	snprintf(archive, sizeof(archive), "%s/pg.ark", fx->dir);
-	write_custom_archive(archive, "pg", "data/t1.copy.zst", "table-data",
-			     (const uint8_t *)copy, sizeof(copy) - 1);
+	unit_write_pg_archive(archive, copy, NULL);
 	verify(archive, 1, fx->tmp, &result, &err, 0);
 	assert_string_equal(result.kind, "pg");
 	assert_int_equal(result.deep, 1);
-	assert_int_equal(result.raw_bytes, sizeof(copy) - 1);
-	/* no database to check */
+	assert_int_equal(result.member_count, 3);
+	assert_int_equal(result.raw_bytes, sizeof(copy) - 1 + sizeof(pre) - 1);
+	/* no database to check: the table's digest is */
 	assert_string_equal(result.integrity, "");
+	assert_int_equal(result.digests_checked, 1);
+	assert_int_equal(result.tables_checked, 1);
+	assert_int_equal(result.rows_checked, 2);
 }
 
 /* ---- --list -------------------------------------------------------- */
