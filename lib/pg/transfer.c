@@ -1,0 +1,1502 @@
+/*
+ * transfer.c - SQLite -> PostgreSQL (ark/transfer.h).
+ *
+ * The run is a sequence of phases over one struct transfer.  The source
+ * is read in one read transaction (the main connection) and, for
+ * parallel loading, from a private consistent copy made inside that
+ * transaction, so every table comes from the same moment of the source.
+ * Nothing is written to PostgreSQL until every value has been checked;
+ * then everything is built in a staging schema and swapped into the
+ * target schema in one transaction once verified.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ark/buf.h"
+#include "ark/digest.h"
+#include "ark/fsio.h"
+#include "ark/hash.h"
+#include "ark/log.h"
+#include "ark/pg.h"
+#include "ark/pgtext.h"
+#include "ark/plan.h"
+#include "ark/profile.h"
+#include "ark/progress.h"
+#include "ark/sqlite_schema.h"
+#include "ark/sqlite_source.h"
+#include "ark/text.h"
+#include "ark/transfer.h"
+
+/* COPY data is sent in chunks of about this size: large enough that
+ * libpq's per-call cost vanishes, small enough to stay in cache. */
+#define SEND_CHUNK (256 * 1024)
+/* Widening a column restarts its table's check; a plan has no more than
+ * a few steps per column, this bounds a bug. */
+#define MAX_WIDEN_ROUNDS 64
+/* Rows between looks at the stop flag and the progress counter. */
+#define CHECK_EVERY 4096
+
+enum phase { PHASE_INSPECT, PHASE_CHECK, PHASE_LOAD, PHASE_VERIFY, PHASE_SWAP };
+
+struct transfer {
+	const struct ark_transfer_options *options;
+	struct ark_transfer_result *result;
+	struct ark_sqlite_source *source;
+	sqlite3 *db;                      /* the main read transaction */
+	struct ark_sqlite_schema *schema;
+	struct ark_profile *profile;
+	struct ark_plan *plan;
+	struct ark_pgtext_rules rules;
+	struct ark_sqlite_copy *copy;     /* for parallel readers */
+	struct ark_pg *pg;                /* the main connection */
+	char staging[64];
+	int staging_created;
+	int lock_held;
+	const char *schema_name;
+	struct ark_progress *progress;
+	struct timespec phase_start;
+	/* shared with the workers */
+	pthread_mutex_t mutex;
+	atomic_uint_fast64_t rows_done;
+	atomic_int failed;
+	struct ark_error worker_err;
+	int worker_code;
+	size_t next_job;
+	size_t *order;                    /* plan tables, largest first */
+};
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void phase_begin(struct transfer *t, const char *label,
+			uint64_t total, const char *unit)
+{
+	clock_gettime(CLOCK_MONOTONIC, &t->phase_start);
+	ark_progress_phase(t->progress, label, total, unit);
+	ark_log(ARK_LOG_DEBUG, "%s", label);
+}
+
+static void phase_end(struct transfer *t, enum phase phase)
+{
+	t->result->phase_seconds[phase] = seconds_since(&t->phase_start);
+}
+
+/* ---- names and previews ---- */
+
+/* "name" for SQLite, inner quotes doubled. */
+static void append_sqlite_ident(struct ark_buf *out, const char *name)
+{
+	const char *at;
+
+	ark_buf_append_char(out, '"');
+	for (at = name; *at; at++) {
+		if (*at == '"')
+			ark_buf_append_char(out, '"');
+		ark_buf_append_char(out, *at);
+	}
+	ark_buf_append_char(out, '"');
+}
+
+static const struct ark_sqlite_table *source_table(const struct transfer *t,
+						   size_t plan_table)
+{
+	return &t->schema->tables[t->plan->tables[plan_table].source_index];
+}
+
+static const struct ark_sqlite_column *
+source_column(const struct transfer *t, size_t plan_table, size_t column)
+{
+	const struct ark_plan_column *col =
+		&t->plan->tables[plan_table].columns[column];
+
+	return &source_table(t, plan_table)->columns[col->source_index];
+}
+
+/*
+ * How a row is named in messages: by rowid when the table has one (under
+ * whichever of rowid, _rowid_, oid no column shadows), else by its
+ * primary key.  Writes the SELECT list's key part into sql and returns
+ * the number of key columns selected first.
+ */
+static size_t append_row_key(struct ark_buf *sql,
+			     const struct ark_sqlite_table *table)
+{
+	static const char *const rowid_names[] = { "rowid", "_rowid_", "oid" };
+	size_t i, j, keys = 0;
+
+	if (!table->without_rowid) {
+		for (i = 0; i < 3; i++) {
+			for (j = 0; j < table->ncolumns; j++)
+				if (sqlite3_stricmp(table->columns[j].name,
+						    rowid_names[i]) == 0)
+					break;
+			if (j == table->ncolumns) {
+				ark_buf_append_str(sql, rowid_names[i]);
+				return 1;
+			}
+		}
+		ark_buf_append_str(sql, "NULL");
+		return 1;
+	}
+	for (i = 1; i <= table->ncolumns; i++) {
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (keys++)
+				ark_buf_append_str(sql, ", ");
+			append_sqlite_ident(sql, table->columns[j].name);
+		}
+	}
+	if (keys == 0) {
+		ark_buf_append_str(sql, "NULL");
+		keys = 1;
+	}
+	return keys;
+}
+
+/* A short, escaped preview of a SQLite value for messages. */
+static void preview_value(sqlite3_stmt *stmt, int column, char *out,
+			  size_t room)
+{
+	char raw[160];
+	const unsigned char *bytes;
+	size_t len, i, n;
+
+	switch (sqlite3_column_type(stmt, column)) {
+	case SQLITE_NULL:
+		snprintf(out, room, "NULL");
+		return;
+	case SQLITE_INTEGER:
+		snprintf(out, room, "%lld",
+			 (long long)sqlite3_column_int64(stmt, column));
+		return;
+	case SQLITE_FLOAT:
+		snprintf(out, room, "%.17g", sqlite3_column_double(stmt, column));
+		return;
+	case SQLITE_BLOB:
+		bytes = sqlite3_column_blob(stmt, column);
+		len = (size_t)sqlite3_column_bytes(stmt, column);
+		n = snprintf(raw, sizeof(raw), "x'") > 0 ? 2 : 0;
+		for (i = 0; i < len && i < 16; i++)
+			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%02x",
+					      bytes[i]);
+		snprintf(raw + n, sizeof(raw) - n, "'%s (%zu bytes)",
+			 len > 16 ? "..." : "", len);
+		snprintf(out, room, "%s", raw);
+		return;
+	default:
+		bytes = sqlite3_column_text(stmt, column);
+		len = (size_t)sqlite3_column_bytes(stmt, column);
+		/* up to 40 bytes, NULs shown as \0, the rest escaped */
+		n = 0;
+		raw[n++] = '\'';
+		for (i = 0; i < len && i < 40 && n + 3 < sizeof(raw); i++) {
+			if (bytes[i] == '\0') {
+				raw[n++] = '\\';
+				raw[n++] = '0';
+			} else {
+				raw[n++] = (char)bytes[i];
+			}
+		}
+		raw[n++] = '\'';
+		raw[n] = '\0';
+		ark_text_escape(raw, out, room > 48 ? room - 8 : room);
+		if (len > 40)
+			snprintf(out + strlen(out), room - strlen(out),
+				 "... (%zu bytes)", len);
+	}
+}
+
+/* "rowid 17" or "key (a=1, b='x')" for the row stmt is on. */
+static void row_label(const struct ark_sqlite_table *table,
+		      sqlite3_stmt *stmt, size_t keys, char *out, size_t room)
+{
+	char value[128];
+	size_t i, used;
+
+	if (!table->without_rowid) {
+		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+			snprintf(out, room, "(no rowid)");
+		else
+			snprintf(out, room, "rowid %lld",
+				 (long long)sqlite3_column_int64(stmt, 0));
+		return;
+	}
+	used = (size_t)snprintf(out, room, "key (");
+	for (i = 0; i < keys && used < room; i++) {
+		preview_value(stmt, (int)i, value, sizeof(value));
+		used += (size_t)snprintf(out + used, room - used, "%s%s",
+					 i ? ", " : "", value);
+	}
+	if (used < room)
+		snprintf(out + used, room - used, ")");
+}
+
+static void refuse(struct transfer *t, size_t plan_table, const char *row,
+		   const char *column, const char *value, const char *reason)
+{
+	struct ark_transfer_refusal refusal = {
+		source_table(t, plan_table)->name, row, column, value, reason,
+	};
+
+	t->result->refused++;
+	t->result->tables[plan_table].refused++;
+	if (t->options->on_refusal)
+		t->options->on_refusal(t->options->refusal_context, &refusal);
+}
+
+static int sqlite_failed(sqlite3 *db, const char *doing,
+			 const char *table, struct ark_error *err)
+{
+	return ark_error_set(err, ARK_ERR_SOURCE, 0, "%s table \"%s\": %s",
+			     doing, table, sqlite3_errmsg(db));
+}
+
+/* ---- the source's SELECT for a plan table ---- */
+
+/* SELECT <key>, <plan columns> FROM "table"; *keys = key columns. */
+static int prepare_select(sqlite3 *db, const struct transfer *t,
+			  size_t plan_table, int with_key, size_t *keys,
+			  sqlite3_stmt **stmt, struct ark_error *err)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf sql = ARK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	*keys = 0;
+	ark_buf_append_str(&sql, "SELECT ");
+	if (with_key) {
+		*keys = append_row_key(&sql, st);
+		if (pt->ncolumns)
+			ark_buf_append_str(&sql, ", ");
+	}
+	for (i = 0; i < pt->ncolumns; i++) {
+		if (i)
+			ark_buf_append_str(&sql, ", ");
+		append_sqlite_ident(&sql, st->columns[pt->columns[i].source_index].name);
+	}
+	if (pt->ncolumns == 0 && !with_key)
+		ark_buf_append_str(&sql, "1");
+	ark_buf_append_str(&sql, " FROM main.");
+	append_sqlite_ident(&sql, st->name);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (sqlite3_prepare_v2(db, sql.data, -1, stmt, NULL) != SQLITE_OK)
+		rc = sqlite_failed(db, "cannot read", st->name, err);
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+static void column_value(sqlite3_stmt *stmt, int column,
+			 struct ark_sqlvalue *value)
+{
+	value->storage = sqlite3_column_type(stmt, column);
+	value->bytes = NULL;
+	value->len = 0;
+	switch (value->storage) {
+	case SQLITE_INTEGER:
+		value->integer = sqlite3_column_int64(stmt, column);
+		break;
+	case SQLITE_FLOAT:
+		value->real = sqlite3_column_double(stmt, column);
+		break;
+	case SQLITE_TEXT:
+		value->bytes = sqlite3_column_text(stmt, column);
+		value->len = (size_t)sqlite3_column_bytes(stmt, column);
+		break;
+	case SQLITE_BLOB:
+		value->bytes = sqlite3_column_blob(stmt, column);
+		value->len = (size_t)sqlite3_column_bytes(stmt, column);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * A value "converted under a rule": one whose storage class is not the
+ * target type's own (0/1 into boolean, a number into a date, a number or
+ * blob into text...).  Counted for the summary.
+ */
+static int converted_by_rule(int storage, enum ark_pgtype type)
+{
+	switch (type) {
+	case ARK_PGTYPE_BOOL:
+	case ARK_PGTYPE_DATE:
+	case ARK_PGTYPE_TIMESTAMP:
+	case ARK_PGTYPE_TIMESTAMPTZ:
+		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT ||
+		       (type == ARK_PGTYPE_BOOL && storage == SQLITE_TEXT);
+	case ARK_PGTYPE_TEXT:
+	case ARK_PGTYPE_VARCHAR:
+	case ARK_PGTYPE_BPCHAR:
+		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT;
+	case ARK_PGTYPE_BYTEA:
+		return storage != SQLITE_BLOB && storage != SQLITE_NULL;
+	default:
+		return 0;
+	}
+}
+
+/* ---- phase 2: every value against its planned type ---- */
+
+/*
+ * One pass over a table.  Returns 0 when done, 1 when the plan was
+ * widened and the table must be checked again, or an error.
+ */
+static int check_table_values(struct transfer *t, size_t plan_table,
+			      int widen, uint64_t *unwidenable,
+			      struct ark_error *err)
+{
+	struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf scratch = ARK_BUF_INIT;
+	struct ark_sqlvalue value;
+	sqlite3_stmt *stmt = NULL;
+	const char *reason;
+	char row[256], preview[256];
+	size_t keys, i;
+	uint64_t rows = 0, converted = 0;
+	int rc, step;
+
+	if ((rc = prepare_select(t->db, t, plan_table, 1, &keys, &stmt, err)))
+		goto cleanup;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (++rows % CHECK_EVERY == 0) {
+			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
+			ark_progress_update(t->progress,
+					    atomic_load(&t->rows_done));
+			if ((rc = ark_fsio_check_interrupt(err)))
+				goto cleanup;
+		}
+		for (i = 0; i < pt->ncolumns; i++) {
+			column_value(stmt, (int)(keys + i), &value);
+			ark_buf_reset(&scratch);
+			if (ark_pgtext_append(&scratch, &value,
+					      &pt->columns[i].type, &t->rules,
+					      &reason) == 0) {
+				converted += (uint64_t)converted_by_rule(
+					value.storage, pt->columns[i].type.type);
+				continue;
+			}
+			if (widen) {
+				if (ark_plan_widen_column(t->plan, plan_table,
+							  i, value.storage,
+							  reason) == 0) {
+					rc = 1;
+					goto cleanup;
+				}
+				/* reported by the last, reporting pass */
+				(*unwidenable)++;
+				continue;
+			}
+			row_label(st, stmt, keys, row, sizeof(row));
+			preview_value(stmt, (int)(keys + i), preview,
+				      sizeof(preview));
+			refuse(t, plan_table, row,
+			       source_column(t, plan_table, i)->name, preview,
+			       reason);
+		}
+		if (ark_buf_failed(&scratch)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			goto cleanup;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = sqlite_failed(t->db, "cannot read", st->name, err);
+		goto cleanup;
+	}
+	atomic_fetch_add(&t->rows_done, rows % CHECK_EVERY);
+	tr->rows_read = rows;
+	tr->converted = converted;
+	rc = 0;
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&scratch);
+	return rc;
+}
+
+/* Run sql (with the table name bound to ?1 when it has one) and refuse
+ * each row it returns: the key columns first, then a count. */
+static int refuse_rows(struct transfer *t, size_t plan_table,
+		       const char *sql, size_t keys, const char *column,
+		       const char *reason, struct ark_error *err)
+{
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	sqlite3_stmt *stmt = NULL;
+	char row[256];
+	int step, rc = 0;
+
+	if (sqlite3_prepare_v2(t->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+		return sqlite_failed(t->db, "cannot check", st->name, err);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		row_label(st, stmt, keys, row, sizeof(row));
+		refuse(t, plan_table, row, column, NULL, reason);
+	}
+	if (step != SQLITE_DONE)
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* NULLs in NOT NULL columns (SQLite allows NULL in a non-INTEGER primary
+ * key, and a NOT NULL added by hand may be broken). */
+static int check_not_null(struct transfer *t, size_t plan_table,
+			  struct ark_error *err)
+{
+	struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	const struct ark_column_profile *profile;
+	struct ark_buf sql = ARK_BUF_INIT;
+	size_t i, keys;
+	int rc = 0;
+
+	for (i = 0; i < pt->ncolumns && rc == 0; i++) {
+		profile = &t->profile->tables[pt->source_index]
+				   .columns[pt->columns[i].source_index];
+		if (!pt->columns[i].not_null || profile->nulls == 0)
+			continue;
+		if (t->options->widen) {
+			ark_plan_relax_not_null(t->plan, plan_table, i,
+						"the column holds NULLs");
+			continue;
+		}
+		ark_buf_reset(&sql);
+		ark_buf_append_str(&sql, "SELECT ");
+		keys = append_row_key(&sql, st);
+		ark_buf_append_str(&sql, " FROM main.");
+		append_sqlite_ident(&sql, st->name);
+		ark_buf_append_str(&sql, " WHERE ");
+		append_sqlite_ident(&sql, source_column(t, plan_table, i)->name);
+		ark_buf_append_str(&sql, " IS NULL");
+		if (ark_buf_failed(&sql))
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		else
+			rc = refuse_rows(t, plan_table, sql.data, keys,
+					 source_column(t, plan_table, i)->name,
+					 "NULL in a NOT NULL column", err);
+	}
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * Duplicates under a primary key or unique constraint, compared as
+ * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
+ * One refusal per duplicated key value, naming how many rows share it.
+ */
+static int check_uniques(struct transfer *t, size_t plan_table,
+			 struct ark_error *err)
+{
+	struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf sql = ARK_BUF_INIT, cols = ARK_BUF_INIT;
+	struct ark_buf label = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char value[160], reason[256];
+	size_t u, c;
+	int step, rc = 0, found;
+
+	for (u = 0; u < pt->nuniques && rc == 0; u++) {
+		const struct ark_plan_unique *unique = &pt->uniques[u];
+
+		ark_buf_reset(&cols);
+		for (c = 0; c < unique->ncolumns; c++) {
+			if (c)
+				ark_buf_append_str(&cols, ", ");
+			append_sqlite_ident(&cols,
+				source_column(t, plan_table,
+					      unique->columns[c])->name);
+			ark_buf_append_str(&cols, " COLLATE BINARY");
+		}
+		ark_buf_reset(&sql);
+		ark_buf_appendf(&sql, "SELECT %s, count(*) FROM main.",
+				cols.data ? cols.data : "1");
+		append_sqlite_ident(&sql, st->name);
+		ark_buf_append_str(&sql, " WHERE 1");
+		for (c = 0; c < unique->ncolumns; c++) {
+			ark_buf_append_str(&sql, " AND ");
+			append_sqlite_ident(&sql,
+				source_column(t, plan_table,
+					      unique->columns[c])->name);
+			ark_buf_append_str(&sql, " IS NOT NULL");
+		}
+		ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
+				cols.data ? cols.data : "1");
+		if (unique->primary) {
+			/* NULL under a primary key: SQLite allows it */
+			ark_buf_append_str(&sql, " UNION ALL SELECT ");
+			for (c = 0; c < unique->ncolumns; c++) {
+				append_sqlite_ident(&sql,
+					source_column(t, plan_table,
+						      unique->columns[c])->name);
+				ark_buf_append_str(&sql, ", ");
+			}
+			ark_buf_append_str(&sql, "0 FROM main.");
+			append_sqlite_ident(&sql, st->name);
+			ark_buf_append_str(&sql, " WHERE 0");
+			for (c = 0; c < unique->ncolumns; c++) {
+				ark_buf_append_str(&sql, " OR ");
+				append_sqlite_ident(&sql,
+					source_column(t, plan_table,
+						      unique->columns[c])->name);
+				ark_buf_append_str(&sql, " IS NULL");
+			}
+		}
+		if (ark_buf_failed(&sql) || ark_buf_failed(&cols)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+			break;
+		}
+		if (sqlite3_prepare_v2(t->db, sql.data, -1, &stmt, NULL) !=
+		    SQLITE_OK) {
+			rc = sqlite_failed(t->db, "cannot check", st->name, err);
+			break;
+		}
+		found = 0;
+		while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+			sqlite3_int64 count = sqlite3_column_int64(
+				stmt, (int)unique->ncolumns);
+
+			if (t->options->widen) {
+				found = 1;
+				break;
+			}
+			ark_buf_reset(&label);
+			ark_buf_append_str(&label, "key (");
+			for (c = 0; c < unique->ncolumns; c++) {
+				preview_value(stmt, (int)c, value, sizeof(value));
+				ark_buf_appendf(&label, "%s%s=%s", c ? ", " : "",
+					source_column(t, plan_table,
+						      unique->columns[c])->name,
+					value);
+			}
+			ark_buf_append_char(&label, ')');
+			if (count == 0)
+				snprintf(reason, sizeof(reason),
+					 "NULL in the PRIMARY KEY");
+			else
+				snprintf(reason, sizeof(reason),
+					 "%lld rows share this %s value",
+					 (long long)count,
+					 unique->primary ? "PRIMARY KEY"
+							 : "UNIQUE");
+			refuse(t, plan_table, label.data ? label.data : "",
+			       NULL, NULL, reason);
+		}
+		if (step != SQLITE_DONE && step != SQLITE_ROW)
+			rc = sqlite_failed(t->db, "cannot check", st->name, err);
+		sqlite3_finalize(stmt);
+		stmt = NULL;
+		if (found && rc == 0)
+			ark_plan_relax_unique(t->plan, plan_table, u,
+					      unique->primary
+					      ? "NULL or duplicate values under the PRIMARY KEY"
+					      : "duplicate values under the UNIQUE constraint");
+	}
+	ark_buf_free(&sql);
+	ark_buf_free(&cols);
+	ark_buf_free(&label);
+	return rc;
+}
+
+/* Rows whose foreign key has no parent row (SQLite does not enforce
+ * foreign keys unless asked to). */
+static int check_foreign_keys(struct transfer *t, size_t plan_table,
+			      struct ark_error *err)
+{
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	sqlite3_stmt *stmt = NULL;
+	char row[64], reason[512], parent[256];
+	int step, rc = 0;
+
+	if (st->nforeign_keys == 0)
+		return 0;
+	if (sqlite3_prepare_v2(t->db,
+			       "SELECT rowid, \"parent\", fkid FROM "
+			       "pragma_foreign_key_check(?1)",
+			       -1, &stmt, NULL) != SQLITE_OK)
+		return sqlite_failed(t->db, "cannot check", st->name, err);
+	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+			snprintf(row, sizeof(row), "(a WITHOUT ROWID row)");
+		else
+			snprintf(row, sizeof(row), "rowid %lld",
+				 (long long)sqlite3_column_int64(stmt, 0));
+		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
+				parent, sizeof(parent));
+		snprintf(reason, sizeof(reason),
+			 "foreign key to \"%s\" has no parent row", parent);
+		refuse(t, plan_table, row, NULL, NULL, reason);
+	}
+	if (step != SQLITE_DONE) {
+		/* "foreign key mismatch": the parent has no such key; the
+		 * plan reports that foreign key as not carried. */
+		ark_log(ARK_LOG_WARN, "table \"%s\": foreign keys not checked: %s",
+			st->name, sqlite3_errmsg(t->db));
+	}
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/*
+ * Without widen: one pass that reports every refusal.  With widen:
+ * passes that widen the plan at the first refusal a wider type can hold,
+ * until one goes through; when values remain that nothing holds, one
+ * more pass reports them (so no refusal is reported twice).
+ */
+static int check_values(struct transfer *t, size_t plan_table,
+			struct ark_error *err)
+{
+	uint64_t unwidenable = 0;
+	int rc, rounds;
+
+	if (!t->options->widen)
+		return check_table_values(t, plan_table, 0, &unwidenable, err);
+	for (rounds = 0;; rounds++) {
+		if (rounds == MAX_WIDEN_ROUNDS)
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "table \"%s\": the plan does "
+					     "not settle",
+					     source_table(t, plan_table)->name);
+		unwidenable = 0;
+		rc = check_table_values(t, plan_table, 1, &unwidenable, err);
+		if (rc <= 0)
+			break;
+	}
+	if (rc == 0 && unwidenable)
+		rc = check_table_values(t, plan_table, 0, &unwidenable, err);
+	return rc;
+}
+
+static int check_phase(struct transfer *t, struct ark_error *err)
+{
+	uint64_t total = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->profile->ntables; i++)
+		total += t->profile->tables[i].rows;
+	phase_begin(t, "check", total, "rows");
+	for (i = 0; i < t->plan->ntables; i++) {
+		if ((rc = check_values(t, i, err)))
+			return rc;
+		if ((rc = check_not_null(t, i, err)) ||
+		    (rc = check_uniques(t, i, err)) ||
+		    (rc = check_foreign_keys(t, i, err)))
+			return rc;
+	}
+	phase_end(t, PHASE_CHECK);
+	if (t->result->refused)
+		return ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
+				     "%" PRIu64 " value%s cannot be carried "
+				     "exactly; nothing was written (see the "
+				     "list above; --widen or --reject choose "
+				     "what to do)",
+				     t->result->refused,
+				     t->result->refused == 1 ? "" : "s");
+	return 0;
+}
+
+/* ---- workers: one SQLite reader and one PostgreSQL connection each ---- */
+
+struct worker {
+	struct transfer *t;
+	sqlite3 *db;
+	struct ark_pg *pg;
+	int own_db;
+	struct ark_buf buf;
+	struct ark_error err;
+};
+
+typedef int (*table_job)(struct worker *w, size_t plan_table,
+			 struct ark_error *err);
+
+static int worker_failed(struct worker *w, int rc)
+{
+	struct transfer *t = w->t;
+
+	pthread_mutex_lock(&t->mutex);
+	if (!t->worker_code) {
+		t->worker_code = rc;
+		t->worker_err = w->err;
+	}
+	pthread_mutex_unlock(&t->mutex);
+	atomic_store(&t->failed, 1);
+	return rc;
+}
+
+static int worker_open(struct worker *w, int need_db, struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	int rc;
+
+	if (need_db) {
+		if (t->copy) {
+			if ((rc = ark_sqlite_copy_open(t->copy, &w->db, err)))
+				return rc;
+			w->own_db = 1;
+		} else {
+			w->db = t->db;
+		}
+	}
+	return ark_pg_connect(t->options->target, "ark-transfer", &w->pg, err);
+}
+
+static void worker_close(struct worker *w)
+{
+	if (w->own_db)
+		sqlite3_close(w->db);
+	ark_pg_free(w->pg);
+	ark_buf_free(&w->buf);
+}
+
+struct pool_run {
+	struct transfer *t;
+	table_job job;
+	int need_db;
+};
+
+static void *worker_main(void *arg)
+{
+	struct pool_run *run = arg;
+	struct transfer *t = run->t;
+	struct worker w = { .t = t, .buf = ARK_BUF_INIT };
+	size_t job;
+	int rc;
+
+	ark_error_clear(&w.err);
+	if ((rc = worker_open(&w, run->need_db, &w.err))) {
+		worker_failed(&w, rc);
+		goto done;
+	}
+	for (;;) {
+		if (atomic_load(&t->failed))
+			break;
+		pthread_mutex_lock(&t->mutex);
+		job = t->next_job < t->plan->ntables ? t->order[t->next_job++]
+						     : SIZE_MAX;
+		pthread_mutex_unlock(&t->mutex);
+		if (job == SIZE_MAX)
+			break;
+		if ((rc = run->job(&w, job, &w.err))) {
+			worker_failed(&w, rc);
+			break;
+		}
+	}
+done:
+	worker_close(&w);
+	return NULL;
+}
+
+/*
+ * Run job for every plan table on jobs threads (largest tables first),
+ * drawing progress from the main thread.  First error wins.
+ */
+static int run_tables(struct transfer *t, table_job job, int need_db,
+		      struct ark_error *err)
+{
+	struct pool_run run = { t, job, need_db };
+	pthread_t threads[64];
+	size_t nthreads, i, started = 0;
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	int rc = 0;
+
+	nthreads = (size_t)t->options->jobs;
+	if (nthreads > t->plan->ntables)
+		nthreads = t->plan->ntables;
+	if (nthreads > 64)
+		nthreads = 64;
+	if (need_db && !t->copy)
+		nthreads = 1; /* one reader: the main transaction */
+	if (nthreads == 0)
+		return 0;
+	t->next_job = 0;
+	atomic_store(&t->failed, 0);
+	atomic_store(&t->rows_done, 0);
+	t->worker_code = 0;
+	for (i = 0; i < nthreads; i++) {
+		if (pthread_create(&threads[i], NULL, worker_main, &run) != 0) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "cannot start a worker thread");
+			atomic_store(&t->failed, 1);
+			break;
+		}
+		started++;
+	}
+	/* The main thread only watches: progress, and the stop flag. */
+	for (;;) {
+		pthread_mutex_lock(&t->mutex);
+		int finished = t->next_job >= t->plan->ntables ||
+			       atomic_load(&t->failed);
+		pthread_mutex_unlock(&t->mutex);
+		ark_progress_update(t->progress, atomic_load(&t->rows_done));
+		if (finished || ark_fsio_interrupted())
+			break;
+		nanosleep(&pause, NULL);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	if (rc == 0 && t->worker_code) {
+		*err = t->worker_err;
+		rc = t->worker_code;
+	}
+	if (rc == 0)
+		rc = ark_fsio_check_interrupt(err);
+	return rc;
+}
+
+/* "staging"."table" ("c1", "c2") */
+static void append_target_columns(struct ark_buf *out,
+				  const struct ark_plan_table *pt)
+{
+	size_t i;
+
+	ark_buf_append_str(out, " (");
+	for (i = 0; i < pt->ncolumns; i++) {
+		if (i)
+			ark_buf_append_str(out, ", ");
+		ark_pg_append_ident(out, pt->columns[i].name);
+	}
+	ark_buf_append_char(out, ')');
+}
+
+/* ---- phase 3: COPY every table into the staging schema ---- */
+
+static int load_table(struct worker *w, size_t plan_table,
+		      struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	const char *name = source_table(t, plan_table)->name;
+	struct ark_buf *buf = &w->buf;
+	struct ark_sqlvalue value;
+	struct ark_digest digest;
+	sqlite3_stmt *stmt = NULL;
+	const char *reason;
+	size_t keys, i, start;
+	uint64_t rows = 0, loaded = 0;
+	int rc, step, copying = 0;
+
+	ark_digest_init(&digest);
+	ark_buf_reset(buf);
+	ark_buf_append_str(buf, "COPY ");
+	ark_pg_append_qualified(buf, t->staging, pt->name);
+	if (pt->ncolumns)
+		append_target_columns(buf, pt);
+	ark_buf_append_str(buf, " FROM STDIN");
+	if (ark_buf_failed(buf)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_copy_in_begin(w->pg, buf->data, err)))
+		goto cleanup;
+	copying = 1;
+	if ((rc = prepare_select(w->db, t, plan_table, 0, &keys, &stmt, err)))
+		goto cleanup;
+	ark_buf_reset(buf);
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		start = buf->len;
+		for (i = 0; i < pt->ncolumns; i++) {
+			if (i)
+				ark_buf_append_char(buf, '\t');
+			column_value(stmt, (int)i, &value);
+			if (ark_pgtext_append(buf, &value, &pt->columns[i].type,
+					      &t->rules, &reason) != 0) {
+				/* the check passed on the same snapshot */
+				rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+						   "table \"%s\", column \"%s\": "
+						   "a value the check accepted "
+						   "is refused now: %s", name,
+						   source_column(t, plan_table, i)->name,
+						   reason);
+				goto cleanup;
+			}
+		}
+		if (ark_buf_failed(buf)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+			goto cleanup;
+		}
+		ark_digest_add_row(&digest, buf->data + start, buf->len - start);
+		ark_buf_append_char(buf, '\n');
+		if (++rows % CHECK_EVERY == 0) {
+			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
+			if (atomic_load(&t->failed) || ark_fsio_interrupted()) {
+				rc = ark_fsio_interrupted()
+					     ? ark_fsio_check_interrupt(err)
+					     : ARK_ERR_INTERNAL;
+				goto cleanup;
+			}
+		}
+		if (buf->len >= SEND_CHUNK) {
+			if ((rc = ark_pg_copy_in_put(w->pg, buf->data, buf->len,
+						     err)))
+				goto cleanup;
+			ark_buf_reset(buf);
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = sqlite_failed(w->db, "cannot read", name, err);
+		goto cleanup;
+	}
+	if (buf->len &&
+	    (rc = ark_pg_copy_in_put(w->pg, buf->data, buf->len, err)))
+		goto cleanup;
+	copying = 0;
+	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
+		goto cleanup;
+	atomic_fetch_add(&t->rows_done, rows % CHECK_EVERY);
+	if (loaded != rows) {
+		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
+				   "table \"%s\": %" PRIu64 " rows sent, the "
+				   "server loaded %" PRIu64, name, rows, loaded);
+		goto cleanup;
+	}
+	tr->rows_loaded = loaded;
+	tr->source_digest = digest;
+	if (rows != tr->rows_read)
+		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
+			"%" PRIu64 " loaded", name, tr->rows_read, rows);
+	rc = 0;
+cleanup:
+	if (copying)
+		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
+	if (rc && rc != ARK_ERR_INTERRUPTED)
+		ark_error_prefix(err, "loading table \"%s\"", name);
+	sqlite3_finalize(stmt);
+	return rc;
+}
+
+/* ---- phase 4: the server's rows, digested from COPY TO ---- */
+
+static int digest_sink(void *context, const char *data, size_t len,
+		       struct ark_error *err)
+{
+	(void)err;
+	ark_digest_stream_feed(context, data, len);
+	return 0;
+}
+
+static int verify_table(struct worker *w, size_t plan_table,
+			struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_digest_stream stream;
+	struct ark_buf *buf = &w->buf;
+	size_t i;
+	int rc;
+
+	ark_buf_reset(buf);
+	ark_buf_append_str(buf, "COPY (SELECT ");
+	for (i = 0; i < pt->ncolumns; i++) {
+		if (i)
+			ark_buf_append_str(buf, ", ");
+		ark_pg_append_ident(buf, pt->columns[i].name);
+	}
+	ark_buf_append_str(buf, " FROM ");
+	ark_pg_append_qualified(buf, t->staging, pt->name);
+	ark_buf_append_str(buf, ") TO STDOUT");
+	if (ark_buf_failed(buf))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if ((rc = ark_digest_stream_begin(&stream, err)))
+		return rc;
+	rc = ark_pg_copy_out(w->pg, buf->data, digest_sink, &stream, err);
+	if (rc) {
+		ark_digest_stream_abandon(&stream);
+		ark_error_prefix(err, "verifying table \"%s\"", pt->name);
+		return rc;
+	}
+	if ((rc = ark_digest_stream_end(&stream, pt->name, err)))
+		return rc;
+	tr->target_digest = stream.digest;
+	tr->verified = ark_digest_equal(&tr->source_digest, &stream.digest);
+	atomic_fetch_add(&t->rows_done, stream.digest.rows);
+	return 0;
+}
+
+/* ---- PostgreSQL: lock, staging schema, swap ---- */
+
+static int64_t lock_key(const char *schema)
+{
+	struct ark_buf text = ARK_BUF_INIT;
+	struct ark_hash128 hash;
+
+	ark_buf_append_str(&text, "ark-transfer\n");
+	ark_buf_append_str(&text, schema);
+	hash = ark_hash_buffer(text.data ? text.data : "", text.len);
+	ark_buf_free(&text);
+	return (int64_t)hash.low;
+}
+
+static int take_lock(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf out = ARK_BUF_INIT;
+	char key[32];
+	const char *params[1] = { key };
+	struct ark_hash128 name;
+	int is_null = 0, rc;
+
+	snprintf(key, sizeof(key), "%" PRId64, lock_key(t->schema_name));
+	rc = ark_pg_query_value(t->pg, "SELECT pg_try_advisory_lock($1::bigint)",
+				1, params, &out, &is_null, err);
+	if (rc == 0 && (is_null || strcmp(out.data, "t") != 0))
+		rc = ark_error_set(err, ARK_ERR_LOCKED, 0,
+				   "another ark-transfer into schema \"%s\" of "
+				   "database \"%s\" is running",
+				   t->schema_name, ark_pg_database(t->pg));
+	if (rc == 0)
+		t->lock_held = 1;
+	ark_buf_free(&out);
+	name = ark_hash_buffer(t->schema_name, strlen(t->schema_name));
+	snprintf(t->staging, sizeof(t->staging), "ark_staging_%016" PRIx64,
+		 name.low);
+	return rc;
+}
+
+/* Relation names in schema (tables, views, sequences, indexes...), as a
+ * result the caller frees. */
+static int schema_relations(struct ark_pg *pg, const char *schema,
+			    struct ark_pg_result **out, struct ark_error *err)
+{
+	const char *params[1] = { schema };
+
+	return ark_pg_query(pg,
+			    "SELECT c.relname FROM pg_class c JOIN "
+			    "pg_namespace n ON n.oid = c.relnamespace "
+			    "WHERE n.nspname = $1",
+			    1, params, out, err);
+}
+
+/* A planned table whose name is taken in the target schema. */
+static int check_target(struct transfer *t, struct ark_error *err)
+{
+	struct ark_pg_result *res = NULL;
+	size_t i;
+	int r, rc;
+
+	if ((rc = schema_relations(t->pg, t->schema_name, &res, err)))
+		return rc;
+	for (i = 0; i < t->plan->ntables && rc == 0; i++) {
+		for (r = 0; r < ark_pg_result_rows(res); r++) {
+			if (strcmp(ark_pg_result_value(res, r, 0),
+				   t->plan->tables[i].name) != 0)
+				continue;
+			rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
+					   "schema \"%s\" already has a "
+					   "relation \"%s\"; transfer into "
+					   "another --schema, or drop it first",
+					   t->schema_name,
+					   t->plan->tables[i].name);
+			break;
+		}
+	}
+	ark_pg_result_free(res);
+	return rc;
+}
+
+static int schema_exists(struct ark_pg *pg, const char *schema, int *exists,
+			 struct ark_error *err)
+{
+	struct ark_buf out = ARK_BUF_INIT;
+	const char *params[1] = { schema };
+	int is_null, rc;
+
+	rc = ark_pg_query_value(pg,
+				"SELECT EXISTS (SELECT 1 FROM pg_namespace "
+				"WHERE nspname = $1)::text",
+				1, params, &out, &is_null, err);
+	*exists = rc == 0 && strcmp(out.data, "true") == 0;
+	ark_buf_free(&out);
+	return rc;
+}
+
+static int create_staging(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	int exists, rc;
+
+	if ((rc = schema_exists(t->pg, t->staging, &exists, err)))
+		return rc;
+	if (exists) {
+		/* We hold the lock: it is a dead run's. */
+		ark_log(ARK_LOG_WARN, "dropping schema \"%s\" left by an "
+			"ark-transfer that did not finish", t->staging);
+		ark_buf_append_str(&sql, "DROP SCHEMA ");
+		ark_pg_append_ident(&sql, t->staging);
+		ark_buf_append_str(&sql, " CASCADE");
+		if ((rc = ark_pg_exec(t->pg, sql.data, err)))
+			goto cleanup;
+		ark_buf_reset(&sql);
+	}
+	ark_buf_append_str(&sql, "CREATE SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
+		goto cleanup;
+	t->staging_created = 1;
+	ark_buf_reset(&sql);
+	if ((rc = ark_plan_pre_data_sql(t->plan, t->staging, &sql, err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+		ark_error_prefix(err, "creating the tables");
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+static void drop_staging(struct transfer *t)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	struct ark_error ignored;
+	struct ark_pg *pg = t->pg;
+	struct ark_pg *fresh = NULL;
+
+	if (!t->staging_created)
+		return;
+	ark_error_clear(&ignored);
+	ark_buf_append_str(&sql, "ROLLBACK; DROP SCHEMA IF EXISTS ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, " CASCADE");
+	if (ark_buf_failed(&sql))
+		goto cleanup;
+	if (ark_pg_exec(pg, sql.data, &ignored) != 0) {
+		/* the connection may be gone: one more, fresh */
+		ark_error_clear(&ignored);
+		if (ark_pg_connect(t->options->target, "ark-transfer", &fresh,
+				   &ignored) == 0 &&
+		    ark_pg_exec(fresh, sql.data + strlen("ROLLBACK; "),
+				&ignored) == 0)
+			goto dropped;
+		ark_log(ARK_LOG_WARN, "the staging schema \"%s\" is left "
+			"behind (%s); the target schema is untouched, and the "
+			"next ark-transfer into it removes it", t->staging,
+			ignored.msg);
+		goto cleanup;
+	}
+dropped:
+	t->staging_created = 0;
+cleanup:
+	ark_pg_free(fresh);
+	ark_buf_free(&sql);
+}
+
+static int post_data(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	int rc;
+
+	if ((rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+		ark_error_prefix(err, "creating keys, indexes and foreign keys");
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* Move the staging tables into the target schema, in one transaction. */
+static int swap(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	struct ark_pg_result *staged = NULL, *target = NULL;
+	int exists, r, s, rc;
+	size_t i;
+
+	if ((rc = ark_pg_exec(t->pg, "BEGIN", err)))
+		goto cleanup;
+	if ((rc = schema_exists(t->pg, t->schema_name, &exists, err)))
+		goto cleanup;
+	if (!exists) {
+		ark_buf_append_str(&sql, "ALTER SCHEMA ");
+		ark_pg_append_ident(&sql, t->staging);
+		ark_buf_append_str(&sql, " RENAME TO ");
+		ark_pg_append_ident(&sql, t->schema_name);
+	} else {
+		/* names that would collide: tables, but also the indexes
+		 * and sequences that move with them */
+		if ((rc = schema_relations(t->pg, t->staging, &staged, err)) ||
+		    (rc = schema_relations(t->pg, t->schema_name, &target,
+					   err)))
+			goto cleanup;
+		for (s = 0; s < ark_pg_result_rows(staged); s++)
+			for (r = 0; r < ark_pg_result_rows(target); r++)
+				if (strcmp(ark_pg_result_value(staged, s, 0),
+					   ark_pg_result_value(target, r, 0)) == 0) {
+					rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
+						"schema \"%s\" already has a "
+						"relation \"%s\"",
+						t->schema_name,
+						ark_pg_result_value(target, r, 0));
+					goto cleanup;
+				}
+		for (i = 0; i < t->plan->ntables; i++) {
+			ark_buf_append_str(&sql, "ALTER TABLE ");
+			ark_pg_append_qualified(&sql, t->staging,
+						t->plan->tables[i].name);
+			ark_buf_append_str(&sql, " SET SCHEMA ");
+			ark_pg_append_ident(&sql, t->schema_name);
+			ark_buf_append_str(&sql, ";\n");
+		}
+		ark_buf_append_str(&sql, "DROP SCHEMA ");
+		ark_pg_append_ident(&sql, t->staging);
+	}
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)) ||
+	    (rc = ark_pg_exec(t->pg, "COMMIT", err)))
+		goto cleanup;
+	t->staging_created = 0;
+cleanup:
+	ark_pg_result_free(staged);
+	ark_pg_result_free(target);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* ---- the run ---- */
+
+void ark_transfer_options_init(struct ark_transfer_options *options)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(options, 0, sizeof(*options));
+	options->schema = "public";
+	options->jobs = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+	options->busy_timeout_ms = 10000;
+}
+
+static int compare_rows_desc(const void *a, const void *b, void *context)
+{
+	const struct transfer *t = context;
+	uint64_t ra = t->profile->tables[t->plan->tables[*(const size_t *)a]
+						 .source_index].rows;
+	uint64_t rb = t->profile->tables[t->plan->tables[*(const size_t *)b]
+						 .source_index].rows;
+
+	return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+static int inspect_and_plan(struct transfer *t, struct ark_error *err)
+{
+	const struct ark_transfer_options *o = t->options;
+	struct ark_plan_options plan_options;
+	size_t i;
+	int rc;
+
+	phase_begin(t, "inspect", 0, "tables");
+	if ((rc = ark_sqlite_source_open(o->source, o->busy_timeout_ms,
+					 &t->source, err)))
+		return rc;
+	t->db = ark_sqlite_source_db(t->source);
+	if ((rc = ark_sqlite_schema_read(t->db, &t->schema, err)) ||
+	    (rc = ark_profile_scan(t->db, t->schema, &t->profile, err)))
+		return rc;
+	memset(&plan_options, 0, sizeof(plan_options));
+	plan_options.widen = o->widen;
+	plan_options.keep_case = o->keep_case;
+	plan_options.rules = t->rules;
+	if ((rc = ark_plan_make(t->schema, t->profile, &plan_options, &t->plan,
+				err)))
+		return rc;
+	t->result->ntables = t->plan->ntables;
+	t->result->tables = calloc(t->plan->ntables ? t->plan->ntables : 1,
+				   sizeof(*t->result->tables));
+	t->order = calloc(t->plan->ntables ? t->plan->ntables : 1,
+			  sizeof(*t->order));
+	if (!t->result->tables || !t->order)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (i = 0; i < t->plan->ntables; i++) {
+		struct ark_transfer_table *tr = &t->result->tables[i];
+
+		tr->source_name = strdup(source_table(t, i)->name);
+		tr->target_name = strdup(t->plan->tables[i].name);
+		if (!tr->source_name || !tr->target_name)
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "out of memory");
+		tr->verified = -1;
+		ark_digest_init(&tr->source_digest);
+		ark_digest_init(&tr->target_digest);
+		t->order[i] = i;
+	}
+	qsort_r(t->order, t->plan->ntables, sizeof(*t->order),
+		compare_rows_desc, t);
+	phase_end(t, PHASE_INSPECT);
+	return 0;
+}
+
+static int relaxed_notes(const struct ark_plan *plan)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < plan->nnotes; i++)
+		n += plan->notes[i].kind == ARK_NOTE_RELAXED;
+	return n;
+}
+
+static int describe(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf text = ARK_BUF_INIT;
+
+	ark_plan_describe(t->plan, &text);
+	t->result->relaxed = (size_t)relaxed_notes(t->plan);
+	t->result->plan_text = ark_buf_take(&text);
+	if (!t->result->plan_text)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	return 0;
+}
+
+static int load_verify_swap(struct transfer *t, struct ark_error *err)
+{
+	uint64_t total = 0;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->plan->ntables; i++)
+		total += t->result->tables[i].rows_read;
+	if ((rc = ark_pg_connect(t->options->target, "ark-transfer", &t->pg,
+				 err)))
+		return rc;
+	free(t->result->target);
+	t->result->target = strdup(ark_pg_safe_conninfo(t->pg));
+	t->result->server_version = ark_pg_server_version(t->pg);
+	if ((rc = take_lock(t, err)) || (rc = check_target(t, err)))
+		return rc;
+
+	phase_begin(t, "load", total, "rows");
+	if ((rc = create_staging(t, err)))
+		return rc;
+	if (t->options->jobs > 1 && t->plan->ntables > 1 &&
+	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
+					 &t->copy, err)))
+		return rc;
+	if ((rc = run_tables(t, load_table, 1, err)))
+		return rc;
+	ark_sqlite_copy_remove(t->copy);
+	t->copy = NULL;
+	if ((rc = post_data(t, err)))
+		return rc;
+	phase_end(t, PHASE_LOAD);
+
+	phase_begin(t, "verify", total, "rows");
+	if ((rc = run_tables(t, verify_table, 0, err)))
+		return rc;
+	for (i = 0; i < t->plan->ntables; i++) {
+		const struct ark_transfer_table *tr = &t->result->tables[i];
+
+		if (tr->verified != 1)
+			return ark_error_set(err, ARK_ERR_MISMATCH, 0,
+					     "table \"%s\": PostgreSQL holds "
+					     "%" PRIu64 " rows with another "
+					     "digest than the source's %" PRIu64
+					     " rows; nothing was swapped in",
+					     tr->target_name,
+					     tr->target_digest.rows,
+					     tr->source_digest.rows);
+	}
+	phase_end(t, PHASE_VERIFY);
+
+	phase_begin(t, "swap", 0, "tables");
+	if ((rc = swap(t, err)))
+		return rc;
+	phase_end(t, PHASE_SWAP);
+	return 0;
+}
+
+int ark_transfer_run(const struct ark_transfer_options *options,
+		     struct ark_transfer_result *result,
+		     struct ark_error *err)
+{
+	struct transfer t;
+	struct timespec start;
+	int rc;
+
+	memset(result, 0, sizeof(*result));
+	memset(&t, 0, sizeof(t));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	t.options = options;
+	t.result = result;
+	t.rules.date_numbers = options->date_numbers;
+	t.schema_name = options->schema ? options->schema : "public";
+	pthread_mutex_init(&t.mutex, NULL);
+	result->schema = strdup(t.schema_name);
+	t.progress = ark_progress_new("inspect", 0, options->progress);
+
+	if ((rc = inspect_and_plan(&t, err)) || (rc = check_phase(&t, err)))
+		goto cleanup;
+	if ((rc = describe(&t, err)) || options->plan_only)
+		goto cleanup;
+	rc = load_verify_swap(&t, err);
+cleanup:
+	if (rc && t.plan && !result->plan_text)
+		describe(&t, &(struct ark_error){ 0 });
+	if (t.pg) {
+		drop_staging(&t);
+		if (t.lock_held) {
+			char key[32];
+			const char *params[1] = { key };
+			struct ark_pg_result *res = NULL;
+			struct ark_error ignored;
+
+			ark_error_clear(&ignored);
+			snprintf(key, sizeof(key), "%" PRId64,
+				 lock_key(t.schema_name));
+			ark_pg_query(t.pg, "SELECT pg_advisory_unlock($1::bigint)",
+				     1, params, &res, &ignored);
+			ark_pg_result_free(res);
+		}
+	}
+	ark_progress_free(t.progress);
+	ark_sqlite_copy_remove(t.copy);
+	ark_pg_free(t.pg);
+	ark_plan_free(t.plan);
+	ark_profile_free(t.profile);
+	ark_sqlite_schema_free(t.schema);
+	ark_sqlite_source_close(t.source);
+	free(t.order);
+	pthread_mutex_destroy(&t.mutex);
+	result->seconds = seconds_since(&start);
+	return rc;
+}
+
+void ark_transfer_result_free(struct ark_transfer_result *result)
+{
+	size_t i;
+
+	if (result == NULL)
+		return;
+	for (i = 0; i < result->ntables; i++) {
+		free(result->tables[i].source_name);
+		free(result->tables[i].target_name);
+	}
+	free(result->tables);
+	free(result->plan_text);
+	free(result->target);
+	free(result->schema);
+	memset(result, 0, sizeof(*result));
+}

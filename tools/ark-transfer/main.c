@@ -1,0 +1,173 @@
+/*
+ * ark-transfer - SQLite -> PostgreSQL that never loses a value.  Options
+ * are parsed here; the work is ark_transfer_run() in lib/pg/transfer.c.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ark/cli.h"
+#include "ark/fsio.h"
+#include "ark/log.h"
+#include "ark/report.h"
+#include "ark/transfer.h"
+
+static const char usage[] =
+	"Usage: ark-transfer [OPTION]... SOURCE [TARGET]\n"
+	"Move a SQLite database into PostgreSQL so that no value is lost or\n"
+	"changed, and prove it: inspect and profile the source, plan the\n"
+	"PostgreSQL tables, check every value against its planned type (a value\n"
+	"that cannot be carried stops the run before PostgreSQL is touched, each\n"
+	"one listed), load with COPY into a staging schema, create keys, indexes,\n"
+	"foreign keys and identity positions, compare every table's row count and\n"
+	"content digest with the source, then swap the tables into the target\n"
+	"schema in one transaction.  The source is read in one consistent read\n"
+	"transaction and never written; applications may keep writing to it.\n\n"
+	"SOURCE is a SQLite database file.  TARGET is a libpq connection string\n"
+	"or URI (postgresql://user@host/db); without it, DATABASE_URL, else the\n"
+	"PG* variables.  Passwords come from .pgpass, PGPASSFILE or PGPASSWORD,\n"
+	"never from the command line (see docs/connection.md).\n\n"
+	"  -s, --schema=NAME      target schema (default public; created when\n"
+	"                         missing); its tables must not exist yet\n"
+	"  -j, --jobs=N           tables loaded at once (default: CPUs)\n"
+	"  -n, --plan, --dry-run  print the plan and every value that cannot be\n"
+	"                         carried; connect to nothing, change nothing\n"
+	"  -w, --widen            carry every value: widen a type that cannot\n"
+	"                         hold a value, leave out a constraint the data\n"
+	"                         breaks; each relaxation is listed\n"
+	"      --keep-case        keep the case of names (default: lower-case,\n"
+	"                         so unquoted SQL keeps working)\n"
+	"      --date-numbers=RULE  numbers in date columns: refuse (default),\n"
+	"                         unixepoch, unixepoch-ms or julianday\n"
+	"      --busy-timeout=MS  wait for the source's locks (default 10000)\n"
+	"      --tmpdir=DIR       private copy of the source for parallel\n"
+	"                         loading (default $TMPDIR or /tmp)\n"
+	"      --json             print the result as one JSON object\n"
+	"  -q, --quiet            print nothing but errors (for cron)\n"
+	"  -v, --verbose          more detail on stderr\n"
+	"  -h, --help             show this help and exit\n"
+	"  -V, --version          show version and exit\n";
+
+static const struct ark_cli_exit exits[] = {
+	{ ARK_OK, "every table loaded and verified equal" },
+	{ ARK_ERR_INTERNAL, NULL },
+	{ ARK_ERR_USAGE, NULL },
+	{ ARK_ERR_READ, "the source cannot be read" },
+	{ ARK_ERR_WRITE, "the private copy or the output cannot be written" },
+	{ ARK_ERR_SOURCE, NULL },
+	{ ARK_ERR_LOCKED, "another ark-transfer into the same schema runs" },
+	{ ARK_ERR_PG_CONNECT, NULL },
+	{ ARK_ERR_PG_AUTH, NULL },
+	{ ARK_ERR_PG_QUERY, "a statement failed; the target is as it was" },
+	{ ARK_ERR_NOT_EMPTY, "a table of the plan exists in the schema" },
+	{ ARK_ERR_UNCONVERTIBLE, "values cannot be carried (listed); nothing "
+				 "was written" },
+	{ ARK_ERR_MISMATCH, "PostgreSQL does not hold what the source holds; "
+			    "nothing was swapped in" },
+	{ ARK_ERR_INTERRUPTED, "stopped; the target is as it was" },
+};
+
+static const struct ark_cli_tool tool = {
+	"ark-transfer", usage, exits, ARK_CLI_ARRAY_LEN(exits),
+	"See ark-transfer(1), docs/type-mapping.md and docs/digest.md.\n",
+};
+
+static void print_refusal(void *context,
+			  const struct ark_transfer_refusal *refusal)
+{
+	(void)context;
+	fprintf(stderr, "%s: ", ark_log_program());
+	ark_report_refusal(stderr, refusal);
+}
+
+static int parse_date_numbers(const char *text, enum ark_date_numbers *out)
+{
+	static const char *const names[] = {
+		"refuse", "unixepoch", "unixepoch-ms", "julianday",
+	};
+	for (int i = 0; i < 4; i++)
+		if (strcmp(text, names[i]) == 0) {
+			*out = (enum ark_date_numbers)i;
+			return 0;
+		}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "schema", required_argument, NULL, 's' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "plan", no_argument, NULL, 'n' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "widen", no_argument, NULL, 'w' },
+		{ "keep-case", no_argument, NULL, 'K' },
+		{ "date-numbers", required_argument, NULL, 'D' },
+		{ "busy-timeout", required_argument, NULL, 'B' },
+		{ "tmpdir", required_argument, NULL, 'T' },
+		ARK_CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ark_transfer_options options;
+	struct ark_transfer_result result;
+	struct ark_error err;
+	struct ark_cli_common common = { .tool = &tool };
+	json_t *fields;
+	int opt, rc;
+
+	ark_log_set_program("ark-transfer");
+	ark_fsio_install_signal_handlers();
+	ark_error_clear(&err);
+	ark_transfer_options_init(&options);
+	while ((opt = ark_cli_getopt(&common, argc, argv, "s:j:nw",
+				     longopts)) != -1) {
+		switch (opt) {
+		case 's': options.schema = optarg; break;
+		case 'j':
+			if (ark_cli_parse_int(optarg, 1, 64, &options.jobs))
+				return ark_cli_usage_error(&common, "--jobs takes 1 to 64");
+			break;
+		case 'n': options.plan_only = 1; break;
+		case 'w': options.widen = 1; break;
+		case 'K': options.keep_case = 1; break;
+		case 'D':
+			if (parse_date_numbers(optarg, &options.date_numbers))
+				return ark_cli_usage_error(&common, "--date-numbers takes refuse, unixepoch, unixepoch-ms or julianday");
+			break;
+		case 'B':
+			if (ark_cli_parse_int(optarg, 0, 86400000,
+					      &options.busy_timeout_ms))
+				return ark_cli_usage_error(&common, "--busy-timeout takes milliseconds");
+			break;
+		case 'T': options.tmpdir = optarg; break;
+		default:
+			rc = ark_cli_common_option(opt, &common);
+			if (rc != ARK_CLI_CONTINUE)
+				return rc;
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2)
+		return ark_cli_usage_error(&common, "expected SOURCE and an optional TARGET");
+	options.source = argv[optind];
+	options.target = argc - optind == 2 ? argv[optind + 1] : NULL;
+	if (options.schema[0] == '\0')
+		return ark_cli_usage_error(&common, "--schema needs a name");
+	options.progress = ark_cli_progress_wanted(&common);
+	options.on_refusal = print_refusal;
+	rc = ark_transfer_run(&options, &result, &err);
+	if (!common.quiet && !common.json) {
+		if (options.plan_only && result.plan_text)
+			fputs(result.plan_text, stdout);
+		else if (rc == 0 || rc == ARK_ERR_MISMATCH)
+			ark_report_transfer(stdout, &result);
+	}
+	fields = ark_report_transfer_json(&result);
+	json_object_set_new(fields, "source",
+			    ark_text_json_string(options.source));
+	if (options.plan_only && result.plan_text)
+		json_object_set_new(fields, "plan",
+				    ark_text_json_string(result.plan_text));
+	ark_transfer_result_free(&result);
+	return ark_cli_finish(&common, rc, &err, fields);
+}
