@@ -55,7 +55,7 @@ struct transfer {
 	struct ark_profile *profile;
 	struct ark_plan *plan;
 	struct ark_pgtext_rules rules;
-	struct ark_sqlite_copy *copy;     /* for parallel readers */
+	struct ark_sqlite_source_copy *copy; /* for parallel readers */
 	struct ark_pg *pg;                /* the main connection */
 	char staging[64];
 	int staging_created;
@@ -754,7 +754,7 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 
 	if (need_db) {
 		if (t->copy) {
-			if ((rc = ark_sqlite_copy_open(t->copy, &w->db, err)))
+			if ((rc = ark_sqlite_source_copy_open(t->copy, &w->db, err)))
 				return rc;
 			w->own_db = 1;
 		} else {
@@ -1397,7 +1397,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 		return rc;
 	if ((rc = run_tables(t, load_table, 1, err)))
 		return rc;
-	ark_sqlite_copy_remove(t->copy);
+	ark_sqlite_source_copy_free(t->copy);
 	t->copy = NULL;
 	if ((rc = post_data(t, err)))
 		return rc;
@@ -1472,7 +1472,7 @@ cleanup:
 		}
 	}
 	ark_progress_free(t.progress);
-	ark_sqlite_copy_remove(t.copy);
+	ark_sqlite_source_copy_free(t.copy);
 	ark_pg_free(t.pg);
 	ark_plan_free(t.plan);
 	ark_profile_free(t.profile);
