@@ -30,14 +30,12 @@
 #include "ark/plan.h"
 #include "ark/profile.h"
 #include "ark/progress.h"
+#include "ark/rows.h"
 #include "ark/sqlite_schema.h"
 #include "ark/sqlite_source.h"
 #include "ark/text.h"
 #include "ark/transfer.h"
 
-/* COPY data is sent in chunks of about this size: large enough that
- * libpq's per-call cost vanishes, small enough to stay in cache. */
-#define SEND_CHUNK (256 * 1024)
 /* Widening a column restarts its table's check; a plan has no more than
  * a few steps per column, this bounds a bug. */
 #define MAX_WIDEN_ROUNDS 64
@@ -97,20 +95,6 @@ static void phase_end(struct transfer *t, enum phase phase)
 
 /* ---- names and previews ---- */
 
-/* "name" for SQLite, inner quotes doubled. */
-static void append_sqlite_ident(struct ark_buf *out, const char *name)
-{
-	const char *at;
-
-	ark_buf_append_char(out, '"');
-	for (at = name; *at; at++) {
-		if (*at == '"')
-			ark_buf_append_char(out, '"');
-		ark_buf_append_char(out, *at);
-	}
-	ark_buf_append_char(out, '"');
-}
-
 static const struct ark_sqlite_table *source_table(const struct transfer *t,
 						   size_t plan_table)
 {
@@ -124,48 +108,6 @@ source_column(const struct transfer *t, size_t plan_table, size_t column)
 		&t->plan->tables[plan_table].columns[column];
 
 	return &source_table(t, plan_table)->columns[col->source_index];
-}
-
-/*
- * How a row is named in messages: by rowid when the table has one (under
- * whichever of rowid, _rowid_, oid no column shadows), else by its
- * primary key.  Writes the SELECT list's key part into sql and returns
- * the number of key columns selected first.
- */
-static size_t append_row_key(struct ark_buf *sql,
-			     const struct ark_sqlite_table *table)
-{
-	static const char *const rowid_names[] = { "rowid", "_rowid_", "oid" };
-	size_t i, j, keys = 0;
-
-	if (!table->without_rowid) {
-		for (i = 0; i < 3; i++) {
-			for (j = 0; j < table->ncolumns; j++)
-				if (sqlite3_stricmp(table->columns[j].name,
-						    rowid_names[i]) == 0)
-					break;
-			if (j == table->ncolumns) {
-				ark_buf_append_str(sql, rowid_names[i]);
-				return 1;
-			}
-		}
-		ark_buf_append_str(sql, "NULL");
-		return 1;
-	}
-	for (i = 1; i <= table->ncolumns; i++) {
-		for (j = 0; j < table->ncolumns; j++) {
-			if (table->columns[j].pk_position != (int)i)
-				continue;
-			if (keys++)
-				ark_buf_append_str(sql, ", ");
-			append_sqlite_ident(sql, table->columns[j].name);
-		}
-	}
-	if (keys == 0) {
-		ark_buf_append_str(sql, "NULL");
-		keys = 1;
-	}
-	return keys;
 }
 
 /* A short, escaped preview of a SQLite value for messages. */
@@ -266,72 +208,6 @@ static int sqlite_failed(sqlite3 *db, const char *doing,
 			     doing, table, sqlite3_errmsg(db));
 }
 
-/* ---- the source's SELECT for a plan table ---- */
-
-/* SELECT <key>, <plan columns> FROM "table"; *keys = key columns. */
-static int prepare_select(sqlite3 *db, const struct transfer *t,
-			  size_t plan_table, int with_key, size_t *keys,
-			  sqlite3_stmt **stmt, struct ark_error *err)
-{
-	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf sql = ARK_BUF_INIT;
-	size_t i;
-	int rc = 0;
-
-	*keys = 0;
-	ark_buf_append_str(&sql, "SELECT ");
-	if (with_key) {
-		*keys = append_row_key(&sql, st);
-		if (pt->ncolumns)
-			ark_buf_append_str(&sql, ", ");
-	}
-	for (i = 0; i < pt->ncolumns; i++) {
-		if (i)
-			ark_buf_append_str(&sql, ", ");
-		append_sqlite_ident(&sql, st->columns[pt->columns[i].source_index].name);
-	}
-	if (pt->ncolumns == 0 && !with_key)
-		ark_buf_append_str(&sql, "1");
-	ark_buf_append_str(&sql, " FROM main.");
-	append_sqlite_ident(&sql, st->name);
-	if (ark_buf_failed(&sql)) {
-		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-		goto cleanup;
-	}
-	if (sqlite3_prepare_v2(db, sql.data, -1, stmt, NULL) != SQLITE_OK)
-		rc = sqlite_failed(db, "cannot read", st->name, err);
-cleanup:
-	ark_buf_free(&sql);
-	return rc;
-}
-
-static void column_value(sqlite3_stmt *stmt, int column,
-			 struct ark_sqlvalue *value)
-{
-	value->storage = sqlite3_column_type(stmt, column);
-	value->bytes = NULL;
-	value->len = 0;
-	switch (value->storage) {
-	case SQLITE_INTEGER:
-		value->integer = sqlite3_column_int64(stmt, column);
-		break;
-	case SQLITE_FLOAT:
-		value->real = sqlite3_column_double(stmt, column);
-		break;
-	case SQLITE_TEXT:
-		value->bytes = sqlite3_column_text(stmt, column);
-		value->len = (size_t)sqlite3_column_bytes(stmt, column);
-		break;
-	case SQLITE_BLOB:
-		value->bytes = sqlite3_column_blob(stmt, column);
-		value->len = (size_t)sqlite3_column_bytes(stmt, column);
-		break;
-	default:
-		break;
-	}
-}
-
 /*
  * A value "converted under a rule": one whose storage class is not the
  * target type's own (0/1 into boolean, a number into a date, a number or
@@ -379,7 +255,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	uint64_t rows = 0, converted = 0;
 	int rc, step;
 
-	if ((rc = prepare_select(t->db, t, plan_table, 1, &keys, &stmt, err)))
+	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		if (++rows % CHECK_EVERY == 0) {
@@ -390,7 +266,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				goto cleanup;
 		}
 		for (i = 0; i < pt->ncolumns; i++) {
-			column_value(stmt, (int)(keys + i), &value);
+			ark_rows_value(stmt, (int)(keys + i), &value);
 			ark_buf_reset(&scratch);
 			if (ark_pgtext_append(&scratch, &value,
 					      &pt->columns[i].type, &t->rules,
@@ -437,27 +313,22 @@ cleanup:
 	return rc;
 }
 
-/* Run sql (with the table name bound to ?1 when it has one) and refuse
- * each row it returns: the key columns first, then a count. */
+/* Refuse every row stmt returns (its key columns first). */
 static int refuse_rows(struct transfer *t, size_t plan_table,
-		       const char *sql, size_t keys, const char *column,
+		       sqlite3_stmt *stmt, size_t keys, const char *column,
 		       const char *reason, struct ark_error *err)
 {
 	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	sqlite3_stmt *stmt = NULL;
 	char row[256];
-	int step, rc = 0;
+	int step;
 
-	if (sqlite3_prepare_v2(t->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return sqlite_failed(t->db, "cannot check", st->name, err);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row_label(st, stmt, keys, row, sizeof(row));
 		refuse(t, plan_table, row, column, NULL, reason);
 	}
 	if (step != SQLITE_DONE)
-		rc = sqlite_failed(t->db, "cannot check", st->name, err);
-	sqlite3_finalize(stmt);
-	return rc;
+		return sqlite_failed(t->db, "cannot check", st->name, err);
+	return 0;
 }
 
 /* NULLs in NOT NULL columns (SQLite allows NULL in a non-INTEGER primary
@@ -469,6 +340,7 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 	const struct ark_sqlite_table *st = source_table(t, plan_table);
 	const struct ark_column_profile *profile;
 	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
 	size_t i, keys;
 	int rc = 0;
 
@@ -483,19 +355,21 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 			continue;
 		}
 		ark_buf_reset(&sql);
-		ark_buf_append_str(&sql, "SELECT ");
-		keys = append_row_key(&sql, st);
-		ark_buf_append_str(&sql, " FROM main.");
-		append_sqlite_ident(&sql, st->name);
 		ark_buf_append_str(&sql, " WHERE ");
-		append_sqlite_ident(&sql, source_column(t, plan_table, i)->name);
+		ark_rows_append_sqlite_ident(&sql, source_column(t, plan_table, i)->name);
 		ark_buf_append_str(&sql, " IS NULL");
-		if (ark_buf_failed(&sql))
+		if (ark_buf_failed(&sql)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-		else
-			rc = refuse_rows(t, plan_table, sql.data, keys,
-					 source_column(t, plan_table, i)->name,
-					 "NULL in a NOT NULL column", err);
+			break;
+		}
+		if ((rc = ark_rows_prepare(t->db, st, pt, 1, sql.data, &keys,
+					   &stmt, err)))
+			break;
+		rc = refuse_rows(t, plan_table, stmt, keys,
+				 source_column(t, plan_table, i)->name,
+				 "NULL in a NOT NULL column", err);
+		sqlite3_finalize(stmt);
+		stmt = NULL;
 	}
 	ark_buf_free(&sql);
 	return rc;
@@ -525,7 +399,7 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 		for (c = 0; c < unique->ncolumns; c++) {
 			if (c)
 				ark_buf_append_str(&cols, ", ");
-			append_sqlite_ident(&cols,
+			ark_rows_append_sqlite_ident(&cols,
 				source_column(t, plan_table,
 					      unique->columns[c])->name);
 			ark_buf_append_str(&cols, " COLLATE BINARY");
@@ -533,11 +407,11 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 		ark_buf_reset(&sql);
 		ark_buf_appendf(&sql, "SELECT %s, count(*) FROM main.",
 				cols.data ? cols.data : "1");
-		append_sqlite_ident(&sql, st->name);
+		ark_rows_append_sqlite_ident(&sql, st->name);
 		ark_buf_append_str(&sql, " WHERE 1");
 		for (c = 0; c < unique->ncolumns; c++) {
 			ark_buf_append_str(&sql, " AND ");
-			append_sqlite_ident(&sql,
+			ark_rows_append_sqlite_ident(&sql,
 				source_column(t, plan_table,
 					      unique->columns[c])->name);
 			ark_buf_append_str(&sql, " IS NOT NULL");
@@ -548,17 +422,17 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 			/* NULL under a primary key: SQLite allows it */
 			ark_buf_append_str(&sql, " UNION ALL SELECT ");
 			for (c = 0; c < unique->ncolumns; c++) {
-				append_sqlite_ident(&sql,
+				ark_rows_append_sqlite_ident(&sql,
 					source_column(t, plan_table,
 						      unique->columns[c])->name);
 				ark_buf_append_str(&sql, ", ");
 			}
 			ark_buf_append_str(&sql, "0 FROM main.");
-			append_sqlite_ident(&sql, st->name);
+			ark_rows_append_sqlite_ident(&sql, st->name);
 			ark_buf_append_str(&sql, " WHERE 0");
 			for (c = 0; c < unique->ncolumns; c++) {
 				ark_buf_append_str(&sql, " OR ");
-				append_sqlite_ident(&sql,
+				ark_rows_append_sqlite_ident(&sql,
 					source_column(t, plan_table,
 						      unique->columns[c])->name);
 				ark_buf_append_str(&sql, " IS NULL");
@@ -884,6 +758,17 @@ static void append_target_columns(struct ark_buf *out,
 
 /* ---- phase 3: COPY every table into the staging schema ---- */
 
+static int copy_sink(void *context, const char *data, size_t len,
+		     struct ark_error *err)
+{
+	struct worker *w = context;
+
+	if (atomic_load(&w->t->failed))
+		return ark_error_set(err, ARK_ERR_INTERRUPTED, 0,
+				     "stopped: another table failed");
+	return ark_pg_copy_in_put(w->pg, data, len, err);
+}
+
 static int load_table(struct worker *w, size_t plan_table,
 		      struct ark_error *err)
 {
@@ -892,15 +777,14 @@ static int load_table(struct worker *w, size_t plan_table,
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	const char *name = source_table(t, plan_table)->name;
 	struct ark_buf *buf = &w->buf;
-	struct ark_sqlvalue value;
-	struct ark_digest digest;
-	sqlite3_stmt *stmt = NULL;
-	const char *reason;
-	size_t keys, i, start;
-	uint64_t rows = 0, loaded = 0;
-	int rc, step, copying = 0;
+	struct ark_rows_stream stream = {
+		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
+		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
+		.progress = &t->rows_done,
+	};
+	uint64_t loaded = 0;
+	int rc, copying = 0;
 
-	ark_digest_init(&digest);
 	ark_buf_reset(buf);
 	ark_buf_append_str(buf, "COPY ");
 	ark_pg_append_qualified(buf, t->staging, pt->name);
@@ -914,78 +798,28 @@ static int load_table(struct worker *w, size_t plan_table,
 	if ((rc = ark_pg_copy_in_begin(w->pg, buf->data, err)))
 		goto cleanup;
 	copying = 1;
-	if ((rc = prepare_select(w->db, t, plan_table, 0, &keys, &stmt, err)))
-		goto cleanup;
-	ark_buf_reset(buf);
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		start = buf->len;
-		for (i = 0; i < pt->ncolumns; i++) {
-			if (i)
-				ark_buf_append_char(buf, '\t');
-			column_value(stmt, (int)i, &value);
-			if (ark_pgtext_append(buf, &value, &pt->columns[i].type,
-					      &t->rules, &reason) != 0) {
-				/* the check passed on the same snapshot */
-				rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-						   "table \"%s\", column \"%s\": "
-						   "a value the check accepted "
-						   "is refused now: %s", name,
-						   source_column(t, plan_table, i)->name,
-						   reason);
-				goto cleanup;
-			}
-		}
-		if (ark_buf_failed(buf)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-			goto cleanup;
-		}
-		ark_digest_add_row(&digest, buf->data + start, buf->len - start);
-		ark_buf_append_char(buf, '\n');
-		if (++rows % CHECK_EVERY == 0) {
-			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
-			if (atomic_load(&t->failed) || ark_fsio_interrupted()) {
-				rc = ark_fsio_interrupted()
-					     ? ark_fsio_check_interrupt(err)
-					     : ARK_ERR_INTERNAL;
-				goto cleanup;
-			}
-		}
-		if (buf->len >= SEND_CHUNK) {
-			if ((rc = ark_pg_copy_in_put(w->pg, buf->data, buf->len,
-						     err)))
-				goto cleanup;
-			ark_buf_reset(buf);
-		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = sqlite_failed(w->db, "cannot read", name, err);
-		goto cleanup;
-	}
-	if (buf->len &&
-	    (rc = ark_pg_copy_in_put(w->pg, buf->data, buf->len, err)))
+	if ((rc = ark_rows_stream(&stream, buf, err)))
 		goto cleanup;
 	copying = 0;
 	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
 		goto cleanup;
-	atomic_fetch_add(&t->rows_done, rows % CHECK_EVERY);
-	if (loaded != rows) {
+	if (loaded != stream.rows) {
 		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
-				   "table \"%s\": %" PRIu64 " rows sent, the "
-				   "server loaded %" PRIu64, name, rows, loaded);
+				   "%" PRIu64 " rows sent, the server loaded "
+				   "%" PRIu64, stream.rows, loaded);
 		goto cleanup;
 	}
 	tr->rows_loaded = loaded;
-	tr->source_digest = digest;
-	if (rows != tr->rows_read)
+	tr->source_digest = stream.digest;
+	if (stream.rows != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
-			"%" PRIu64 " loaded", name, tr->rows_read, rows);
+			"%" PRIu64 " loaded", name, tr->rows_read, stream.rows);
 	rc = 0;
 cleanup:
 	if (copying)
 		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
 	if (rc && rc != ARK_ERR_INTERRUPTED)
 		ark_error_prefix(err, "loading table \"%s\"", name);
-	sqlite3_finalize(stmt);
 	return rc;
 }
 

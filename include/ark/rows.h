@@ -1,0 +1,77 @@
+/*
+ * ark/rows.h - a SQLite table's rows as canonical COPY text
+ * (lib/pg/rows.c).
+ *
+ * The one place that reads a source table for the PostgreSQL side: the
+ * SELECT of a plan table's columns (hostile names quoted), each value
+ * converted by ark_pgtext_append to the text PostgreSQL prints for it,
+ * rows joined into COPY text lines and digested (ark/digest.h).  The
+ * transfer sends these lines to COPY FROM; the comparison of a SQLite
+ * database with a PostgreSQL one digests them; both therefore agree with
+ * what a `pg` archive member holds.
+ */
+#ifndef ARK_ROWS_H
+#define ARK_ROWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "ark/buf.h"
+#include "ark/digest.h"
+#include "ark/error.h"
+#include "ark/pgtext.h"
+#include "ark/plan.h"
+#include "ark/sqlite_schema.h"
+
+/* "name" for SQLite, inner quotes doubled, appended to out. */
+void ark_rows_append_sqlite_ident(struct ark_buf *out, const char *name);
+
+/*
+ * Prepare SELECT [<key>,] <plan columns> FROM main."table" [tail] on db.
+ * with_key: the row's name comes first - rowid (under whichever of
+ * rowid, _rowid_, oid no column shadows) or, WITHOUT ROWID, the primary
+ * key's columns; *keys receives how many columns that is (0 without).
+ * tail: SQL appended as it is (" ORDER BY ..."), or NULL.
+ */
+int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
+		     const struct ark_plan_table *plan, int with_key,
+		     const char *tail, size_t *keys, sqlite3_stmt **stmt,
+		     struct ark_error *err);
+
+/* The value of column of the current row of stmt. */
+void ark_rows_value(sqlite3_stmt *stmt, int column,
+		    struct ark_sqlvalue *value);
+
+/* Where a chunk of whole COPY text lines goes (each ends with '\n'). */
+typedef int (*ark_rows_sink)(void *context, const char *data, size_t len,
+			     struct ark_error *err);
+
+struct ark_rows_stream {
+	/* in */
+	sqlite3 *db;
+	const struct ark_sqlite_table *table;
+	const struct ark_plan_table *plan;
+	const struct ark_pgtext_rules *rules;
+	const char *tail;            /* e.g. " ORDER BY ...", or NULL */
+	ark_rows_sink sink;          /* NULL: digest only */
+	void *sink_context;
+	/* out */
+	struct ark_digest digest;
+	uint64_t rows;
+	/* rows are added here as they go (progress), when not NULL */
+	_Atomic uint64_t *progress;
+};
+
+/*
+ * Read every row, convert, digest, and hand chunks of about 256 KiB to
+ * the sink.  A value the conversion refuses is ARK_ERR_UNCONVERTIBLE
+ * naming table, row and column (the transfer's check pass lists them all
+ * first; here one is enough).  Stops with ARK_ERR_INTERRUPTED on a
+ * signal.  buf is the caller's reusable buffer.
+ */
+int ark_rows_stream(struct ark_rows_stream *stream, struct ark_buf *buf,
+		    struct ark_error *err);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * rows.c - a SQLite table's rows as canonical COPY text (ark/rows.h).
+ */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ark/fsio.h"
+#include "ark/rows.h"
+
+/* Chunks handed to the sink: large enough that a sink's per-call cost
+ * (libpq, zstd) vanishes, small enough to stay in cache. */
+#define CHUNK (256 * 1024)
+/* Rows between looks at the stop flag and the progress counter. */
+#define EVERY 4096
+
+void ark_rows_append_sqlite_ident(struct ark_buf *out, const char *name)
+{
+	const char *at;
+
+	ark_buf_append_char(out, '"');
+	for (at = name; *at; at++) {
+		if (*at == '"')
+			ark_buf_append_char(out, '"');
+		ark_buf_append_char(out, *at);
+	}
+	ark_buf_append_char(out, '"');
+}
+
+/* The key part of the SELECT list; returns how many columns it is. */
+static size_t append_row_key(struct ark_buf *sql,
+			     const struct ark_sqlite_table *table)
+{
+	static const char *const rowid_names[] = { "rowid", "_rowid_", "oid" };
+	size_t i, j, keys = 0;
+
+	if (!table->without_rowid) {
+		for (i = 0; i < 3; i++) {
+			for (j = 0; j < table->ncolumns; j++)
+				if (sqlite3_stricmp(table->columns[j].name,
+						    rowid_names[i]) == 0)
+					break;
+			if (j == table->ncolumns) {
+				ark_buf_append_str(sql, rowid_names[i]);
+				return 1;
+			}
+		}
+		ark_buf_append_str(sql, "NULL");
+		return 1;
+	}
+	for (i = 1; i <= table->ncolumns; i++) {
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (keys++)
+				ark_buf_append_str(sql, ", ");
+			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+		}
+	}
+	if (keys == 0) {
+		ark_buf_append_str(sql, "NULL");
+		keys = 1;
+	}
+	return keys;
+}
+
+int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
+		     const struct ark_plan_table *plan, int with_key,
+		     const char *tail, size_t *keys, sqlite3_stmt **stmt,
+		     struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	*keys = 0;
+	*stmt = NULL;
+	ark_buf_append_str(&sql, "SELECT ");
+	if (with_key) {
+		*keys = append_row_key(&sql, table);
+		if (plan->ncolumns)
+			ark_buf_append_str(&sql, ", ");
+	}
+	for (i = 0; i < plan->ncolumns; i++) {
+		if (i)
+			ark_buf_append_str(&sql, ", ");
+		ark_rows_append_sqlite_ident(
+			&sql, table->columns[plan->columns[i].source_index].name);
+	}
+	if (plan->ncolumns == 0 && !with_key)
+		ark_buf_append_str(&sql, "1");
+	ark_buf_append_str(&sql, " FROM main.");
+	ark_rows_append_sqlite_ident(&sql, table->name);
+	if (tail)
+		ark_buf_append_str(&sql, tail);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (sqlite3_prepare_v2(db, sql.data, -1, stmt, NULL) != SQLITE_OK)
+		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+				   "cannot read table \"%s\": %s", table->name,
+				   sqlite3_errmsg(db));
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+void ark_rows_value(sqlite3_stmt *stmt, int column, struct ark_sqlvalue *value)
+{
+	value->storage = sqlite3_column_type(stmt, column);
+	value->bytes = NULL;
+	value->len = 0;
+	switch (value->storage) {
+	case SQLITE_INTEGER:
+		value->integer = sqlite3_column_int64(stmt, column);
+		break;
+	case SQLITE_FLOAT:
+		value->real = sqlite3_column_double(stmt, column);
+		break;
+	case SQLITE_TEXT:
+		value->bytes = sqlite3_column_text(stmt, column);
+		value->len = (size_t)sqlite3_column_bytes(stmt, column);
+		break;
+	case SQLITE_BLOB:
+		value->bytes = sqlite3_column_blob(stmt, column);
+		value->len = (size_t)sqlite3_column_bytes(stmt, column);
+		break;
+	default:
+		break;
+	}
+}
+
+int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
+		    struct ark_error *err)
+{
+	const struct ark_plan_table *pt = s->plan;
+	struct ark_sqlvalue value;
+	sqlite3_stmt *stmt = NULL;
+	const char *reason;
+	size_t keys, i, start;
+	int rc, step;
+
+	ark_digest_init(&s->digest);
+	s->rows = 0;
+	ark_buf_reset(buf);
+	if ((rc = ark_rows_prepare(s->db, s->table, pt, 0, s->tail, &keys,
+				   &stmt, err)))
+		return rc;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		start = buf->len;
+		for (i = 0; i < pt->ncolumns; i++) {
+			if (i)
+				ark_buf_append_char(buf, '\t');
+			ark_rows_value(stmt, (int)i, &value);
+			if (ark_pgtext_append(buf, &value, &pt->columns[i].type,
+					      s->rules, &reason) != 0) {
+				rc = ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
+					"table \"%s\", row %" PRIu64 " read, "
+					"column \"%s\": %s", s->table->name,
+					s->rows + 1,
+					s->table->columns[pt->columns[i].source_index].name,
+					reason);
+				goto cleanup;
+			}
+		}
+		if (ark_buf_failed(buf)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+			goto cleanup;
+		}
+		ark_digest_add_row(&s->digest, buf->data + start,
+				   buf->len - start);
+		ark_buf_append_char(buf, '\n');
+		if (++s->rows % EVERY == 0) {
+			if (s->progress)
+				atomic_fetch_add(s->progress, EVERY);
+			if ((rc = ark_fsio_check_interrupt(err)))
+				goto cleanup;
+		}
+		if (buf->len >= CHUNK) {
+			if (s->sink &&
+			    (rc = s->sink(s->sink_context, buf->data, buf->len,
+					  err)))
+				goto cleanup;
+			ark_buf_reset(buf);
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+				   "cannot read table \"%s\": %s",
+				   s->table->name, sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	if (buf->len && s->sink &&
+	    (rc = s->sink(s->sink_context, buf->data, buf->len, err)))
+		goto cleanup;
+	ark_buf_reset(buf);
+	if (s->progress)
+		atomic_fetch_add(s->progress, s->rows % EVERY);
+	rc = 0;
+cleanup:
+	sqlite3_finalize(stmt);
+	return rc;
+}
