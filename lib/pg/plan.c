@@ -253,6 +253,21 @@ static char *claim_name(struct ark_plan *plan, struct name_set *set,
 	return name;
 }
 
+/* PostgreSQL's system columns: no column of a table may take these. */
+static const char *const system_columns[] = {
+	"tableoid", "cmax", "xmax", "cmin", "xmin", "ctid", NULL,
+};
+
+static int is_system_column(const char *name)
+{
+	const char *const *p;
+
+	for (p = system_columns; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The PostgreSQL name of a source name, with RENAMED and reserved-word
    notes (table/column: the source names the notes carry). */
 static char *plan_name(struct ark_plan *plan, struct name_set *set,
@@ -269,9 +284,11 @@ static char *plan_name(struct ark_plan *plan, struct name_set *set,
 	if (name && (invalid || cut || collided))
 		plan_note(plan, ARK_NOTE_RENAMED, note_table, note_column,
 			  "%s renamed \"%s\": %s", what, name,
-			  collided ? "the name is taken"
-			  : cut    ? "cut to 63 bytes"
-				   : "not valid UTF-8");
+			  collided && note_column && is_system_column(clean)
+				  ? "a PostgreSQL system column has this name"
+			  : collided ? "the name is taken"
+			  : cut      ? "cut to 63 bytes"
+				     : "not valid UTF-8");
 	if (name && ark_plan_is_reserved_word(name))
 		plan_note(plan, ARK_NOTE_INFO, note_table, note_column,
 			  "%s \"%s\" is a PostgreSQL reserved word: SQL must "
@@ -785,6 +802,12 @@ static void plan_columns(struct builder *b, struct ark_plan_table *t,
 	if (!t->columns)
 		return;
 	t->ncolumns = st->ncolumns;
+	for (i = 0; system_columns[i]; i++) {
+		int cut, collided;
+
+		free(claim_name(plan, &columns, system_columns[i], &cut,
+				&collided));
+	}
 	for (i = 0; i < st->ncolumns; i++) {
 		const struct ark_sqlite_column *sc = &st->columns[i];
 		const struct ark_column_profile *cp =
@@ -1101,7 +1124,6 @@ static void plan_checks(struct builder *b, struct ark_plan_table *t,
 			const struct ark_sqlite_table *st)
 {
 	struct ark_plan *plan = b->plan;
-	struct name_set names = {NULL, 0};
 	size_t i;
 
 	t->checks = plan_calloc(plan, st->nchecks, sizeof *t->checks);
@@ -1131,18 +1153,15 @@ static void plan_checks(struct builder *b, struct ark_plan_table *t,
 		if (rc.failed)
 			plan->failed = 1;
 		if (sc->name) {
-			int invalid, cut, collided;
-			char *clean = clean_name(plan, sc->name,
-						 plan->keep_case, &invalid);
+			int invalid;
 
-			if (clean)
-				pc->name = claim_name(plan, &names, clean, &cut,
-						      &collided);
-			free(clean);
+			/* claimed with the table's key names, once those
+			   are named (plan_relation_names) */
+			pc->name = clean_name(plan, sc->name, plan->keep_case,
+					      &invalid);
 		}
 		t->nchecks++;
 	}
-	name_set_free(&names);
 }
 
 /* The plan table holding the source table named name (exactly, else
@@ -1394,6 +1413,28 @@ static void plan_relation_names(struct builder *b)
 						     &collided);
 		}
 		ark_buf_free(&wanted);
+		/* constraint names are unique per table: CHECKs after keys */
+		{
+			struct name_set constraints = {NULL, 0};
+
+			for (j = 0; j < t->nuniques; j++)
+				if (t->uniques[j].name)
+					free(claim_name(plan, &constraints,
+							t->uniques[j].name,
+							&cut, &collided));
+			for (j = 0; j < t->nchecks; j++) {
+				char *wanted_check = t->checks[j].name;
+
+				if (!wanted_check)
+					continue;
+				t->checks[j].name =
+					claim_name(plan, &constraints,
+						   wanted_check, &cut,
+						   &collided);
+				free(wanted_check);
+			}
+			name_set_free(&constraints);
+		}
 	}
 	for (i = 0; i < plan->ntables; i++) {
 		struct ark_plan_table *t = &plan->tables[i];

@@ -467,6 +467,7 @@ static void test_identifiers(void **state)
 		COLUMN("bad\xff", "TEXT", ARK_AFFINITY_TEXT),
 		COLUMN("", "TEXT", ARK_AFFINITY_TEXT),
 		COLUMN("We\"ird\n", "TEXT", ARK_AFFINITY_TEXT),
+		COLUMN("XMIN", "TEXT", ARK_AFFINITY_TEXT),
 	};
 	struct ark_sqlite_column b_cols[] = {
 		COLUMN("x", "TEXT", ARK_AFFINITY_TEXT),
@@ -518,6 +519,7 @@ static void test_identifiers(void **state)
 	assert_string_equal(plan->tables[0].columns[4].name, "bad\xef\xbf\xbd");
 	assert_string_equal(plan->tables[0].columns[5].name, "unnamed");
 	assert_string_equal(plan->tables[0].columns[6].name, "we\"ird\n");
+	assert_string_equal(plan->tables[0].columns[7].name, "xmin_2");
 	{
 		char expected[1024];
 
@@ -530,6 +532,8 @@ static void test_identifiers(void **state)
 			 "reserved word: SQL must quote it\n"
 			 "renamed|Users|bad\xff|column renamed "
 			 "\"bad\xef\xbf\xbd\": not valid UTF-8\n"
+			 "renamed|Users|XMIN|column renamed \"xmin_2\": a "
+			 "PostgreSQL system column has this name\n"
 			 "info|select|-|table \"select\" is a PostgreSQL "
 			 "reserved word: SQL must quote it\n"
 			 "renamed|users|-|table renamed \"users_2\": the name "
@@ -915,6 +919,7 @@ static void test_keys_indexes_foreign_keys(void **state)
 		{NULL, NULL, "Name <> ''"},
 		{NULL, NULL, "Email LIKE '%@%'"},
 		{"Adult", NULL, "Age < 200"},
+		{"Parent_pkey", NULL, "Age < 300"},
 	};
 	struct ark_column_profile pp[N(parent_cols)];
 	struct ark_column_profile cp[N(child_cols)];
@@ -982,6 +987,8 @@ static void test_keys_indexes_foreign_keys(void **state)
 		    "(\"age\" >= 0);\n"
 		    "ALTER TABLE \"s\".\"parent\" ADD CONSTRAINT \"adult_2\" "
 		    "CHECK (\"age\" < 200);\n"
+		    "ALTER TABLE \"s\".\"parent\" ADD CONSTRAINT \"parent_pkey_2\" "
+		    "CHECK (\"age\" < 300);\n"
 		    "SELECT setval('\"s\".\"parent_id_seq\"', 57, true);\n"
 		    "ALTER TABLE \"s\".\"child\" ADD CONSTRAINT \"child_pkey\" "
 		    "PRIMARY KEY (\"a\", \"b\");\n"

@@ -141,6 +141,7 @@ static void test_rich_schema_executes(void **state)
 	struct ark_sqlite_column lower_cols[] = {
 		COLUMN("id", "INTEGER", ARK_AFFINITY_INTEGER),
 		COLUMN("user", "TEXT", ARK_AFFINITY_TEXT),
+		COLUMN("CTID", "TEXT", ARK_AFFINITY_TEXT),
 	};
 	struct ark_sqlite_column orders_cols[] = {
 		COLUMN("user_id", "INTEGER", ARK_AFFINITY_INTEGER),
