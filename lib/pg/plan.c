@@ -802,6 +802,10 @@ static void plan_columns(struct builder *b, struct ark_plan_table *t,
 	if (!t->columns)
 		return;
 	t->ncolumns = st->ncolumns;
+	t->rowid_column = st->rowid_alias >= 0 &&
+					  (size_t)st->rowid_alias < st->ncolumns
+				  ? st->rowid_alias
+				  : -1;
 	for (i = 0; system_columns[i]; i++) {
 		int cut, collided;
 
@@ -1492,8 +1496,14 @@ int ark_plan_make(const struct ark_sqlite_schema *schema,
 		plan->rules = options->rules;
 	b.plan = plan;
 	b.schema = schema;
-	b.profile = profile && profile->ntables == schema->ntables ? profile
-								    : NULL;
+	if (profile && profile->ntables != schema->ntables) {
+		ark_plan_free(plan);
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "planning the schema: the profile has %zu "
+				     "tables, the schema %zu",
+				     profile->ntables, schema->ntables);
+	}
+	b.profile = profile;
 	order = calloc(schema->ntables ? schema->ntables : 1, sizeof *order);
 	plan->tables = calloc(schema->ntables ? schema->ntables : 1,
 			      sizeof *plan->tables);
@@ -2239,6 +2249,54 @@ int ark_plan_map_existing(struct ark_plan *plan,
 	ark_buf_free(&stuck);
 	free(used_tables);
 	return rc;
+}
+
+int ark_plan_data_only_post_sql(const struct ark_plan *plan,
+				const char *schema, struct ark_buf *out,
+				struct ark_error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < plan->ntables; i++) {
+		const struct ark_plan_table *t = &plan->tables[i];
+		struct ark_buf table = ARK_BUF_INIT;
+
+		if (t->skipped)
+			continue;
+		append_qualified(&table, schema, t->name);
+		for (j = 0; j < t->ncolumns; j++) {
+			const struct ark_plan_column *c = &t->columns[j];
+			int64_t floor_value = 0;
+
+			if (c->skipped || (c->type.type != ARK_PGTYPE_INT2 &&
+					   c->type.type != ARK_PGTYPE_INT4 &&
+					   c->type.type != ARK_PGTYPE_INT8))
+				continue;
+			if (t->identity_next > 1 && t->rowid_column == (int)j)
+				floor_value = t->identity_exhausted
+						      ? INT64_MAX
+						      : t->identity_next - 1;
+			ark_buf_append_str(out, "SELECT setval(q.seq::regclass, "
+						"q.v, true) FROM (SELECT "
+						"pg_get_serial_sequence(");
+			ark_sqlexpr_append_literal(out, table.data ? table.data
+								   : "");
+			ark_buf_append_str(out, ", ");
+			ark_sqlexpr_append_literal(out, c->name);
+			ark_buf_append_str(out, ") AS seq, GREATEST((SELECT max(");
+			ark_sqlexpr_append_ident(out, c->name);
+			ark_buf_appendf(out, ") FROM %s), %lld) AS v) q WHERE "
+					     "q.seq IS NOT NULL AND q.v > 0 AND "
+					     "q.v > coalesce(pg_sequence_last_"
+					     "value(q.seq::regclass), 0);\n",
+					table.data ? table.data : "",
+					(long long)floor_value);
+		}
+		if (ark_buf_failed(&table))
+			out->failed = 1;
+		ark_buf_free(&table);
+	}
+	return finish_sql(out, err);
 }
 
 /* ---- free ------------------------------------------------------------ */

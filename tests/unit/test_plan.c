@@ -1273,6 +1273,64 @@ static void test_map_existing(void **state)
 	ark_plan_free(plan);
 }
 
+static void test_profile_must_match_schema(void **state)
+{
+	struct ark_sqlite_column cols[] = {
+		COLUMN("a", "TEXT", ARK_AFFINITY_TEXT),
+	};
+	struct ark_sqlite_table t = table_of("t", cols, 1);
+	struct ark_sqlite_schema s = schema_of(&t, 1);
+	struct ark_profile empty = {0, NULL};
+	struct ark_plan_options options;
+	struct ark_error err = {0};
+	struct ark_plan *plan = (struct ark_plan *)&err; /* must be reset */
+
+	(void)state;
+	memset(&options, 0, sizeof options);
+	assert_int_equal(ark_plan_make(&s, &empty, &options, &plan, &err),
+			 ARK_ERR_INTERNAL);
+	assert_null(plan);
+	assert_string_equal(err.msg, "planning the schema: the profile has 0 "
+				     "tables, the schema 1");
+	ark_plan_free(NULL);
+}
+
+static void test_data_only_sequences_sql(void **state)
+{
+	struct ark_sqlite_column cols[] = {
+		COLUMN("Id", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("n", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("t", "TEXT", ARK_AFFINITY_TEXT),
+	};
+	struct ark_sqlite_table t = table_of("T'x", cols, 3);
+	struct ark_sqlite_schema s = schema_of(&t, 1);
+	struct ark_plan *plan;
+	struct ark_buf out = ARK_BUF_INIT;
+	struct ark_error err = {0};
+
+	(void)state;
+	t.rowid_alias = 0;
+	t.has_sequence = 1;
+	t.sequence = 41;
+	plan = make(&s, NULL, 0, 0);
+	assert_int_equal(ark_plan_data_only_post_sql(plan, "app", &out, &err),
+			 0);
+	assert_string_equal(
+		out.data,
+		"SELECT setval(q.seq::regclass, q.v, true) FROM (SELECT "
+		"pg_get_serial_sequence('\"app\".\"t''x\"', 'id') AS seq, "
+		"GREATEST((SELECT max(\"id\") FROM \"app\".\"t'x\"), 41) AS v) "
+		"q WHERE q.seq IS NOT NULL AND q.v > 0 AND q.v > "
+		"coalesce(pg_sequence_last_value(q.seq::regclass), 0);\n"
+		"SELECT setval(q.seq::regclass, q.v, true) FROM (SELECT "
+		"pg_get_serial_sequence('\"app\".\"t''x\"', 'n') AS seq, "
+		"GREATEST((SELECT max(\"n\") FROM \"app\".\"t'x\"), 0) AS v) q "
+		"WHERE q.seq IS NOT NULL AND q.v > 0 AND q.v > "
+		"coalesce(pg_sequence_last_value(q.seq::regclass), 0);\n");
+	ark_buf_free(&out);
+	ark_plan_free(plan);
+}
+
 /* ---- type names ------------------------------------------------------------ */
 
 static void test_pgtype_names(void **state)
@@ -1359,6 +1417,8 @@ int main(void)
 		cmocka_unit_test(test_describe_and_objects),
 		cmocka_unit_test(test_map_existing),
 		cmocka_unit_test(test_pgtype_names),
+		cmocka_unit_test(test_profile_must_match_schema),
+		cmocka_unit_test(test_data_only_sequences_sql),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
