@@ -672,6 +672,8 @@ static int expression_class(const struct ark_plan_column *c,
 	case ARK_PGTYPE_VARCHAR:
 		return affinity == ARK_AFFINITY_TEXT ? ARK_SQLEXPR_TEXT
 						     : ARK_SQLEXPR_REFUSED;
+	case ARK_PGTYPE_BOOL:
+		return ARK_SQLEXPR_BOOLEAN_COLUMN;
 	default:
 		return ARK_SQLEXPR_REFUSED;
 	}

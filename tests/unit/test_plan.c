@@ -757,6 +757,9 @@ static int test_resolve(void *context, const char *name, const char **pg_name,
 	} else if (strcmp(name, "odd \"name\"") == 0) {
 		*pg_name = "odd \"name\"";
 		*cls = ARK_SQLEXPR_NUMBER;
+	} else if (strcmp(name, "b") == 0) {
+		*pg_name = "b";
+		*cls = ARK_SQLEXPR_BOOLEAN_COLUMN;
 	} else if (strcmp(name, "flag") == 0) {
 		*pg_name = "flag";
 		*cls = ARK_SQLEXPR_REFUSED;
@@ -794,6 +797,19 @@ static void test_conditions(void **state)
 		{"\"odd \"\"name\"\"\" > 0 -- comment",
 		 "\"odd \"\"name\"\"\" > 0", NULL},
 		{"/* c */ n > 0", "\"n\" > 0", NULL},
+		{"b IN (0, 1)", "\"b\" IN (false, true)", NULL},
+		{"b = TRUE OR b <> 0", "\"b\" = true OR \"b\" <> false", NULL},
+		{"b IS NOT NULL", "\"b\" IS NOT NULL", NULL},
+		{"b = 2", NULL,
+		 "a boolean column compared with something other than 0, 1, "
+		 "TRUE or FALSE is not translated"},
+		{"b IN (0, 'x')", NULL,
+		 "a boolean column compared with something other than 0, 1, "
+		 "TRUE or FALSE is not translated"},
+		{"b > 0", NULL, "ordering a boolean column is not translated"},
+		{"b BETWEEN 0 AND 1", NULL,
+		 "ordering a boolean column is not translated"},
+		{"b", NULL, "not a condition"},
 		{"t LIKE 'a%'", NULL,
 		 "LIKE, GLOB, REGEXP and MATCH are not translated"},
 		{"t GLOB 'a*'", NULL,

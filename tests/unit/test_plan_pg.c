@@ -168,6 +168,7 @@ static void test_rich_schema_executes(void **state)
 		{NULL, "Name", "length(\"Name\") <= 40"},
 		{"select", NULL, "\"select\" <> '' AND \"We\"\"ird\\ name\n\" >= 0"},
 		{"positive", NULL, "epoch >= 0 OR epoch IS NULL"},
+		{NULL, "flag", "flag IN (0, 1)"},
 	};
 	struct ark_sqlite_index_column user_n[] = {
 		{"user_id", NULL, "BINARY", 0}, {"n", NULL, "BINARY", 0}};
@@ -355,8 +356,8 @@ static void test_rich_schema_executes(void **state)
 			  "c.contype) FROM pg_constraint c JOIN pg_namespace n "
 			  "ON n.oid = c.connamespace WHERE n.nspname = $1",
 			  1, params);
-		/* 3 checks, 2 FKs, 3 PKs, 1 unique */
-		assert_string_equal(PQgetvalue(r, 0, 0), "cccffpppu");
+		/* 4 checks, 2 FKs, 3 PKs, 1 unique */
+		assert_string_equal(PQgetvalue(r, 0, 0), "ccccffpppu");
 		PQclear(r);
 		r = query("SELECT string_agg(indexname, ',' ORDER BY indexname) "
 			  "FROM pg_indexes WHERE schemaname = $1",
@@ -552,6 +553,11 @@ static int grid_resolve(void *context, const char *name, const char **pg_name,
 		*cls = ARK_SQLEXPR_TEXT;
 		return 0;
 	}
+	if (strcasecmp(name, "b") == 0) {
+		*pg_name = "b";
+		*cls = ARK_SQLEXPR_BOOLEAN_COLUMN;
+		return 0;
+	}
 	return -1;
 }
 
@@ -574,8 +580,12 @@ static void test_conditions_decide_as_sqlite(void **state)
 		"abs(n) <= 1", "n = TRUE", "n == FALSE OR t != ''",
 		"(n > 0 OR t > 'a') AND NOT (t = 'z')", "n > 900719925474099",
 		"n = 999999999999999", "t > '\xc3\xa9'",
-		"n > -0.5 AND n < 1e1",
+		"n > -0.5 AND n < 1e1", "b IN (0, 1)", "b = 1 OR n > 0",
+		"b <> 0 AND t = 'a'", "NOT (b = FALSE)", "b NOT IN (TRUE)",
+		"b IS NULL",
 	};
+	static const char *const booleans[][2] = {
+		{"NULL", "NULL"}, {"0", "false"}, {"1", "true"}};
 	sqlite3 *db = NULL;
 	struct ark_buf sql = ARK_BUF_INIT;
 	PGresult *r;
@@ -590,27 +600,30 @@ static void test_conditions_decide_as_sqlite(void **state)
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "CREATE TABLE g (id INTEGER PRIMARY KEY, "
-				      "n NUMERIC, t TEXT)",
+				      "n NUMERIC, t TEXT, b BOOLEAN)",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	exec_ok("DROP TABLE IF EXISTS plan_grid; CREATE TABLE plan_grid (id "
-		"bigint, n numeric, t text COLLATE \"und-x-icu\")");
+		"bigint, n numeric, t text COLLATE \"und-x-icu\", b boolean)");
 	for (i = 0; i < N(numbers); i++) {
-		for (j = 0; j < N(texts); j++) {
+		for (j = 0; j < N(texts) * N(booleans); j++) {
+			const char *text = texts[j % N(texts)];
+			const char *const *boolean = booleans[j / N(texts)];
 			char *insert;
 
 			id++;
 			insert = sqlite3_mprintf("INSERT INTO g VALUES (%d, %s, "
-						 "%s)",
-						 id, numbers[i], texts[j]);
+						 "%s, %s)",
+						 id, numbers[i], text,
+						 boolean[0]);
 			assert_int_equal(sqlite3_exec(db, insert, NULL, NULL,
 						      NULL),
 					 SQLITE_OK);
 			ark_buf_reset(&sql);
 			ark_buf_appendf(&sql,
 					"INSERT INTO plan_grid VALUES (%d, %s, "
-					"%s)",
-					id, numbers[i], texts[j]);
+					"%s, %s)",
+					id, numbers[i], text, boolean[1]);
 			exec_ok(sql.data);
 			sqlite3_free(insert);
 		}
