@@ -1778,6 +1778,7 @@ static void append_column_list(struct ark_buf *out,
 
 static int finish_sql(struct ark_buf *out, struct ark_error *err)
 {
+	ark_buf_append(out, "", 0); /* text, even when empty */
 	if (ark_buf_failed(out))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
 				     "writing the schema's SQL: out of memory");

@@ -1311,6 +1311,25 @@ static void test_profile_must_match_schema(void **state)
 	ark_plan_free(NULL);
 }
 
+static void test_empty_schema(void **state)
+{
+	struct ark_sqlite_schema s = schema_of(NULL, 0);
+	struct ark_plan *plan;
+	struct ark_buf out = ARK_BUF_INIT;
+	struct ark_error err = {0};
+
+	(void)state;
+	plan = make(&s, NULL, 0, 0);
+	assert_int_equal(plan->ntables, 0);
+	assert_int_equal(ark_plan_pre_data_sql(plan, "s", &out, &err), 0);
+	assert_non_null(out.data);
+	assert_string_equal(out.data, "");
+	assert_int_equal(ark_plan_post_data_sql(plan, "s", &out, &err), 0);
+	assert_string_equal(out.data, "");
+	ark_buf_free(&out);
+	ark_plan_free(plan);
+}
+
 static void test_data_only_sequences_sql(void **state)
 {
 	struct ark_sqlite_column cols[] = {
@@ -1434,6 +1453,7 @@ int main(void)
 		cmocka_unit_test(test_map_existing),
 		cmocka_unit_test(test_pgtype_names),
 		cmocka_unit_test(test_profile_must_match_schema),
+		cmocka_unit_test(test_empty_schema),
 		cmocka_unit_test(test_data_only_sequences_sql),
 	};
 
