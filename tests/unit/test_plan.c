@@ -874,6 +874,66 @@ static void test_conditions(void **state)
 	}
 }
 
+/* Hostile text never crashes the translator, and a refusal leaves the
+   output as it was (run under ASan by make check-asan). */
+static void test_expressions_hostile_input(void **state)
+{
+	static const char *const pieces[] = {
+		"n", "t", "b", "(", ")", "'", "''", "\"", "[", "]", "`", "x'",
+		"X'0f'", "1", "1.5e", "-", "+", "=", "<", "<=", "<>", "!=",
+		"AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL", "ISNULL",
+		"length(", "abs(", ",", " ", "--", "/*", "*/", "\n", "\xff",
+		"\xc3", "strftime(", "'%Y'", "'now'", "CURRENT_TIMESTAMP",
+		"TRUE", "%", "\\", ";", "0x", "9999999999999999999999",
+	};
+	static const struct ark_pgtype_spec types[] = {
+		{ARK_PGTYPE_INT8, -1, -1, -1}, {ARK_PGTYPE_TEXT, -1, -1, -1},
+		{ARK_PGTYPE_VARCHAR, 3, -1, -1}, {ARK_PGTYPE_NUMERIC, -1, 5, 2},
+		{ARK_PGTYPE_TIMESTAMPTZ, -1, -1, -1},
+		{ARK_PGTYPE_BOOL, -1, -1, -1}, {ARK_PGTYPE_BYTEA, -1, -1, -1},
+	};
+	uint64_t seed = 42;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 20000; k++) {
+		char sql[512];
+		size_t len = 0, n, i;
+		struct ark_buf out = ARK_BUF_INIT;
+		const char *reason = NULL;
+		int rc;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		n = (size_t)(seed >> 60) + 1;
+		for (i = 0; i < n; i++) {
+			const char *p;
+
+			seed = seed * 6364136223846793005ULL +
+			       1442695040888963407ULL;
+			p = pieces[(seed >> 33) % N(pieces)];
+			if (len + strlen(p) + 1 >= sizeof sql)
+				break;
+			memcpy(sql + len, p, strlen(p));
+			len += strlen(p);
+		}
+		sql[len] = '\0';
+		ark_buf_append_str(&out, "keep");
+		rc = ark_sqlexpr_condition(sql, test_resolve, NULL, &out,
+					   &reason);
+		assert_true(rc == 0 || (rc == -1 && reason != NULL &&
+					strcmp(out.data, "keep") == 0));
+		ark_buf_truncate(&out, 4);
+		rc = ark_sqlexpr_index_key(sql, test_resolve, NULL, &out,
+					   &reason);
+		assert_true(rc == 0 || (rc == -1 && strcmp(out.data, "keep") == 0));
+		ark_buf_truncate(&out, 4);
+		rc = ark_sqlexpr_default(sql, &types[k % N(types)], &out,
+					 &reason);
+		assert_true(rc == 0 || (rc == -1 && strcmp(out.data, "keep") == 0));
+		ark_buf_free(&out);
+	}
+}
+
 /* ---- keys, indexes, foreign keys, identity -------------------------------- */
 
 static void test_keys_indexes_foreign_keys(void **state)
@@ -1446,6 +1506,7 @@ int main(void)
 		cmocka_unit_test(test_reserved_words),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_expressions_hostile_input),
 		cmocka_unit_test(test_keys_indexes_foreign_keys),
 		cmocka_unit_test(test_identity_positions),
 		cmocka_unit_test(test_nullable_primary_key_widen),
