@@ -116,6 +116,8 @@ struct ark_plan_table {
 	int64_t identity_next;        /* next id the identity hands out */
 	int identity_exhausted;       /* SQLite handed out INT64_MAX */
 	char *identity_sequence;      /* the identity's sequence name */
+	int rowid_column;             /* plan column of SQLite's rowid alias
+					 (INTEGER PRIMARY KEY), or -1 */
 	int skipped;                  /* --data-only: not in the target */
 };
 
@@ -249,6 +251,16 @@ struct ark_pg_existing {
 int ark_plan_map_existing(struct ark_plan *plan,
 			  const struct ark_pg_existing *existing,
 			  int ignore_missing, struct ark_error *err);
+
+/*
+ * --data-only, after the load: move every serial/identity sequence of the
+ * loaded integer columns past the loaded values (and, for SQLite's rowid
+ * alias, past sqlite_sequence), never backwards: one SELECT setval(...)
+ * per column, a no-op for columns without a sequence.
+ */
+int ark_plan_data_only_post_sql(const struct ark_plan *plan,
+				const char *schema, struct ark_buf *out,
+				struct ark_error *err);
 
 /*
  * The PostgreSQL reserved key words (lower case, sorted), as PostgreSQL's

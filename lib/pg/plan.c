@@ -253,6 +253,21 @@ static char *claim_name(struct ark_plan *plan, struct name_set *set,
 	return name;
 }
 
+/* PostgreSQL's system columns: no column of a table may take these. */
+static const char *const system_columns[] = {
+	"tableoid", "cmax", "xmax", "cmin", "xmin", "ctid", NULL,
+};
+
+static int is_system_column(const char *name)
+{
+	const char *const *p;
+
+	for (p = system_columns; *p; p++)
+		if (strcmp(*p, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The PostgreSQL name of a source name, with RENAMED and reserved-word
    notes (table/column: the source names the notes carry). */
 static char *plan_name(struct ark_plan *plan, struct name_set *set,
@@ -269,9 +284,11 @@ static char *plan_name(struct ark_plan *plan, struct name_set *set,
 	if (name && (invalid || cut || collided))
 		plan_note(plan, ARK_NOTE_RENAMED, note_table, note_column,
 			  "%s renamed \"%s\": %s", what, name,
-			  collided ? "the name is taken"
-			  : cut    ? "cut to 63 bytes"
-				   : "not valid UTF-8");
+			  collided && note_column && is_system_column(clean)
+				  ? "a PostgreSQL system column has this name"
+			  : collided ? "the name is taken"
+			  : cut      ? "cut to 63 bytes"
+				     : "not valid UTF-8");
 	if (name && ark_plan_is_reserved_word(name))
 		plan_note(plan, ARK_NOTE_INFO, note_table, note_column,
 			  "%s \"%s\" is a PostgreSQL reserved word: SQL must "
@@ -655,6 +672,8 @@ static int expression_class(const struct ark_plan_column *c,
 	case ARK_PGTYPE_VARCHAR:
 		return affinity == ARK_AFFINITY_TEXT ? ARK_SQLEXPR_TEXT
 						     : ARK_SQLEXPR_REFUSED;
+	case ARK_PGTYPE_BOOL:
+		return ARK_SQLEXPR_BOOLEAN_COLUMN;
 	default:
 		return ARK_SQLEXPR_REFUSED;
 	}
@@ -785,6 +804,16 @@ static void plan_columns(struct builder *b, struct ark_plan_table *t,
 	if (!t->columns)
 		return;
 	t->ncolumns = st->ncolumns;
+	t->rowid_column = st->rowid_alias >= 0 &&
+					  (size_t)st->rowid_alias < st->ncolumns
+				  ? st->rowid_alias
+				  : -1;
+	for (i = 0; system_columns[i]; i++) {
+		int cut, collided;
+
+		free(claim_name(plan, &columns, system_columns[i], &cut,
+				&collided));
+	}
 	for (i = 0; i < st->ncolumns; i++) {
 		const struct ark_sqlite_column *sc = &st->columns[i];
 		const struct ark_column_profile *cp =
@@ -1101,7 +1130,6 @@ static void plan_checks(struct builder *b, struct ark_plan_table *t,
 			const struct ark_sqlite_table *st)
 {
 	struct ark_plan *plan = b->plan;
-	struct name_set names = {NULL, 0};
 	size_t i;
 
 	t->checks = plan_calloc(plan, st->nchecks, sizeof *t->checks);
@@ -1131,18 +1159,15 @@ static void plan_checks(struct builder *b, struct ark_plan_table *t,
 		if (rc.failed)
 			plan->failed = 1;
 		if (sc->name) {
-			int invalid, cut, collided;
-			char *clean = clean_name(plan, sc->name,
-						 plan->keep_case, &invalid);
+			int invalid;
 
-			if (clean)
-				pc->name = claim_name(plan, &names, clean, &cut,
-						      &collided);
-			free(clean);
+			/* claimed with the table's key names, once those
+			   are named (plan_relation_names) */
+			pc->name = clean_name(plan, sc->name, plan->keep_case,
+					      &invalid);
 		}
 		t->nchecks++;
 	}
-	name_set_free(&names);
 }
 
 /* The plan table holding the source table named name (exactly, else
@@ -1394,6 +1419,28 @@ static void plan_relation_names(struct builder *b)
 						     &collided);
 		}
 		ark_buf_free(&wanted);
+		/* constraint names are unique per table: CHECKs after keys */
+		{
+			struct name_set constraints = {NULL, 0};
+
+			for (j = 0; j < t->nuniques; j++)
+				if (t->uniques[j].name)
+					free(claim_name(plan, &constraints,
+							t->uniques[j].name,
+							&cut, &collided));
+			for (j = 0; j < t->nchecks; j++) {
+				char *wanted_check = t->checks[j].name;
+
+				if (!wanted_check)
+					continue;
+				t->checks[j].name =
+					claim_name(plan, &constraints,
+						   wanted_check, &cut,
+						   &collided);
+				free(wanted_check);
+			}
+			name_set_free(&constraints);
+		}
 	}
 	for (i = 0; i < plan->ntables; i++) {
 		struct ark_plan_table *t = &plan->tables[i];
@@ -1451,8 +1498,14 @@ int ark_plan_make(const struct ark_sqlite_schema *schema,
 		plan->rules = options->rules;
 	b.plan = plan;
 	b.schema = schema;
-	b.profile = profile && profile->ntables == schema->ntables ? profile
-								    : NULL;
+	if (profile && profile->ntables != schema->ntables) {
+		ark_plan_free(plan);
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "planning the schema: the profile has %zu "
+				     "tables, the schema %zu",
+				     profile->ntables, schema->ntables);
+	}
+	b.profile = profile;
 	order = calloc(schema->ntables ? schema->ntables : 1, sizeof *order);
 	plan->tables = calloc(schema->ntables ? schema->ntables : 1,
 			      sizeof *plan->tables);
@@ -1725,6 +1778,7 @@ static void append_column_list(struct ark_buf *out,
 
 static int finish_sql(struct ark_buf *out, struct ark_error *err)
 {
+	ark_buf_append(out, "", 0); /* text, even when empty */
 	if (ark_buf_failed(out))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
 				     "writing the schema's SQL: out of memory");
@@ -2198,6 +2252,54 @@ int ark_plan_map_existing(struct ark_plan *plan,
 	ark_buf_free(&stuck);
 	free(used_tables);
 	return rc;
+}
+
+int ark_plan_data_only_post_sql(const struct ark_plan *plan,
+				const char *schema, struct ark_buf *out,
+				struct ark_error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < plan->ntables; i++) {
+		const struct ark_plan_table *t = &plan->tables[i];
+		struct ark_buf table = ARK_BUF_INIT;
+
+		if (t->skipped)
+			continue;
+		append_qualified(&table, schema, t->name);
+		for (j = 0; j < t->ncolumns; j++) {
+			const struct ark_plan_column *c = &t->columns[j];
+			int64_t floor_value = 0;
+
+			if (c->skipped || (c->type.type != ARK_PGTYPE_INT2 &&
+					   c->type.type != ARK_PGTYPE_INT4 &&
+					   c->type.type != ARK_PGTYPE_INT8))
+				continue;
+			if (t->identity_next > 1 && t->rowid_column == (int)j)
+				floor_value = t->identity_exhausted
+						      ? INT64_MAX
+						      : t->identity_next - 1;
+			ark_buf_append_str(out, "SELECT setval(q.seq::regclass, "
+						"q.v, true) FROM (SELECT "
+						"pg_get_serial_sequence(");
+			ark_sqlexpr_append_literal(out, table.data ? table.data
+								   : "");
+			ark_buf_append_str(out, ", ");
+			ark_sqlexpr_append_literal(out, c->name);
+			ark_buf_append_str(out, ") AS seq, GREATEST((SELECT max(");
+			ark_sqlexpr_append_ident(out, c->name);
+			ark_buf_appendf(out, ") FROM %s), %lld) AS v) q WHERE "
+					     "q.seq IS NOT NULL AND q.v > 0 AND "
+					     "q.v > coalesce(pg_sequence_last_"
+					     "value(q.seq::regclass), 0);\n",
+					table.data ? table.data : "",
+					(long long)floor_value);
+		}
+		if (ark_buf_failed(&table))
+			out->failed = 1;
+		ark_buf_free(&table);
+	}
+	return finish_sql(out, err);
 }
 
 /* ---- free ------------------------------------------------------------ */

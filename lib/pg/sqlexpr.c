@@ -481,6 +481,38 @@ static int same_class(struct parser *ps, int a, int b)
 	return 0;
 }
 
+/* The right side of a comparison with left: an operand of the same
+   class, or for a boolean column one of 0, 1, TRUE, FALSE. */
+static int parse_right(struct parser *ps, struct ark_buf *out, int left)
+{
+	const struct token *t = peek(&ps->lx, 0);
+	int right;
+
+	if (left == ARK_SQLEXPR_BOOLEAN_COLUMN) {
+		int value = -1;
+
+		if (t->kind == TOK_NUMBER && strcmp(t->text, "0") == 0)
+			value = 0;
+		else if (t->kind == TOK_NUMBER && strcmp(t->text, "1") == 0)
+			value = 1;
+		else if (is_word(t, "FALSE"))
+			value = 0;
+		else if (is_word(t, "TRUE"))
+			value = 1;
+		if (value < 0)
+			return refuse(ps, "a boolean column compared with "
+					  "something other than 0, 1, TRUE or "
+					  "FALSE is not translated");
+		ps->lx.pos++;
+		ark_buf_append_str(out, value ? "true" : "false");
+		return 0;
+	}
+	right = parse_operand(ps, out);
+	if (right < 0 || same_class(ps, left, right) != 0)
+		return -1;
+	return 0;
+}
+
 /* operand [comparison | IS [NOT] NULL | [NOT] IN (...) | [NOT] BETWEEN] */
 static int parse_predicate(struct parser *ps, struct ark_buf *out)
 {
@@ -496,9 +528,11 @@ static int parse_predicate(struct parser *ps, struct ark_buf *out)
 		ps->lx.pos++;
 		if (ordering && left == ARK_SQLEXPR_TEXT)
 			ark_buf_append_str(out, " COLLATE \"C\"");
+		if (ordering && left == ARK_SQLEXPR_BOOLEAN_COLUMN)
+			return refuse(ps, "ordering a boolean column is not "
+					  "translated");
 		ark_buf_appendf(out, " %s ", pg_op);
-		right = parse_operand(ps, out);
-		if (right < 0 || same_class(ps, left, right) != 0)
+		if (parse_right(ps, out, left) != 0)
 			return -1;
 		t = peek(&ps->lx, 0);
 		if (comparison_op(t, &pg_op, &ordering))
@@ -551,8 +585,7 @@ static int parse_predicate(struct parser *ps, struct ark_buf *out)
 		for (;;) {
 			if (count > 0)
 				ark_buf_append_str(out, ", ");
-			right = parse_operand(ps, out);
-			if (right < 0 || same_class(ps, left, right) != 0)
+			if (parse_right(ps, out, left) != 0)
 				return -1;
 			count++;
 			if (is_op(peek(&ps->lx, 0), ",")) {
@@ -569,6 +602,9 @@ static int parse_predicate(struct parser *ps, struct ark_buf *out)
 	}
 	if (is_word(t, "BETWEEN")) {
 		ps->lx.pos++;
+		if (left == ARK_SQLEXPR_BOOLEAN_COLUMN)
+			return refuse(ps, "ordering a boolean column is not "
+					  "translated");
 		if (left == ARK_SQLEXPR_TEXT)
 			ark_buf_append_str(out, " COLLATE \"C\"");
 		ark_buf_append_str(out, negated ? " NOT BETWEEN " : " BETWEEN ");

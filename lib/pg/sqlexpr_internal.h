@@ -23,6 +23,9 @@ enum ark_sqlexpr_class {
 	ARK_SQLEXPR_NUMBER,
 	ARK_SQLEXPR_TEXT,
 	ARK_SQLEXPR_BOOL,
+	/* a boolean column stored as 0/1: compared for equality with 0, 1,
+	   TRUE or FALSE only (false/true in PostgreSQL) */
+	ARK_SQLEXPR_BOOLEAN_COLUMN,
 };
 
 /*

@@ -467,6 +467,7 @@ static void test_identifiers(void **state)
 		COLUMN("bad\xff", "TEXT", ARK_AFFINITY_TEXT),
 		COLUMN("", "TEXT", ARK_AFFINITY_TEXT),
 		COLUMN("We\"ird\n", "TEXT", ARK_AFFINITY_TEXT),
+		COLUMN("XMIN", "TEXT", ARK_AFFINITY_TEXT),
 	};
 	struct ark_sqlite_column b_cols[] = {
 		COLUMN("x", "TEXT", ARK_AFFINITY_TEXT),
@@ -518,6 +519,7 @@ static void test_identifiers(void **state)
 	assert_string_equal(plan->tables[0].columns[4].name, "bad\xef\xbf\xbd");
 	assert_string_equal(plan->tables[0].columns[5].name, "unnamed");
 	assert_string_equal(plan->tables[0].columns[6].name, "we\"ird\n");
+	assert_string_equal(plan->tables[0].columns[7].name, "xmin_2");
 	{
 		char expected[1024];
 
@@ -530,6 +532,8 @@ static void test_identifiers(void **state)
 			 "reserved word: SQL must quote it\n"
 			 "renamed|Users|bad\xff|column renamed "
 			 "\"bad\xef\xbf\xbd\": not valid UTF-8\n"
+			 "renamed|Users|XMIN|column renamed \"xmin_2\": a "
+			 "PostgreSQL system column has this name\n"
 			 "info|select|-|table \"select\" is a PostgreSQL "
 			 "reserved word: SQL must quote it\n"
 			 "renamed|users|-|table renamed \"users_2\": the name "
@@ -753,6 +757,9 @@ static int test_resolve(void *context, const char *name, const char **pg_name,
 	} else if (strcmp(name, "odd \"name\"") == 0) {
 		*pg_name = "odd \"name\"";
 		*cls = ARK_SQLEXPR_NUMBER;
+	} else if (strcmp(name, "b") == 0) {
+		*pg_name = "b";
+		*cls = ARK_SQLEXPR_BOOLEAN_COLUMN;
 	} else if (strcmp(name, "flag") == 0) {
 		*pg_name = "flag";
 		*cls = ARK_SQLEXPR_REFUSED;
@@ -790,6 +797,19 @@ static void test_conditions(void **state)
 		{"\"odd \"\"name\"\"\" > 0 -- comment",
 		 "\"odd \"\"name\"\"\" > 0", NULL},
 		{"/* c */ n > 0", "\"n\" > 0", NULL},
+		{"b IN (0, 1)", "\"b\" IN (false, true)", NULL},
+		{"b = TRUE OR b <> 0", "\"b\" = true OR \"b\" <> false", NULL},
+		{"b IS NOT NULL", "\"b\" IS NOT NULL", NULL},
+		{"b = 2", NULL,
+		 "a boolean column compared with something other than 0, 1, "
+		 "TRUE or FALSE is not translated"},
+		{"b IN (0, 'x')", NULL,
+		 "a boolean column compared with something other than 0, 1, "
+		 "TRUE or FALSE is not translated"},
+		{"b > 0", NULL, "ordering a boolean column is not translated"},
+		{"b BETWEEN 0 AND 1", NULL,
+		 "ordering a boolean column is not translated"},
+		{"b", NULL, "not a condition"},
 		{"t LIKE 'a%'", NULL,
 		 "LIKE, GLOB, REGEXP and MATCH are not translated"},
 		{"t GLOB 'a*'", NULL,
@@ -850,6 +870,66 @@ static void test_conditions(void **state)
 			assert_string_equal(reason, cases[i].reason);
 			assert_int_equal(out.len, 0);
 		}
+		ark_buf_free(&out);
+	}
+}
+
+/* Hostile text never crashes the translator, and a refusal leaves the
+   output as it was (run under ASan by make check-asan). */
+static void test_expressions_hostile_input(void **state)
+{
+	static const char *const pieces[] = {
+		"n", "t", "b", "(", ")", "'", "''", "\"", "[", "]", "`", "x'",
+		"X'0f'", "1", "1.5e", "-", "+", "=", "<", "<=", "<>", "!=",
+		"AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL", "ISNULL",
+		"length(", "abs(", ",", " ", "--", "/*", "*/", "\n", "\xff",
+		"\xc3", "strftime(", "'%Y'", "'now'", "CURRENT_TIMESTAMP",
+		"TRUE", "%", "\\", ";", "0x", "9999999999999999999999",
+	};
+	static const struct ark_pgtype_spec types[] = {
+		{ARK_PGTYPE_INT8, -1, -1, -1}, {ARK_PGTYPE_TEXT, -1, -1, -1},
+		{ARK_PGTYPE_VARCHAR, 3, -1, -1}, {ARK_PGTYPE_NUMERIC, -1, 5, 2},
+		{ARK_PGTYPE_TIMESTAMPTZ, -1, -1, -1},
+		{ARK_PGTYPE_BOOL, -1, -1, -1}, {ARK_PGTYPE_BYTEA, -1, -1, -1},
+	};
+	uint64_t seed = 42;
+	int k;
+
+	(void)state;
+	for (k = 0; k < 20000; k++) {
+		char sql[512];
+		size_t len = 0, n, i;
+		struct ark_buf out = ARK_BUF_INIT;
+		const char *reason = NULL;
+		int rc;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		n = (size_t)(seed >> 60) + 1;
+		for (i = 0; i < n; i++) {
+			const char *p;
+
+			seed = seed * 6364136223846793005ULL +
+			       1442695040888963407ULL;
+			p = pieces[(seed >> 33) % N(pieces)];
+			if (len + strlen(p) + 1 >= sizeof sql)
+				break;
+			memcpy(sql + len, p, strlen(p));
+			len += strlen(p);
+		}
+		sql[len] = '\0';
+		ark_buf_append_str(&out, "keep");
+		rc = ark_sqlexpr_condition(sql, test_resolve, NULL, &out,
+					   &reason);
+		assert_true(rc == 0 || (rc == -1 && reason != NULL &&
+					strcmp(out.data, "keep") == 0));
+		ark_buf_truncate(&out, 4);
+		rc = ark_sqlexpr_index_key(sql, test_resolve, NULL, &out,
+					   &reason);
+		assert_true(rc == 0 || (rc == -1 && strcmp(out.data, "keep") == 0));
+		ark_buf_truncate(&out, 4);
+		rc = ark_sqlexpr_default(sql, &types[k % N(types)], &out,
+					 &reason);
+		assert_true(rc == 0 || (rc == -1 && strcmp(out.data, "keep") == 0));
 		ark_buf_free(&out);
 	}
 }
@@ -915,6 +995,7 @@ static void test_keys_indexes_foreign_keys(void **state)
 		{NULL, NULL, "Name <> ''"},
 		{NULL, NULL, "Email LIKE '%@%'"},
 		{"Adult", NULL, "Age < 200"},
+		{"Parent_pkey", NULL, "Age < 300"},
 	};
 	struct ark_column_profile pp[N(parent_cols)];
 	struct ark_column_profile cp[N(child_cols)];
@@ -982,6 +1063,8 @@ static void test_keys_indexes_foreign_keys(void **state)
 		    "(\"age\" >= 0);\n"
 		    "ALTER TABLE \"s\".\"parent\" ADD CONSTRAINT \"adult_2\" "
 		    "CHECK (\"age\" < 200);\n"
+		    "ALTER TABLE \"s\".\"parent\" ADD CONSTRAINT \"parent_pkey_2\" "
+		    "CHECK (\"age\" < 300);\n"
 		    "SELECT setval('\"s\".\"parent_id_seq\"', 57, true);\n"
 		    "ALTER TABLE \"s\".\"child\" ADD CONSTRAINT \"child_pkey\" "
 		    "PRIMARY KEY (\"a\", \"b\");\n"
@@ -1266,6 +1349,83 @@ static void test_map_existing(void **state)
 	ark_plan_free(plan);
 }
 
+static void test_profile_must_match_schema(void **state)
+{
+	struct ark_sqlite_column cols[] = {
+		COLUMN("a", "TEXT", ARK_AFFINITY_TEXT),
+	};
+	struct ark_sqlite_table t = table_of("t", cols, 1);
+	struct ark_sqlite_schema s = schema_of(&t, 1);
+	struct ark_profile empty = {0, NULL};
+	struct ark_plan_options options;
+	struct ark_error err = {0};
+	struct ark_plan *plan = (struct ark_plan *)&err; /* must be reset */
+
+	(void)state;
+	memset(&options, 0, sizeof options);
+	assert_int_equal(ark_plan_make(&s, &empty, &options, &plan, &err),
+			 ARK_ERR_INTERNAL);
+	assert_null(plan);
+	assert_string_equal(err.msg, "planning the schema: the profile has 0 "
+				     "tables, the schema 1");
+	ark_plan_free(NULL);
+}
+
+static void test_empty_schema(void **state)
+{
+	struct ark_sqlite_schema s = schema_of(NULL, 0);
+	struct ark_plan *plan;
+	struct ark_buf out = ARK_BUF_INIT;
+	struct ark_error err = {0};
+
+	(void)state;
+	plan = make(&s, NULL, 0, 0);
+	assert_int_equal(plan->ntables, 0);
+	assert_int_equal(ark_plan_pre_data_sql(plan, "s", &out, &err), 0);
+	assert_non_null(out.data);
+	assert_string_equal(out.data, "");
+	assert_int_equal(ark_plan_post_data_sql(plan, "s", &out, &err), 0);
+	assert_string_equal(out.data, "");
+	ark_buf_free(&out);
+	ark_plan_free(plan);
+}
+
+static void test_data_only_sequences_sql(void **state)
+{
+	struct ark_sqlite_column cols[] = {
+		COLUMN("Id", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("n", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("t", "TEXT", ARK_AFFINITY_TEXT),
+	};
+	struct ark_sqlite_table t = table_of("T'x", cols, 3);
+	struct ark_sqlite_schema s = schema_of(&t, 1);
+	struct ark_plan *plan;
+	struct ark_buf out = ARK_BUF_INIT;
+	struct ark_error err = {0};
+
+	(void)state;
+	t.rowid_alias = 0;
+	t.has_sequence = 1;
+	t.sequence = 41;
+	plan = make(&s, NULL, 0, 0);
+	assert_int_equal(ark_plan_data_only_post_sql(plan, "app", &out, &err),
+			 0);
+	assert_string_equal(
+		out.data,
+		"SELECT setval(q.seq::regclass, q.v, true) FROM (SELECT "
+		"pg_get_serial_sequence('\"app\".\"t''x\"', 'id') AS seq, "
+		"GREATEST((SELECT max(\"id\") FROM \"app\".\"t'x\"), 41) AS v) "
+		"q WHERE q.seq IS NOT NULL AND q.v > 0 AND q.v > "
+		"coalesce(pg_sequence_last_value(q.seq::regclass), 0);\n"
+		"SELECT setval(q.seq::regclass, q.v, true) FROM (SELECT "
+		"pg_get_serial_sequence('\"app\".\"t''x\"', 'n') AS seq, "
+		"GREATEST((SELECT max(\"n\") FROM \"app\".\"t'x\"), 0) AS v) q "
+		"WHERE q.seq IS NOT NULL AND q.v > 0 AND q.v > "
+		"coalesce(pg_sequence_last_value(q.seq::regclass), 0);\n");
+	ark_buf_free(&out);
+	ark_plan_free(plan);
+}
+
 /* ---- type names ------------------------------------------------------------ */
 
 static void test_pgtype_names(void **state)
@@ -1346,12 +1506,16 @@ int main(void)
 		cmocka_unit_test(test_reserved_words),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_conditions),
+		cmocka_unit_test(test_expressions_hostile_input),
 		cmocka_unit_test(test_keys_indexes_foreign_keys),
 		cmocka_unit_test(test_identity_positions),
 		cmocka_unit_test(test_nullable_primary_key_widen),
 		cmocka_unit_test(test_describe_and_objects),
 		cmocka_unit_test(test_map_existing),
 		cmocka_unit_test(test_pgtype_names),
+		cmocka_unit_test(test_profile_must_match_schema),
+		cmocka_unit_test(test_empty_schema),
+		cmocka_unit_test(test_data_only_sequences_sql),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

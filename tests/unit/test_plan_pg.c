@@ -141,6 +141,7 @@ static void test_rich_schema_executes(void **state)
 	struct ark_sqlite_column lower_cols[] = {
 		COLUMN("id", "INTEGER", ARK_AFFINITY_INTEGER),
 		COLUMN("user", "TEXT", ARK_AFFINITY_TEXT),
+		COLUMN("CTID", "TEXT", ARK_AFFINITY_TEXT),
 	};
 	struct ark_sqlite_column orders_cols[] = {
 		COLUMN("user_id", "INTEGER", ARK_AFFINITY_INTEGER),
@@ -167,6 +168,7 @@ static void test_rich_schema_executes(void **state)
 		{NULL, "Name", "length(\"Name\") <= 40"},
 		{"select", NULL, "\"select\" <> '' AND \"We\"\"ird\\ name\n\" >= 0"},
 		{"positive", NULL, "epoch >= 0 OR epoch IS NULL"},
+		{NULL, "flag", "flag IN (0, 1)"},
 	};
 	struct ark_sqlite_index_column user_n[] = {
 		{"user_id", NULL, "BINARY", 0}, {"n", NULL, "BINARY", 0}};
@@ -354,8 +356,8 @@ static void test_rich_schema_executes(void **state)
 			  "c.contype) FROM pg_constraint c JOIN pg_namespace n "
 			  "ON n.oid = c.connamespace WHERE n.nspname = $1",
 			  1, params);
-		/* 3 checks, 2 FKs, 3 PKs, 1 unique */
-		assert_string_equal(PQgetvalue(r, 0, 0), "cccffpppu");
+		/* 4 checks, 2 FKs, 3 PKs, 1 unique */
+		assert_string_equal(PQgetvalue(r, 0, 0), "ccccffpppu");
 		PQclear(r);
 		r = query("SELECT string_agg(indexname, ',' ORDER BY indexname) "
 			  "FROM pg_indexes WHERE schemaname = $1",
@@ -551,6 +553,11 @@ static int grid_resolve(void *context, const char *name, const char **pg_name,
 		*cls = ARK_SQLEXPR_TEXT;
 		return 0;
 	}
+	if (strcasecmp(name, "b") == 0) {
+		*pg_name = "b";
+		*cls = ARK_SQLEXPR_BOOLEAN_COLUMN;
+		return 0;
+	}
 	return -1;
 }
 
@@ -573,8 +580,12 @@ static void test_conditions_decide_as_sqlite(void **state)
 		"abs(n) <= 1", "n = TRUE", "n == FALSE OR t != ''",
 		"(n > 0 OR t > 'a') AND NOT (t = 'z')", "n > 900719925474099",
 		"n = 999999999999999", "t > '\xc3\xa9'",
-		"n > -0.5 AND n < 1e1",
+		"n > -0.5 AND n < 1e1", "b IN (0, 1)", "b = 1 OR n > 0",
+		"b <> 0 AND t = 'a'", "NOT (b = FALSE)", "b NOT IN (TRUE)",
+		"b IS NULL",
 	};
+	static const char *const booleans[][2] = {
+		{"NULL", "NULL"}, {"0", "false"}, {"1", "true"}};
 	sqlite3 *db = NULL;
 	struct ark_buf sql = ARK_BUF_INIT;
 	PGresult *r;
@@ -589,27 +600,30 @@ static void test_conditions_decide_as_sqlite(void **state)
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db,
 				      "CREATE TABLE g (id INTEGER PRIMARY KEY, "
-				      "n NUMERIC, t TEXT)",
+				      "n NUMERIC, t TEXT, b BOOLEAN)",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	exec_ok("DROP TABLE IF EXISTS plan_grid; CREATE TABLE plan_grid (id "
-		"bigint, n numeric, t text COLLATE \"und-x-icu\")");
+		"bigint, n numeric, t text COLLATE \"und-x-icu\", b boolean)");
 	for (i = 0; i < N(numbers); i++) {
-		for (j = 0; j < N(texts); j++) {
+		for (j = 0; j < N(texts) * N(booleans); j++) {
+			const char *text = texts[j % N(texts)];
+			const char *const *boolean = booleans[j / N(texts)];
 			char *insert;
 
 			id++;
 			insert = sqlite3_mprintf("INSERT INTO g VALUES (%d, %s, "
-						 "%s)",
-						 id, numbers[i], texts[j]);
+						 "%s, %s)",
+						 id, numbers[i], text,
+						 boolean[0]);
 			assert_int_equal(sqlite3_exec(db, insert, NULL, NULL,
 						      NULL),
 					 SQLITE_OK);
 			ark_buf_reset(&sql);
 			ark_buf_appendf(&sql,
 					"INSERT INTO plan_grid VALUES (%d, %s, "
-					"%s)",
-					id, numbers[i], texts[j]);
+					"%s, %s)",
+					id, numbers[i], text, boolean[1]);
 			exec_ok(sql.data);
 			sqlite3_free(insert);
 		}
@@ -724,6 +738,138 @@ static void test_type_names_round_trip(void **state)
 	exec_ok("DROP TABLE plan_types");
 }
 
+/* ---- --data-only into an application's own tables -------------------- */
+
+static void test_data_only_existing_tables(void **state)
+{
+	struct ark_sqlite_column users_cols[] = {
+		COLUMN("Id", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("Active", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("Created", "TEXT", ARK_AFFINITY_TEXT),
+	};
+	struct ark_sqlite_column tags_cols[] = {
+		COLUMN("id", "INTEGER", ARK_AFFINITY_INTEGER),
+		COLUMN("name", "TEXT", ARK_AFFINITY_TEXT),
+		COLUMN("rank", "INTEGER", ARK_AFFINITY_INTEGER),
+	};
+	struct ark_column_profile users_profile[3], tags_profile[3];
+	struct ark_table_profile tps[2] = {{2, 3, users_profile},
+					   {2, 3, tags_profile}};
+	struct ark_profile profile = {2, tps};
+	struct ark_sqlite_table tables[2];
+	struct ark_sqlite_schema s;
+	struct ark_plan_options options;
+	struct ark_plan *plan = NULL;
+	struct ark_error err = {0};
+	struct ark_pg_existing existing;
+	struct ark_pg_existing_table etables[2];
+	struct ark_pg_existing_column ecols[2][8];
+	struct ark_buf sql = ARK_BUF_INIT;
+	const char *names[2] = {"users", "tags"};
+	PGresult *r;
+	size_t i;
+	int k;
+
+	(void)state;
+	memset(users_profile, 0, sizeof users_profile);
+	memset(tags_profile, 0, sizeof tags_profile);
+	users_profile[0].integers = 2;
+	users_profile[0].min_integer = 1;
+	users_profile[0].max_integer = 90;
+	tags_profile[0].integers = 2;
+	tags_profile[0].min_integer = 3;
+	tags_profile[0].max_integer = 7;
+	tables[0] = (struct ark_sqlite_table){0};
+	tables[0].name = "Users";
+	tables[0].columns = users_cols;
+	tables[0].ncolumns = 3;
+	tables[0].rowid_alias = 0;
+	tables[0].autoincrement = 1;
+	tables[0].has_sequence = 1;
+	tables[0].sequence = 100;
+	users_cols[0].pk_position = 1;
+	tables[1] = (struct ark_sqlite_table){0};
+	tables[1].name = "tags";
+	tables[1].columns = tags_cols;
+	tables[1].ncolumns = 3;
+	tables[1].rowid_alias = 0;
+	tags_cols[0].pk_position = 1;
+	s = (struct ark_sqlite_schema){0};
+	s.tables = tables;
+	s.ntables = 2;
+
+	exec_ok("DROP SCHEMA IF EXISTS plan_app CASCADE; CREATE SCHEMA plan_app;"
+		"CREATE TABLE plan_app.users (id bigint GENERATED BY DEFAULT AS "
+		"IDENTITY PRIMARY KEY, active boolean NOT NULL, created "
+		"timestamp with time zone, note text);"
+		"CREATE TABLE plan_app.tags (id serial PRIMARY KEY, name "
+		"varchar(40), rank integer);"
+		"SELECT setval('plan_app.tags_id_seq', 500)");
+	for (i = 0; i < 2; i++) {
+		const char *params[1] = {names[i]};
+
+		r = query("SELECT attname, format_type(atttypid, atttypmod), "
+			  "attnotnull, atthasdef OR attidentity <> '' FROM "
+			  "pg_attribute WHERE attrelid = ('plan_app.' || "
+			  "$1)::regclass AND attnum > 0 AND NOT attisdropped "
+			  "ORDER BY attnum",
+			  1, params);
+		etables[i].name = (char *)(uintptr_t)names[i];
+		etables[i].ncolumns = (size_t)PQntuples(r);
+		etables[i].columns = ecols[i];
+		for (k = 0; k < PQntuples(r); k++) {
+			ecols[i][k].name = strdup(PQgetvalue(r, k, 0));
+			ecols[i][k].format_type = strdup(PQgetvalue(r, k, 1));
+			ecols[i][k].not_null = PQgetvalue(r, k, 2)[0] == 't';
+			ecols[i][k].has_default = PQgetvalue(r, k, 3)[0] == 't';
+		}
+		PQclear(r);
+	}
+	existing.ntables = 2;
+	existing.tables = etables;
+	memset(&options, 0, sizeof options);
+	assert_int_equal(ark_plan_make(&s, &profile, &options, &plan, &err), 0);
+	assert_int_equal(ark_plan_map_existing(plan, &existing, 0, &err), 0);
+	assert_int_equal(plan->tables[0].columns[1].type.type,
+			 ARK_PGTYPE_BOOL);
+	assert_int_equal(plan->tables[1].columns[1].type.type,
+			 ARK_PGTYPE_VARCHAR);
+	assert_int_equal(plan->tables[1].columns[1].type.length, 40);
+	assert_int_equal(plan->tables[1].columns[2].type.type,
+			 ARK_PGTYPE_INT4);
+	/* the rows the transfer would have loaded, ids given */
+	exec_ok("INSERT INTO plan_app.users (id, active) VALUES (1, true), "
+		"(90, false); INSERT INTO plan_app.tags (id, name, rank) "
+		"VALUES (3, 'a', 1000), (7, 'b', 2000)");
+	assert_int_equal(ark_plan_data_only_post_sql(plan, "plan_app", &sql,
+						     &err),
+			 0);
+	exec_ok(sql.data);
+	/* users: past sqlite_sequence (100); tags: never backwards (500);
+	   rank has no sequence: nothing */
+	r = query("SELECT nextval('plan_app.users_id_seq'), "
+		  "nextval('plan_app.tags_id_seq')",
+		  0, NULL);
+	assert_string_equal(PQgetvalue(r, 0, 0), "101");
+	assert_string_equal(PQgetvalue(r, 0, 1), "501");
+	PQclear(r);
+	/* a sequence behind the loaded ids moves past them */
+	exec_ok("SELECT setval('plan_app.tags_id_seq', 1); INSERT INTO "
+		"plan_app.tags (id) VALUES (800)");
+	exec_ok(sql.data);
+	r = query("SELECT nextval('plan_app.tags_id_seq')", 0, NULL);
+	assert_string_equal(PQgetvalue(r, 0, 0), "801");
+	PQclear(r);
+	exec_ok("DROP SCHEMA plan_app CASCADE");
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < (int)etables[i].ncolumns; k++) {
+			free(ecols[i][k].name);
+			free(ecols[i][k].format_type);
+		}
+	ark_buf_free(&sql);
+	ark_plan_free(plan);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -732,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_strftime_matches_sqlite),
 		cmocka_unit_test(test_conditions_decide_as_sqlite),
 		cmocka_unit_test(test_type_names_round_trip),
+		cmocka_unit_test(test_data_only_existing_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
