@@ -772,6 +772,72 @@ static void test_shapes(void **state)
 #undef SHAPE
 }
 
+/* Random short inputs of every storage class through every type: never
+ * a crash (the ASan build runs this too), a refusal always has a reason
+ * and leaves out as it was, an accepted text never holds a raw tab or
+ * newline (it cannot forge a column or a row). */
+static void test_random_inputs_every_type(void **state)
+{
+	static const char alphabet[] = "{}[]\":,.-+eE0123456789 tfnrul\\"
+				       "TZz:\t\n\x01\xc3\xa9\xff\x80u00d8";
+	struct ark_pgtext_rules rules[3] = {
+		{ARK_DATE_NUMBERS_REFUSE, 0},
+		{ARK_DATE_NUMBERS_UNIXEPOCH_MS, 1},
+		{ARK_DATE_NUMBERS_JULIANDAY, 0}};
+	struct ark_buf out = ARK_BUF_INIT;
+	uint64_t seed = 42;
+	int i, type;
+
+	(void)state;
+	for (i = 0; i < 30000; i++) {
+		char bytes[40];
+		size_t n, k;
+		struct ark_sqlvalue v;
+		double x;
+		uint64_t bits;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		n = (size_t)(seed >> 59);
+		for (k = 0; k < n; k++) {
+			seed = seed * 6364136223846793005ull + 1;
+			bytes[k] = alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+		}
+		if (i % 5 == 0 && n >= 10)
+			memcpy(bytes, "2024-02-29", 10);
+		bits = seed ^ (seed << 21);
+		memcpy(&x, &bits, sizeof(x));
+		switch (i % 4) {
+		case 0: v = v_textn(bytes, n); break;
+		case 1: v = v_blob(bytes, n); break;
+		case 2: v = v_int((int64_t)bits >> (seed % 64)); break;
+		default: v = v_real(isnan(x) ? 1.0 : x); break;
+		}
+		for (type = ARK_PGTYPE_BOOL; type <= ARK_PGTYPE_UUID; type++) {
+			struct ark_pgtype_spec t = {(enum ark_pgtype)type,
+						    (int32_t)(i % 7) - 1,
+						    (int32_t)(i % 11) - 1,
+						    (int32_t)(i % 5) - 1};
+			const char *reason = NULL;
+			int64_t offset = -2;
+
+			ark_buf_reset(&out);
+			ark_buf_append_str(&out, "=");
+			if (ark_pgtext_append_at(&out, &v, &t, &rules[i % 3],
+						 &reason, &offset) != 0) {
+				assert_non_null(reason);
+				/* n: the end, where JSON was cut short */
+				assert_true(offset >= -1 &&
+					    offset <= (int64_t)n);
+				assert_int_equal(out.len, 1);
+				continue;
+			}
+			assert_null(memchr(out.data, '\n', out.len));
+			assert_null(memchr(out.data, '\t', out.len));
+		}
+	}
+	ark_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -793,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_escaping_every_byte),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_random_inputs_every_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
