@@ -147,6 +147,20 @@ static int utf8_check(const unsigned char *p, size_t len, uint64_t *chars,
 	while (i < len) {
 		size_t n;
 
+		/* ASCII without NUL, 8 bytes at a time */
+		while (len - i >= 8) {
+			uint64_t word;
+
+			memcpy(&word, p + i, sizeof(word));
+			if ((word & 0x8080808080808080ull) != 0 ||
+			    ((word - 0x0101010101010101ull) & ~word &
+			     0x8080808080808080ull) != 0)
+				break;
+			i += 8;
+			count += 8;
+		}
+		if (i >= len)
+			break;
 		if (p[i] == 0)
 			return refuse(refusal, R_NUL, (int64_t)i);
 		if (p[i] < 0x80) {
@@ -1787,20 +1801,30 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 	struct refusal refusal;
 	struct when w;
 	unsigned shape = 0;
-	unsigned char uuid[16];
+	unsigned char uuid[16], first;
 	struct ark_json_failure failure;
 	int duplicates = 0;
+	size_t i;
 
 	if (utf8_check(bytes, len, NULL, &refusal) != 0)
 		return 0;
 	shape |= ARK_SHAPE_UTF8;
-	if (is_sqlite_integer_text(bytes, len))
-		shape |= ARK_SHAPE_INTEGER;
-	if (is_number_text(bytes, len))
-		shape |= ARK_SHAPE_NUMBER;
-	if (bool_word(bytes, len) >= 0)
+	if (len == 0)
+		return shape;
+	/* each test only where its first byte can start a match: most text
+	 * (names, words) is settled by the first byte */
+	first = bytes[0];
+	if ((first >= '0' && first <= '9') || first == '-' || first == '+' ||
+	    first == '.') {
+		if (is_sqlite_integer_text(bytes, len))
+			shape |= ARK_SHAPE_INTEGER;
+		if (is_number_text(bytes, len))
+			shape |= ARK_SHAPE_NUMBER;
+	}
+	if (len <= 5 && bool_word(bytes, len) >= 0)
 		shape |= ARK_SHAPE_BOOL;
-	if (len > 0 && parse_datetime(bytes, len, &w, &refusal) == 0) {
+	if (len >= 10 && first >= '0' && first <= '9' &&
+	    parse_datetime(bytes, len, &w, &refusal) == 0) {
 		if (w.has_zone)
 			shape |= ARK_SHAPE_TIMESTAMPTZ;
 		else
@@ -1808,12 +1832,17 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 		if (!w.has_time)
 			shape |= ARK_SHAPE_DATE;
 	}
-	if (ark_json_check(bytes, len, 0, NULL, &duplicates, &failure) == 0) {
+	for (i = 0; i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
+				bytes[i] == '\n' || bytes[i] == '\r');
+	     i++)
+		;
+	if (i < len && strchr("{[\"-0123456789tfn", bytes[i]) != NULL &&
+	    ark_json_check(bytes, len, 0, NULL, &duplicates, &failure) == 0) {
 		shape |= ARK_SHAPE_JSON;
 		if (duplicates)
 			shape |= ARK_SHAPE_JSON_DUPKEYS;
 	}
-	if (parse_uuid(bytes, len, uuid) == 0)
+	if ((len == 32 || len == 36) && parse_uuid(bytes, len, uuid) == 0)
 		shape |= ARK_SHAPE_UUID;
 	return shape;
 }
