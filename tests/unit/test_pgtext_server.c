@@ -54,9 +54,13 @@ static int setup(void **state)
 		"SET extra_float_digits = 3; SET bytea_output = 'hex';"
 		"SET standard_conforming_strings = on;"
 		"SET client_min_messages = warning");
+	/* the value as typ's output function prints it (format's %s: a
+	 * cast to text would drop char(n)'s padding), NULL when typ's input
+	 * function refuses it */
 	exec_ok("CREATE OR REPLACE FUNCTION pg_temp.try_cast(t text, typ text)"
 		" RETURNS text LANGUAGE plpgsql AS $$ DECLARE r text; BEGIN"
-		" EXECUTE format('SELECT $1::%s::text', typ) INTO r USING t;"
+		" EXECUTE format('SELECT format(''%%s'', $1::%s)', typ)"
+		" INTO r USING t;"
 		" RETURN r; EXCEPTION WHEN others THEN RETURN NULL; END $$");
 	return 0;
 }
@@ -692,6 +696,134 @@ static void test_text_random(void **state)
 	ark_buf_free(&ours);
 }
 
+/* varchar(3) and char(3): what ark accepts is stored as it is; what it
+ * refuses PostgreSQL rejects, cuts (trailing spaces) or pads. */
+static void test_varchar_char(void **state)
+{
+	static const char *pieces[] = {"a", " ", "é", "😀", "\\", "\t"};
+	static const struct {
+		enum ark_pgtype type;
+		const char *sql;
+	} types[] = {{ARK_PGTYPE_VARCHAR, "varchar(3)"},
+		     {ARK_PGTYPE_BPCHAR, "char(3)"}};
+	struct ark_buf ours = ARK_BUF_INIT;
+	size_t t;
+
+	(void)state;
+	for (t = 0; t < 2; t++) {
+		struct bulk b;
+		int i, refused = 0;
+
+		bulk_init(&b);
+		for (i = 0; i < 3000; i++) {
+			char s[32];
+			size_t n = 0;
+			int k, count = (int)(rnd() % 6);
+			struct ark_sqlvalue v;
+			const char *reason;
+
+			for (k = 0; k < count; k++) {
+				const char *piece = pieces[rnd() % 6];
+
+				memcpy(s + n, piece, strlen(piece));
+				n += strlen(piece);
+			}
+			s[n] = '\0';
+			v = text_value(s, n);
+			if (convert(&ours, &v, types[t].type, 3, -1, -1, NULL,
+				    &reason) == 0) {
+				bulk_add(&b, s, n, ours.data, ours.len);
+				continue;
+			}
+			refused++;
+			if (refused < 200) {
+				const char *params[1] = {s};
+				char sql[160];
+				PGresult *res;
+
+				snprintf(sql, sizeof(sql),
+					 "SELECT pg_temp.try_cast($1, '%s')"
+					 " IS DISTINCT FROM $1",
+					 types[t].sql);
+				res = PQexecParams(conn, sql, 1, NULL, params,
+						   NULL, NULL, 0);
+				assert_int_equal(PQresultStatus(res),
+						 PGRES_TUPLES_OK);
+				if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+					fail_msg("ark refuses '%s' as %s (%s),"
+						 " PostgreSQL keeps it",
+						 s, types[t].sql, reason);
+				PQclear(res);
+			}
+		}
+		assert_true(refused > 100 && b.count > 100);
+		bulk_check(&b, types[t].sql);
+		bulk_free(&b);
+	}
+	ark_buf_free(&ours);
+}
+
+/* numeric(p,s) from text: the accepted text is what PostgreSQL prints
+ * for it; the refused is rejected or rounded by PostgreSQL. */
+static void test_numeric_text(void **state)
+{
+	struct bulk b;
+	struct ark_buf ours = ARK_BUF_INIT;
+	int i, refused = 0;
+
+	(void)state;
+	bulk_init(&b);
+	for (i = 0; i < 4000; i++) {
+		char s[48];
+		int n = 0, k, int_digits = (int)(rnd() % 12),
+		    frac_digits = (int)(rnd() % 6);
+		struct ark_sqlvalue v;
+		const char *reason;
+
+		if (rnd() % 3 == 0)
+			s[n++] = '-';
+		if (int_digits == 0)
+			s[n++] = '0';
+		for (k = 0; k < int_digits; k++)
+			s[n++] = (char)('0' + (k == 0 ? 1 + rnd() % 9
+						      : rnd() % 10));
+		if (frac_digits > 0) {
+			s[n++] = '.';
+			for (k = 0; k < frac_digits; k++)
+				s[n++] = (char)('0' + (rnd() % 3 ? rnd() % 10
+								 : 0));
+		}
+		s[n] = '\0';
+		v = text_value(s, (size_t)n);
+		if (convert(&ours, &v, ARK_PGTYPE_NUMERIC, -1, 10, 2, NULL,
+			    &reason) == 0) {
+			bulk_add(&b, s, (size_t)n, ours.data, ours.len);
+			continue;
+		}
+		refused++;
+		if (refused < 300) {
+			const char *params[1] = {s};
+			PGresult *res = PQexecParams(
+				conn,
+				"SELECT pg_temp.try_cast($1, 'numeric(10,2)')::numeric"
+				" IS DISTINCT FROM $1::numeric"
+				" OR $1 ~ '^-0(\\.0*)?$'",
+				1, NULL, params, NULL, NULL, 0);
+
+			assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+			if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+				fail_msg("ark refuses '%s' (%s), PostgreSQL"
+					 " keeps it",
+					 s, reason);
+			PQclear(res);
+		}
+	}
+	assert_true(refused > 300 && b.count > 1000);
+	bulk_check(&b, "numeric(10,2)");
+	bulk_free(&b);
+	ark_buf_free(&ours);
+}
+
 static void test_bytea_bulk(void **state)
 {
 	struct bulk b;
@@ -1113,6 +1245,8 @@ int main(void)
 		cmocka_unit_test(test_numeric_bulk),
 		cmocka_unit_test(test_text_escaping),
 		cmocka_unit_test(test_text_random),
+		cmocka_unit_test(test_varchar_char),
+		cmocka_unit_test(test_numeric_text),
 		cmocka_unit_test(test_bytea_bulk),
 		cmocka_unit_test(test_datetime_bulk),
 		cmocka_unit_test(test_unixepoch),
