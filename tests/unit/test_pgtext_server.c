@@ -599,39 +599,37 @@ static void test_text_escaping(void **state)
 	struct bulk b;
 	struct ark_buf ours = ARK_BUF_INIT, got = ARK_BUF_INIT;
 	struct ark_buf expected_hex = ARK_BUF_INIT;
-	static const uint32_t points[] = {0x80,   0x9f,   0xa0,    0xff,
-					  0x7ff,  0x800,  0xd7ff,  0xe000,
-					  0xfffd, 0xffff, 0x10000, 0x10ffff};
 	const char *reason;
 	char s[64];
-	int i;
+	uint32_t i;
 
 	(void)state;
 	bulk_init(&b);
-	for (i = 1; i < 0x80 + (int)(sizeof(points) / sizeof(points[0]));
-	     i++) {
+	/* 1..0x7f; then every code point up to U+07FF (each two-byte
+	 * lead and continuation byte); then every 257th one up to U+10FFFF
+	 * (every three- and four-byte lead byte), surrogates left out */
+	for (i = 1; i <= 0x10ffff; i += i < 0x800 ? 1 : 257) {
 		struct ark_sqlvalue v;
 		size_t n = 0, k;
+		uint32_t cp = i;
 
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
 		s[n++] = 'a';
-		if (i < 0x80) {
-			s[n++] = (char)i;
+		if (cp < 0x80) {
+			s[n++] = (char)cp;
+		} else if (cp < 0x800) {
+			s[n++] = (char)(0xc0 | cp >> 6);
+			s[n++] = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			s[n++] = (char)(0xe0 | cp >> 12);
+			s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+			s[n++] = (char)(0x80 | (cp & 0x3f));
 		} else {
-			uint32_t cp = points[i - 0x80];
-
-			if (cp < 0x800) {
-				s[n++] = (char)(0xc0 | cp >> 6);
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				s[n++] = (char)(0xe0 | cp >> 12);
-				s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			} else {
-				s[n++] = (char)(0xf0 | cp >> 18);
-				s[n++] = (char)(0x80 | (cp >> 12 & 0x3f));
-				s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			}
+			s[n++] = (char)(0xf0 | cp >> 18);
+			s[n++] = (char)(0x80 | (cp >> 12 & 0x3f));
+			s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+			s[n++] = (char)(0x80 | (cp & 0x3f));
 		}
 		s[n++] = 'z';
 		v = text_value(s, n);
@@ -654,6 +652,59 @@ static void test_text_escaping(void **state)
 	ark_buf_free(&ours);
 	ark_buf_free(&got);
 	ark_buf_free(&expected_hex);
+}
+
+/* ark's UTF-8 check is PostgreSQL's: every lead byte 0x80..0xff with
+ * every second byte, then the continuation bytes the lead asks for -
+ * accepted by ark exactly when the server accepts the text. */
+static void test_utf8_verdicts(void **state)
+{
+	struct ark_buf ours = ARK_BUF_INIT;
+	int lead, second, accepted = 0, refused = 0;
+
+	(void)state;
+	for (lead = 0x80; lead <= 0xff; lead++) {
+		for (second = 1; second <= 0xff; second++) {
+			/* as many continuation bytes as the lead asks for */
+			int more = lead >= 0xf0 ? 2 : lead >= 0xe0 ? 1 : 0, k;
+			char s[8] = {'x', (char)lead, (char)second};
+			size_t n = 3;
+			const char *params[1] = {s};
+			struct ark_sqlvalue v;
+
+			for (k = 0; k < more; k++)
+				s[n++] = (char)0x80;
+			s[n++] = 'y';
+			s[n] = '\0';
+			v = text_value(s, n);
+			const char *reason;
+			int ark_ok, server_ok;
+			PGresult *res;
+
+			ark_ok = convert(&ours, &v, ARK_PGTYPE_TEXT, -1, -1, -1,
+					 NULL, &reason) == 0;
+			res = PQexecParams(conn, "SELECT octet_length($1)", 1,
+					   NULL, params, NULL, NULL, 0);
+			server_ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+			PQclear(res);
+			if (ark_ok != server_ok)
+				fail_msg("bytes %02x %02x (+80s): ark %s, the"
+					 " server %s",
+					 lead, second,
+					 ark_ok ? "accepts" : "refuses",
+					 server_ok ? "accepts" : "refuses");
+			if (ark_ok)
+				accepted++;
+			else
+				refused++;
+		}
+	}
+	/* C2-DF: 30 x 64; E0: 32, E1-EC: 12 x 64, ED: 32, EE-EF: 2 x 64;
+	 * F0: 48, F1-F3: 3 x 64, F4: 16 */
+	assert_int_equal(accepted, 30 * 64 + (32 + 12 * 64 + 32 + 2 * 64) +
+					   (48 + 3 * 64 + 16));
+	assert_true(refused > 10000);
+	ark_buf_free(&ours);
 }
 
 /* Random valid text (ASCII controls, backslashes, multi-byte) into
@@ -1244,6 +1295,7 @@ int main(void)
 		cmocka_unit_test(test_float4_bulk),
 		cmocka_unit_test(test_numeric_bulk),
 		cmocka_unit_test(test_text_escaping),
+		cmocka_unit_test(test_utf8_verdicts),
 		cmocka_unit_test(test_text_random),
 		cmocka_unit_test(test_varchar_char),
 		cmocka_unit_test(test_numeric_text),
