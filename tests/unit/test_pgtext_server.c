@@ -1108,9 +1108,27 @@ static void test_json_corpus(void **state)
 				 0);
 		bulk_add(&js, json_corpus[i], v.len, ours.data, ours.len);
 	}
+	{
+		/* the deepest JSON ark carries (1000 levels) the server
+		 * takes too */
+		struct ark_buf deep = ARK_BUF_INIT;
+		struct ark_sqlvalue v;
+		int k;
+
+		for (k = 0; k < 500; k++)
+			ark_buf_append_str(&deep, "{\"a\":[");
+		for (k = 0; k < 500; k++)
+			ark_buf_append_str(&deep, "]}");
+		v = text_value(deep.data, deep.len);
+		assert_int_equal(convert(&ours, &v, ARK_PGTYPE_JSONB, -1, -1, -1,
+					 NULL, &reason),
+				 0);
+		bulk_add(&jb, deep.data, deep.len, ours.data, ours.len);
+		ark_buf_free(&deep);
+	}
 	assert_int_equal(jb.count,
 			 (int)(sizeof(json_corpus) / sizeof(json_corpus[0])) -
-				 4);
+				 3);
 	bulk_check(&jb, "jsonb");
 	bulk_check(&js, "json");
 	/* what ark calls invalid, PostgreSQL's json and jsonb reject */
