@@ -128,16 +128,23 @@ enum {
 	ARK_SHAPE_INTEGER = 1 << 1,     /* a decimal int64 as SQLite writes one */
 	ARK_SHAPE_NUMBER = 1 << 2,      /* a decimal number */
 	ARK_SHAPE_BOOL = 1 << 3,        /* true/false/t/f (any case) */
-	ARK_SHAPE_DATE = 1 << 4,        /* YYYY-MM-DD, a real calendar date */
-	ARK_SHAPE_TIMESTAMP = 1 << 5,   /* a SQLite date-time without zone */
-	ARK_SHAPE_TIMESTAMPTZ = 1 << 6, /* a SQLite date-time with Z/+HH:MM */
+	ARK_SHAPE_DATE = 1 << 4,        /* YYYY-MM-DD alone, a real calendar
+					   date in 0001-9999 */
+	ARK_SHAPE_TIMESTAMP = 1 << 5,   /* a SQLite date-time without zone
+					   that timestamp carries (a date
+					   alone too) */
+	ARK_SHAPE_TIMESTAMPTZ = 1 << 6, /* a SQLite date-time with Z/+HH:MM
+					   (before any conversion to UTC) */
 	ARK_SHAPE_JSON = 1 << 7,        /* valid JSON (any top-level value) */
 	ARK_SHAPE_JSON_DUPKEYS = 1 << 8, /* JSON with a duplicated object key */
-	ARK_SHAPE_UUID = 1 << 9,
+	ARK_SHAPE_UUID = 1 << 9,        /* 8-4-4-4-12 or 32 hex digits,
+					   any case */
 };
+/* Text that is not valid UTF-8 or holds a NUL has no shape at all (0). */
 unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len);
 
-/* Append text escaped for COPY text format (backslash, tab, newline...). */
+/* Append text escaped for COPY text format: backslash and \b \f \n \r
+ * \t \v escaped, every other byte as it is (as PostgreSQL's COPY TO). */
 void ark_pgtext_append_escaped(struct ark_buf *out, const void *bytes,
 			       size_t len);
 

@@ -34,6 +34,7 @@ struct parser {
 	size_t len;
 	size_t pos;
 	int jsonb;
+	int emit;                /* build the canonical text, not just check */
 	int duplicates;
 	struct ark_buf *out;     /* canonical text */
 	struct ark_buf scratch;  /* a decoded string or a number's digits */
@@ -307,7 +308,7 @@ static int parse_number(struct parser *p)
 		point--;
 	if (p->jsonb && (dscale > 16383 || (k < ndigits && point > 131072)))
 		return fail(p, R_NUMBER_RANGE, start);
-	if (!p->jsonb) {
+	if (!p->jsonb || !p->emit) {
 		/* json keeps the text: nothing to print, nothing to bound */
 		return 0;
 	}
@@ -323,7 +324,8 @@ static int literal(struct parser *p, const char *word)
 	if (p->len - p->pos < n || memcmp(p->text + p->pos, word, n) != 0)
 		return fail(p, R_INVALID, p->pos);
 	p->pos += n;
-	ark_buf_append(p->out, word, n);
+	if (p->emit)
+		ark_buf_append(p->out, word, n);
 	return 0;
 }
 
@@ -344,6 +346,26 @@ static int compare_members(const void *a, const void *b, void *base)
 	return x->value_offset < y->value_offset ? -1 : 1;
 }
 
+/* -1 (the failure set) when jsonb meets a repeated key among the sorted
+ * members; json only notes it. */
+static int duplicate_key(struct parser *p, const struct member *members,
+			 size_t count, const char *base, size_t object_at)
+{
+	size_t i;
+
+	for (i = 1; i < count; i++) {
+		if (members[i].key_len == members[i - 1].key_len &&
+		    memcmp(base + members[i].key_offset,
+			   base + members[i - 1].key_offset,
+			   members[i].key_len) == 0) {
+			if (p->jsonb)
+				return fail(p, R_DUPLICATE, object_at);
+			p->duplicates = 1;
+		}
+	}
+	return 0;
+}
+
 static int parse_object(struct parser *p, int depth)
 {
 	struct member *members = NULL, *grown;
@@ -356,7 +378,8 @@ static int parse_object(struct parser *p, int depth)
 	skip_space(p);
 	if (p->pos < p->len && p->text[p->pos] == '}') {
 		p->pos++;
-		ark_buf_append_str(p->out, "{}");
+		if (p->emit)
+			ark_buf_append_str(p->out, "{}");
 		return 0;
 	}
 	for (;;) {
@@ -408,6 +431,18 @@ static int parse_object(struct parser *p, int depth)
 		rc = 0;
 		goto cleanup;
 	}
+	if (!p->emit) {
+		/* checking only: the keys alone are in out; sort them in
+		 * place, then drop them */
+		qsort_r(members, count, sizeof(*members), compare_members,
+			p->out->data + start);
+		if (duplicate_key(p, members, count, p->out->data + start,
+				  object_at))
+			goto cleanup;
+		ark_buf_truncate(p->out, start);
+		rc = 0;
+		goto cleanup;
+	}
 	region = malloc(p->out->len - start + 1);
 	if (region == NULL) {
 		p->out->failed = 1;
@@ -416,18 +451,8 @@ static int parse_object(struct parser *p, int depth)
 	}
 	memcpy(region, p->out->data + start, p->out->len - start);
 	qsort_r(members, count, sizeof(*members), compare_members, region);
-	for (i = 1; i < count; i++) {
-		if (members[i].key_len == members[i - 1].key_len &&
-		    memcmp(region + members[i].key_offset,
-			   region + members[i - 1].key_offset,
-			   members[i].key_len) == 0) {
-			if (p->jsonb) {
-				fail(p, R_DUPLICATE, object_at);
-				goto cleanup;
-			}
-			p->duplicates = 1;
-		}
-	}
+	if (duplicate_key(p, members, count, region, object_at))
+		goto cleanup;
 	ark_buf_truncate(p->out, start);
 	ark_buf_append_char(p->out, '{');
 	for (i = 0; i < count; i++) {
@@ -452,15 +477,17 @@ static int parse_array(struct parser *p, int depth)
 	int first = 1;
 
 	p->pos++; /* [ */
-	ark_buf_append_char(p->out, '[');
+	if (p->emit)
+		ark_buf_append_char(p->out, '[');
 	skip_space(p);
 	if (p->pos < p->len && p->text[p->pos] == ']') {
 		p->pos++;
-		ark_buf_append_char(p->out, ']');
+		if (p->emit)
+			ark_buf_append_char(p->out, ']');
 		return 0;
 	}
 	for (;;) {
-		if (!first)
+		if (!first && p->emit)
 			ark_buf_append_str(p->out, ", ");
 		first = 0;
 		if (parse_value(p, depth + 1))
@@ -472,7 +499,8 @@ static int parse_array(struct parser *p, int depth)
 		}
 		if (p->pos < p->len && p->text[p->pos] == ']') {
 			p->pos++;
-			ark_buf_append_char(p->out, ']');
+			if (p->emit)
+				ark_buf_append_char(p->out, ']');
 			return 0;
 		}
 		return fail(p, R_INVALID, p->pos);
@@ -497,7 +525,7 @@ static int parse_value(struct parser *p, int depth)
 			return -1;
 		if (ark_buf_failed(&p->scratch))
 			p->out->failed = 1;
-		else
+		else if (p->emit)
 			put_json_string(p->out, p->scratch.data,
 					p->scratch.len);
 		return 0;
@@ -524,6 +552,7 @@ int ark_json_check(const unsigned char *text, size_t len, int jsonb,
 	p.text = text;
 	p.len = len;
 	p.jsonb = jsonb;
+	p.emit = canonical != NULL;
 	p.out = canonical != NULL ? canonical : &own;
 	p.failure = failure;
 	ark_buf_init(&p.scratch);

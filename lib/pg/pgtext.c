@@ -147,6 +147,20 @@ static int utf8_check(const unsigned char *p, size_t len, uint64_t *chars,
 	while (i < len) {
 		size_t n;
 
+		/* ASCII without NUL, 8 bytes at a time */
+		while (len - i >= 8) {
+			uint64_t word;
+
+			memcpy(&word, p + i, sizeof(word));
+			if ((word & 0x8080808080808080ull) != 0 ||
+			    ((word - 0x0101010101010101ull) & ~word &
+			     0x8080808080808080ull) != 0)
+				break;
+			i += 8;
+			count += 8;
+		}
+		if (i >= len)
+			break;
 		if (p[i] == 0)
 			return refuse(refusal, R_NUL, (int64_t)i);
 		if (p[i] < 0x80) {
@@ -163,271 +177,6 @@ static int utf8_check(const unsigned char *p, size_t len, uint64_t *chars,
 	if (chars != NULL)
 		*chars = count;
 	return 0;
-}
-
-/* ---- shortest round-trip decimal digits of a double or a float ---- */
-
-struct shortest {
-	char digits[20];
-	int ndigits;
-	int exponent; /* decimal exponent of the first digit */
-};
-
-/* "%.*e" of x with n digits into s; 0, or -1 when the text is odd. */
-static int e_digits(double x, int n, struct shortest *s, char *text,
-		    size_t room)
-{
-	const char *p;
-	int k = 0;
-
-	snprintf(text, room, "%.*e", n - 1, x);
-	for (p = text; *p != 'e'; p++) {
-		if (*p == '\0')
-			return -1;
-		if (*p >= '0' && *p <= '9')
-			s->digits[k++] = *p;
-	}
-	s->ndigits = k;
-	s->exponent = atoi(p + 1);
-	return 0;
-}
-
-/* x = significand * 2^exponent, as the float or double it is. */
-struct binary {
-	uint64_t significand;
-	int exponent;
-	int lower_gap_halved; /* a power of two: the gap below is half */
-};
-
-static void decompose(double x, int single, struct binary *b)
-{
-	if (single) {
-		float f = (float)x;
-		uint32_t bits, fraction, biased;
-
-		memcpy(&bits, &f, sizeof(bits));
-		fraction = bits & 0x7fffffu;
-		biased = bits >> 23 & 0xffu;
-		b->significand = biased ? (fraction | 0x800000u) : fraction;
-		b->exponent = biased ? (int)biased - 150 : -149;
-		b->lower_gap_halved = fraction == 0 && biased > 1;
-	} else {
-		uint64_t bits, fraction, biased;
-
-		memcpy(&bits, &x, sizeof(bits));
-		fraction = bits & 0xfffffffffffffull;
-		biased = bits >> 52 & 0x7ffu;
-		b->significand = biased ? (fraction | 1ull << 52) : fraction;
-		b->exponent = biased ? (int)biased - 1075 : -1074;
-		b->lower_gap_halved = fraction == 0 && biased > 1;
-	}
-}
-
-/* Is n * 10^k exactly odd * 2^p? (n < 10^17, odd odd) */
-static int decimal_equals_dyadic(uint64_t n, int k, uint64_t odd, int p)
-{
-	int twos = 0;
-
-	if (n == 0)
-		return 0;
-	while (k < 0 && n % 5 == 0) {
-		/* n * 10^k = (n / 5) * 2^k * 5^(k+1) */
-		n /= 5;
-		twos--;
-		k++;
-	}
-	if (k < 0)
-		return 0; /* a factor 5 left in the denominator */
-	twos += k;
-	while (n % 2 == 0) {
-		n /= 2;
-		twos++;
-	}
-	while (k-- > 0) {
-		if (n > odd / 5)
-			return 0;
-		n *= 5;
-	}
-	return n == odd && twos == p;
-}
-
-/*
- * Does the decimal s lie strictly inside the interval of values that
- * read back as x?  PostgreSQL's Ryu leaves the interval's bounds out
- * (acceptBounds is false unless built STRICTLY_SHORTEST), so a decimal
- * exactly halfway to a neighbour does not count, even where strtod's
- * ties-to-even would read it back as x.
- */
-static int digits_round_trip(const struct shortest *s, double x, int single)
-{
-	char text[48];
-	int i, k = 0, scale;
-	uint64_t n = 0;
-	struct binary b;
-
-	text[k++] = s->digits[0];
-	text[k++] = '.';
-	for (i = 1; i < s->ndigits; i++)
-		text[k++] = s->digits[i];
-	snprintf(text + k, sizeof(text) - (size_t)k, "e%d", s->exponent);
-	if (single ? strtof(text, NULL) != (float)x : strtod(text, NULL) != x)
-		return 0;
-	for (i = 0; i < s->ndigits; i++)
-		n = n * 10 + (uint64_t)(s->digits[i] - '0');
-	scale = s->exponent - (s->ndigits - 1);
-	decompose(x, single, &b);
-	if (decimal_equals_dyadic(n, scale, 2 * b.significand + 1,
-				  b.exponent - 1))
-		return 0;
-	if (b.lower_gap_halved)
-		return !decimal_equals_dyadic(n, scale, 4 * b.significand - 1,
-					      b.exponent - 2);
-	return !decimal_equals_dyadic(n, scale, 2 * b.significand - 1,
-				      b.exponent - 1);
-}
-
-/* The N-digit neighbour of s one unit in the last place up or down. */
-static int neighbour(const struct shortest *s, int up, struct shortest *n)
-{
-	int i;
-
-	*n = *s;
-	if (up) {
-		for (i = n->ndigits - 1; i >= 0 && n->digits[i] == '9'; i--)
-			n->digits[i] = '0';
-		if (i < 0) {
-			n->digits[0] = '1';
-			n->exponent++;
-		} else {
-			n->digits[i]++;
-		}
-		return 0;
-	}
-	for (i = n->ndigits - 1; i >= 0 && n->digits[i] == '0'; i--)
-		n->digits[i] = '9';
-	if (i < 0)
-		return -1;
-	n->digits[i]--;
-	if (n->digits[0] == '0') {
-		if (n->ndigits == 1)
-			return -1;
-		/* 1000 - 1 = 0999: one digit fewer, so the neighbour is
-		 * 9.99 at the next lower exponent with the same count. */
-		memmove(n->digits, n->digits + 1, (size_t)n->ndigits - 1);
-		n->digits[n->ndigits - 1] = '9';
-		n->exponent--;
-	}
-	return 0;
-}
-
-/*
- * The shortest digits that read back as x (positive, finite, not zero),
- * the closest to x among those: what Ryu (PostgreSQL's float8out and
- * float4out) prints.  The correctly rounded N-digit decimal is the
- * closest N-digit one, so it reads back whenever any does, except when x
- * is a power of two: then the interval of values reading back as x is
- * narrower below x than above, and an N-digit value just above x may
- * read back when the closer one just below does not - so its neighbours
- * are tried too.  Without the power-of-two case the smallest working N
- * can be found by bisection (round-trip is monotone in N).
- */
-static void shortest_digits(double x, int single, struct shortest *out)
-{
-	int max = single ? 9 : 17;
-	char text[64];
-	int lo = 1, hi = max, n;
-	struct shortest s, up, down;
-	struct binary b;
-
-	decompose(x, single, &b);
-	if (!b.lower_gap_halved) {
-		while (lo < hi) {
-			int mid = (lo + hi) / 2;
-
-			e_digits(x, mid, &s, text, sizeof(text));
-			if (digits_round_trip(&s, x, single))
-				hi = mid;
-			else
-				lo = mid + 1;
-		}
-		e_digits(x, lo, out, text, sizeof(text));
-		goto trim;
-	}
-	for (n = 1; n <= max; n++) {
-		e_digits(x, n, &s, text, sizeof(text));
-		if (digits_round_trip(&s, x, single)) {
-			*out = s;
-			goto trim;
-		}
-		neighbour(&s, 1, &up);
-		if (digits_round_trip(&up, x, single)) {
-			*out = up;
-			goto trim;
-		}
-		if (neighbour(&s, 0, &down) == 0 &&
-		    digits_round_trip(&down, x, single)) {
-			*out = down;
-			goto trim;
-		}
-	}
-	e_digits(x, max, out, text, sizeof(text));
-trim:
-	while (out->ndigits > 1 && out->digits[out->ndigits - 1] == '0')
-		out->ndigits--;
-	out->digits[out->ndigits] = '\0';
-}
-
-/*
- * float8out / float4out with extra_float_digits > 0: fixed notation when
- * the decimal exponent is in [-4, 15) (float4: [-4, 6)), else d.ddde+XX
- * with at least two exponent digits.
- */
-static void append_float(struct ark_buf *out, double x, int single)
-{
-	struct shortest s;
-	int fixed_max = single ? 6 : 15;
-	int i;
-
-	if (isnan(x)) {
-		ark_buf_append_str(out, "NaN");
-		return;
-	}
-	if (isinf(x)) {
-		ark_buf_append_str(out, x < 0 ? "-Infinity" : "Infinity");
-		return;
-	}
-	if (x == 0) {
-		ark_buf_append_str(out, signbit(x) ? "-0" : "0");
-		return;
-	}
-	if (x < 0)
-		ark_buf_append_char(out, '-');
-	shortest_digits(fabs(x), single, &s);
-	if (s.exponent >= -4 && s.exponent < fixed_max) {
-		if (s.exponent < 0) {
-			ark_buf_append_str(out, "0.");
-			for (i = -1; i > s.exponent; i--)
-				ark_buf_append_char(out, '0');
-			ark_buf_append(out, s.digits, (size_t)s.ndigits);
-			return;
-		}
-		for (i = 0; i <= s.exponent; i++)
-			ark_buf_append_char(out,
-					    i < s.ndigits ? s.digits[i] : '0');
-		if (s.ndigits > s.exponent + 1) {
-			ark_buf_append_char(out, '.');
-			ark_buf_append(out, s.digits + s.exponent + 1,
-				       (size_t)(s.ndigits - s.exponent - 1));
-		}
-		return;
-	}
-	ark_buf_append_char(out, s.digits[0]);
-	if (s.ndigits > 1) {
-		ark_buf_append_char(out, '.');
-		ark_buf_append(out, s.digits + 1, (size_t)s.ndigits - 1);
-	}
-	ark_buf_appendf(out, "e%c%02d", s.exponent < 0 ? '-' : '+',
-			abs(s.exponent));
 }
 
 /* ---- decimals ---- */
@@ -500,7 +249,7 @@ static void decimal_from_integer(int64_t v, struct decimal *d)
 
 static void decimal_from_double(double x, struct decimal *d)
 {
-	struct shortest s;
+	struct ark_shortest s;
 
 	d->negative = signbit(x) != 0;
 	d->written_scale = 0;
@@ -509,7 +258,7 @@ static void decimal_from_double(double x, struct decimal *d)
 		d->point = 0;
 		return;
 	}
-	shortest_digits(fabs(x), 0, &s);
+	ark_pgtext_shortest_digits(fabs(x), 0, &s);
 	memcpy(d->digits, s.digits, (size_t)s.ndigits);
 	d->ndigits = (size_t)s.ndigits;
 	d->point = s.exponent + 1;
@@ -787,7 +536,7 @@ static int append_float_value(struct ark_buf *out,
 		x = single ? (double)strtof(text, &end) : strtod(text, &end);
 		if (*end != '\0')
 			return refuse(refusal, R_TEXT_NOT_FLOAT, -1);
-		append_float(&canonical, x, single);
+		ark_pgtext_append_float(&canonical, x, single);
 		same = !canonical.failed && canonical.len == v->len &&
 		       memcmp(canonical.data, text, v->len) == 0;
 		ark_buf_free(&canonical);
@@ -800,7 +549,7 @@ static int append_float_value(struct ark_buf *out,
 	}
 	if (single && !isnan(x) && (double)(float)x != x)
 		return refuse(refusal, R_NOT_EXACT_FLOAT4, -1);
-	append_float(out, x, single);
+	ark_pgtext_append_float(out, x, single);
 	return 0;
 }
 
@@ -820,7 +569,7 @@ static void append_sqlite_real_text(struct ark_buf *out, double x)
 		ark_buf_append_str(out, text);
 		return;
 	}
-	append_float(out, x, 0);
+	ark_pgtext_append_float(out, x, 0);
 }
 
 /* ---- text ---- */
@@ -1122,7 +871,6 @@ static int is_digit_at(const unsigned char *p, size_t len, size_t i)
 static int parse_time(const unsigned char *p, size_t len, size_t *i,
 		      struct when *w, struct refusal *refusal)
 {
-	size_t frac_start;
 	int digits = 0;
 
 	if (take_digits(p, len, i, 2, &w->hour) || *i >= len ||
@@ -1139,7 +887,6 @@ static int parse_time(const unsigned char *p, size_t len, size_t *i,
 			return refuse(refusal, R_NOT_DATETIME, -1);
 		if (*i < len && p[*i] == '.' && is_digit_at(p, len, *i + 1)) {
 			(*i)++;
-			frac_start = *i;
 			while (is_digit_at(p, len, *i)) {
 				if (digits < 6)
 					w->micro = w->micro * 10 +
@@ -1150,7 +897,6 @@ static int parse_time(const unsigned char *p, size_t len, size_t *i,
 				digits++;
 				(*i)++;
 			}
-			(void)frac_start;
 			for (; digits < 6; digits++)
 				w->micro *= 10;
 		}
@@ -1632,20 +1378,30 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 	struct refusal refusal;
 	struct when w;
 	unsigned shape = 0;
-	unsigned char uuid[16];
+	unsigned char uuid[16], first;
 	struct ark_json_failure failure;
 	int duplicates = 0;
+	size_t i;
 
 	if (utf8_check(bytes, len, NULL, &refusal) != 0)
 		return 0;
 	shape |= ARK_SHAPE_UTF8;
-	if (is_sqlite_integer_text(bytes, len))
-		shape |= ARK_SHAPE_INTEGER;
-	if (is_number_text(bytes, len))
-		shape |= ARK_SHAPE_NUMBER;
-	if (bool_word(bytes, len) >= 0)
+	if (len == 0)
+		return shape;
+	/* each test only where its first byte can start a match: most text
+	 * (names, words) is settled by the first byte */
+	first = bytes[0];
+	if ((first >= '0' && first <= '9') || first == '-' || first == '+' ||
+	    first == '.') {
+		if (is_sqlite_integer_text(bytes, len))
+			shape |= ARK_SHAPE_INTEGER;
+		if (is_number_text(bytes, len))
+			shape |= ARK_SHAPE_NUMBER;
+	}
+	if (len <= 5 && bool_word(bytes, len) >= 0)
 		shape |= ARK_SHAPE_BOOL;
-	if (len > 0 && parse_datetime(bytes, len, &w, &refusal) == 0) {
+	if (len >= 10 && first >= '0' && first <= '9' &&
+	    parse_datetime(bytes, len, &w, &refusal) == 0) {
 		if (w.has_zone)
 			shape |= ARK_SHAPE_TIMESTAMPTZ;
 		else
@@ -1653,12 +1409,17 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 		if (!w.has_time)
 			shape |= ARK_SHAPE_DATE;
 	}
-	if (ark_json_check(bytes, len, 0, NULL, &duplicates, &failure) == 0) {
+	for (i = 0; i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
+				bytes[i] == '\n' || bytes[i] == '\r');
+	     i++)
+		;
+	if (i < len && strchr("{[\"-0123456789tfn", bytes[i]) != NULL &&
+	    ark_json_check(bytes, len, 0, NULL, &duplicates, &failure) == 0) {
 		shape |= ARK_SHAPE_JSON;
 		if (duplicates)
 			shape |= ARK_SHAPE_JSON_DUPKEYS;
 	}
-	if (parse_uuid(bytes, len, uuid) == 0)
+	if ((len == 32 || len == 36) && parse_uuid(bytes, len, uuid) == 0)
 		shape |= ARK_SHAPE_UUID;
 	return shape;
 }

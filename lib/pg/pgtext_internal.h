@@ -42,4 +42,20 @@ void ark_pgtext_append_plain_decimal(struct ark_buf *out, int negative,
 				     const char *digits, size_t ndigits,
 				     int64_t point, int64_t dscale);
 
+/* The shortest round-trip digits of a positive finite value: digits
+ * (ASCII, NUL-terminated, no trailing zeros) and the decimal exponent
+ * of the first one: 1.5e-7 is "15", -7. */
+struct ark_shortest {
+	char digits[20];
+	int ndigits;
+	int exponent;
+};
+/* single: the value is a float (float4); else a double. */
+void ark_pgtext_shortest_digits(double x, int single,
+				struct ark_shortest *out);
+
+/* x as float8out (single: float4out) prints it: "1.5", "1e+100", "-0",
+ * "Infinity", "NaN". */
+void ark_pgtext_append_float(struct ark_buf *out, double x, int single);
+
 #endif

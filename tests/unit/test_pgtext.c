@@ -597,6 +597,89 @@ static void test_julianday_as_sqlite(void **state)
 	no_at_rules(v_real(1721424.5), t, &jd, "year outside 0001-9999", -1);
 }
 
+/* Date-times ark accepts are the instants SQLite's own strftime() reads
+ * from the same text; texts SQLite cannot read are refused. */
+static void test_datetimes_as_sqlite(void **state)
+{
+	static const char *const seps[] = {" ", "T", "t", "  ", ""};
+	static const char *const zones[] = {"", "Z", "z", "+01:00", "-05:30",
+					    " +14:00", "+15:00", "+0100", " "};
+	struct ark_pgtype_spec t = spec(ARK_PGTYPE_TIMESTAMPTZ);
+	struct ark_pgtext_rules utc = {ARK_DATE_NUMBERS_REFUSE, 1};
+	struct ark_buf out = ARK_BUF_INIT;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	uint64_t seed = 7;
+	int i, accepted = 0;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT strftime('%Y-%m-%d %H:%M:%f', ?)",
+					    -1, &stmt, NULL),
+			 SQLITE_OK);
+	for (i = 0; i < 20000; i++) {
+		char text[80];
+		const char *reason, *sqlite_text;
+		struct ark_sqlvalue v;
+		int n, form;
+
+		unsigned r[10];
+		int k;
+
+		for (k = 0; k < 10; k++) {
+			seed = seed * 6364136223846793005ull +
+			       1442695040888963407ull;
+			r[k] = (unsigned)(seed >> 33);
+		}
+		form = (int)(r[0] % 5);
+		n = snprintf(text, sizeof(text), "%04u-%02u-%02u", r[1] % 10000,
+			     r[2] % 14, r[3] % 33);
+		if (form >= 1)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      "%s%02u:%02u", seps[r[4] % 5], r[5] % 26,
+				      r[6] % 62);
+		if (form >= 2)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      ":%02u", r[7] % 62);
+		if (form >= 3)
+			n += snprintf(text + n, sizeof(text) - (size_t)n,
+				      ".%0*u", (int)(1 + r[8] % 3), r[8] % 1000);
+		if (form >= 1)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "%s",
+				      zones[r[9] % 9]);
+		v = v_textn(text, (size_t)n);
+		sqlite3_bind_text(stmt, 1, text, n, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+		sqlite_text = (const char *)sqlite3_column_text(stmt, 0);
+		ark_buf_reset(&out);
+		if (ark_pgtext_append(&out, &v, &t, &utc, &reason) == 0) {
+			char expected[40];
+			size_t len;
+
+			if (sqlite_text == NULL)
+				fail_msg("'%s': ark reads %s, SQLite nothing",
+					 text, out.data);
+			snprintf(expected, sizeof(expected), "%s", sqlite_text);
+			len = strlen(expected);
+			while (expected[len - 1] == '0')
+				expected[--len] = '\0';
+			if (expected[len - 1] == '.')
+				expected[--len] = '\0';
+			strcat(expected, "+00");
+			if (strcmp(out.data, expected) != 0)
+				fail_msg("'%s': ark %s, SQLite %s", text,
+					 out.data, expected);
+			accepted++;
+		}
+		sqlite3_reset(stmt);
+	}
+	assert_true(accepted > 1000);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	ark_buf_free(&out);
+}
+
 static void test_jsonb(void **state)
 {
 	struct ark_pgtype_spec t = spec(ARK_PGTYPE_JSONB);
@@ -772,6 +855,72 @@ static void test_shapes(void **state)
 #undef SHAPE
 }
 
+/* Random short inputs of every storage class through every type: never
+ * a crash (the ASan build runs this too), a refusal always has a reason
+ * and leaves out as it was, an accepted text never holds a raw tab or
+ * newline (it cannot forge a column or a row). */
+static void test_random_inputs_every_type(void **state)
+{
+	static const char alphabet[] = "{}[]\":,.-+eE0123456789 tfnrul\\"
+				       "TZz:\t\n\x01\xc3\xa9\xff\x80u00d8";
+	struct ark_pgtext_rules rules[3] = {
+		{ARK_DATE_NUMBERS_REFUSE, 0},
+		{ARK_DATE_NUMBERS_UNIXEPOCH_MS, 1},
+		{ARK_DATE_NUMBERS_JULIANDAY, 0}};
+	struct ark_buf out = ARK_BUF_INIT;
+	uint64_t seed = 42;
+	int i, type;
+
+	(void)state;
+	for (i = 0; i < 30000; i++) {
+		char bytes[40];
+		size_t n, k;
+		struct ark_sqlvalue v;
+		double x;
+		uint64_t bits;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		n = (size_t)(seed >> 59);
+		for (k = 0; k < n; k++) {
+			seed = seed * 6364136223846793005ull + 1;
+			bytes[k] = alphabet[(seed >> 33) % (sizeof(alphabet) - 1)];
+		}
+		if (i % 5 == 0 && n >= 10)
+			memcpy(bytes, "2024-02-29", 10);
+		bits = seed ^ (seed << 21);
+		memcpy(&x, &bits, sizeof(x));
+		switch (i % 4) {
+		case 0: v = v_textn(bytes, n); break;
+		case 1: v = v_blob(bytes, n); break;
+		case 2: v = v_int((int64_t)bits >> (seed % 64)); break;
+		default: v = v_real(isnan(x) ? 1.0 : x); break;
+		}
+		for (type = ARK_PGTYPE_BOOL; type <= ARK_PGTYPE_UUID; type++) {
+			struct ark_pgtype_spec t = {(enum ark_pgtype)type,
+						    (int32_t)(i % 7) - 1,
+						    (int32_t)(i % 11) - 1,
+						    (int32_t)(i % 5) - 1};
+			const char *reason = NULL;
+			int64_t offset = -2;
+
+			ark_buf_reset(&out);
+			ark_buf_append_str(&out, "=");
+			if (ark_pgtext_append_at(&out, &v, &t, &rules[i % 3],
+						 &reason, &offset) != 0) {
+				assert_non_null(reason);
+				/* n: the end, where JSON was cut short */
+				assert_true(offset >= -1 &&
+					    offset <= (int64_t)n);
+				assert_int_equal(out.len, 1);
+				continue;
+			}
+			assert_null(memchr(out.data, '\n', out.len));
+			assert_null(memchr(out.data, '\t', out.len));
+		}
+	}
+	ark_buf_free(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -787,12 +936,14 @@ int main(void)
 		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_timestamptz),
 		cmocka_unit_test(test_julianday_as_sqlite),
+		cmocka_unit_test(test_datetimes_as_sqlite),
 		cmocka_unit_test(test_jsonb),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_reason_text),
 		cmocka_unit_test(test_escaping_every_byte),
 		cmocka_unit_test(test_shapes),
+		cmocka_unit_test(test_random_inputs_every_type),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

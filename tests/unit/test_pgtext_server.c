@@ -54,9 +54,13 @@ static int setup(void **state)
 		"SET extra_float_digits = 3; SET bytea_output = 'hex';"
 		"SET standard_conforming_strings = on;"
 		"SET client_min_messages = warning");
+	/* the value as typ's output function prints it (format's %s: a
+	 * cast to text would drop char(n)'s padding), NULL when typ's input
+	 * function refuses it */
 	exec_ok("CREATE OR REPLACE FUNCTION pg_temp.try_cast(t text, typ text)"
 		" RETURNS text LANGUAGE plpgsql AS $$ DECLARE r text; BEGIN"
-		" EXECUTE format('SELECT $1::%s::text', typ) INTO r USING t;"
+		" EXECUTE format('SELECT format(''%%s'', $1::%s)', typ)"
+		" INTO r USING t;"
 		" RETURN r; EXCEPTION WHEN others THEN RETURN NULL; END $$");
 	return 0;
 }
@@ -300,6 +304,16 @@ static void test_float8_bulk(void **state)
 		memcpy(&x, &bits, sizeof(x));
 		add_float8(&b, &ours, x);
 	}
+	for (i = 0; i < 80000; i++) {
+		/* random significands between 1e-4 and 1e37, where ark
+		 * computes the digits by integer arithmetic */
+		uint64_t bits = (rnd() & 0x000fffffffffffffull) |
+				(uint64_t)(1023 - 14 + rnd() % 138) << 52;
+		double x;
+
+		memcpy(&x, &bits, sizeof(x));
+		add_float8(&b, &ours, i % 2 ? x : -x);
+	}
 	for (i = -3000; i <= 3000; i++)
 		add_float8(&b, &ours, (double)i);
 	for (e = -325; e <= 308; e++) {
@@ -353,7 +367,7 @@ static void test_float8_bulk(void **state)
 	add_float8(&b, &ours, DBL_MAX);
 	add_float8(&b, &ours, DBL_MIN);
 	add_float8(&b, &ours, DBL_TRUE_MIN);
-	assert_true(b.count >= 200000);
+	assert_true(b.count >= 280000);
 	bulk_check(&b, "float8");
 	bulk_free(&b);
 	ark_buf_free(&ours);
@@ -415,6 +429,9 @@ static void test_float4_bulk(void **state)
 		struct ark_sqlvalue v;
 		char src[64];
 
+		if (i < 50000) /* mostly between 1e-4 and 1e37 */
+			bits = (bits & 0x807fffffu) |
+			       (uint32_t)(127 - 14 + rnd() % 138) << 23;
 		if (i >= 100000) {
 			e = i - 100000 - 150;
 			f = (float)ldexp(1, e);
@@ -582,39 +599,37 @@ static void test_text_escaping(void **state)
 	struct bulk b;
 	struct ark_buf ours = ARK_BUF_INIT, got = ARK_BUF_INIT;
 	struct ark_buf expected_hex = ARK_BUF_INIT;
-	static const uint32_t points[] = {0x80,   0x9f,   0xa0,    0xff,
-					  0x7ff,  0x800,  0xd7ff,  0xe000,
-					  0xfffd, 0xffff, 0x10000, 0x10ffff};
 	const char *reason;
 	char s[64];
-	int i;
+	uint32_t i;
 
 	(void)state;
 	bulk_init(&b);
-	for (i = 1; i < 0x80 + (int)(sizeof(points) / sizeof(points[0]));
-	     i++) {
+	/* 1..0x7f; then every code point up to U+07FF (each two-byte
+	 * lead and continuation byte); then every 257th one up to U+10FFFF
+	 * (every three- and four-byte lead byte), surrogates left out */
+	for (i = 1; i <= 0x10ffff; i += i < 0x800 ? 1 : 257) {
 		struct ark_sqlvalue v;
 		size_t n = 0, k;
+		uint32_t cp = i;
 
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
 		s[n++] = 'a';
-		if (i < 0x80) {
-			s[n++] = (char)i;
+		if (cp < 0x80) {
+			s[n++] = (char)cp;
+		} else if (cp < 0x800) {
+			s[n++] = (char)(0xc0 | cp >> 6);
+			s[n++] = (char)(0x80 | (cp & 0x3f));
+		} else if (cp < 0x10000) {
+			s[n++] = (char)(0xe0 | cp >> 12);
+			s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+			s[n++] = (char)(0x80 | (cp & 0x3f));
 		} else {
-			uint32_t cp = points[i - 0x80];
-
-			if (cp < 0x800) {
-				s[n++] = (char)(0xc0 | cp >> 6);
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				s[n++] = (char)(0xe0 | cp >> 12);
-				s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			} else {
-				s[n++] = (char)(0xf0 | cp >> 18);
-				s[n++] = (char)(0x80 | (cp >> 12 & 0x3f));
-				s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
-				s[n++] = (char)(0x80 | (cp & 0x3f));
-			}
+			s[n++] = (char)(0xf0 | cp >> 18);
+			s[n++] = (char)(0x80 | (cp >> 12 & 0x3f));
+			s[n++] = (char)(0x80 | (cp >> 6 & 0x3f));
+			s[n++] = (char)(0x80 | (cp & 0x3f));
 		}
 		s[n++] = 'z';
 		v = text_value(s, n);
@@ -637,6 +652,59 @@ static void test_text_escaping(void **state)
 	ark_buf_free(&ours);
 	ark_buf_free(&got);
 	ark_buf_free(&expected_hex);
+}
+
+/* ark's UTF-8 check is PostgreSQL's: every lead byte 0x80..0xff with
+ * every second byte, then the continuation bytes the lead asks for -
+ * accepted by ark exactly when the server accepts the text. */
+static void test_utf8_verdicts(void **state)
+{
+	struct ark_buf ours = ARK_BUF_INIT;
+	int lead, second, accepted = 0, refused = 0;
+
+	(void)state;
+	for (lead = 0x80; lead <= 0xff; lead++) {
+		for (second = 1; second <= 0xff; second++) {
+			/* as many continuation bytes as the lead asks for */
+			int more = lead >= 0xf0 ? 2 : lead >= 0xe0 ? 1 : 0, k;
+			char s[8] = {'x', (char)lead, (char)second};
+			size_t n = 3;
+			const char *params[1] = {s};
+			struct ark_sqlvalue v;
+
+			for (k = 0; k < more; k++)
+				s[n++] = (char)0x80;
+			s[n++] = 'y';
+			s[n] = '\0';
+			v = text_value(s, n);
+			const char *reason;
+			int ark_ok, server_ok;
+			PGresult *res;
+
+			ark_ok = convert(&ours, &v, ARK_PGTYPE_TEXT, -1, -1, -1,
+					 NULL, &reason) == 0;
+			res = PQexecParams(conn, "SELECT octet_length($1)", 1,
+					   NULL, params, NULL, NULL, 0);
+			server_ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+			PQclear(res);
+			if (ark_ok != server_ok)
+				fail_msg("bytes %02x %02x (+80s): ark %s, the"
+					 " server %s",
+					 lead, second,
+					 ark_ok ? "accepts" : "refuses",
+					 server_ok ? "accepts" : "refuses");
+			if (ark_ok)
+				accepted++;
+			else
+				refused++;
+		}
+	}
+	/* C2-DF: 30 x 64; E0: 32, E1-EC: 12 x 64, ED: 32, EE-EF: 2 x 64;
+	 * F0: 48, F1-F3: 3 x 64, F4: 16 */
+	assert_int_equal(accepted, 30 * 64 + (32 + 12 * 64 + 32 + 2 * 64) +
+					   (48 + 3 * 64 + 16));
+	assert_true(refused > 10000);
+	ark_buf_free(&ours);
 }
 
 /* Random valid text (ASCII controls, backslashes, multi-byte) into
@@ -675,6 +743,134 @@ static void test_text_random(void **state)
 		bulk_add(&b, s, n, ours.data, ours.len);
 	}
 	bulk_check(&b, "text");
+	bulk_free(&b);
+	ark_buf_free(&ours);
+}
+
+/* varchar(3) and char(3): what ark accepts is stored as it is; what it
+ * refuses PostgreSQL rejects, cuts (trailing spaces) or pads. */
+static void test_varchar_char(void **state)
+{
+	static const char *pieces[] = {"a", " ", "é", "😀", "\\", "\t"};
+	static const struct {
+		enum ark_pgtype type;
+		const char *sql;
+	} types[] = {{ARK_PGTYPE_VARCHAR, "varchar(3)"},
+		     {ARK_PGTYPE_BPCHAR, "char(3)"}};
+	struct ark_buf ours = ARK_BUF_INIT;
+	size_t t;
+
+	(void)state;
+	for (t = 0; t < 2; t++) {
+		struct bulk b;
+		int i, refused = 0;
+
+		bulk_init(&b);
+		for (i = 0; i < 3000; i++) {
+			char s[32];
+			size_t n = 0;
+			int k, count = (int)(rnd() % 6);
+			struct ark_sqlvalue v;
+			const char *reason;
+
+			for (k = 0; k < count; k++) {
+				const char *piece = pieces[rnd() % 6];
+
+				memcpy(s + n, piece, strlen(piece));
+				n += strlen(piece);
+			}
+			s[n] = '\0';
+			v = text_value(s, n);
+			if (convert(&ours, &v, types[t].type, 3, -1, -1, NULL,
+				    &reason) == 0) {
+				bulk_add(&b, s, n, ours.data, ours.len);
+				continue;
+			}
+			refused++;
+			if (refused < 200) {
+				const char *params[1] = {s};
+				char sql[160];
+				PGresult *res;
+
+				snprintf(sql, sizeof(sql),
+					 "SELECT pg_temp.try_cast($1, '%s')"
+					 " IS DISTINCT FROM $1",
+					 types[t].sql);
+				res = PQexecParams(conn, sql, 1, NULL, params,
+						   NULL, NULL, 0);
+				assert_int_equal(PQresultStatus(res),
+						 PGRES_TUPLES_OK);
+				if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+					fail_msg("ark refuses '%s' as %s (%s),"
+						 " PostgreSQL keeps it",
+						 s, types[t].sql, reason);
+				PQclear(res);
+			}
+		}
+		assert_true(refused > 100 && b.count > 100);
+		bulk_check(&b, types[t].sql);
+		bulk_free(&b);
+	}
+	ark_buf_free(&ours);
+}
+
+/* numeric(p,s) from text: the accepted text is what PostgreSQL prints
+ * for it; the refused is rejected or rounded by PostgreSQL. */
+static void test_numeric_text(void **state)
+{
+	struct bulk b;
+	struct ark_buf ours = ARK_BUF_INIT;
+	int i, refused = 0;
+
+	(void)state;
+	bulk_init(&b);
+	for (i = 0; i < 4000; i++) {
+		char s[48];
+		int n = 0, k, int_digits = (int)(rnd() % 12),
+		    frac_digits = (int)(rnd() % 6);
+		struct ark_sqlvalue v;
+		const char *reason;
+
+		if (rnd() % 3 == 0)
+			s[n++] = '-';
+		if (int_digits == 0)
+			s[n++] = '0';
+		for (k = 0; k < int_digits; k++)
+			s[n++] = (char)('0' + (k == 0 ? 1 + rnd() % 9
+						      : rnd() % 10));
+		if (frac_digits > 0) {
+			s[n++] = '.';
+			for (k = 0; k < frac_digits; k++)
+				s[n++] = (char)('0' + (rnd() % 3 ? rnd() % 10
+								 : 0));
+		}
+		s[n] = '\0';
+		v = text_value(s, (size_t)n);
+		if (convert(&ours, &v, ARK_PGTYPE_NUMERIC, -1, 10, 2, NULL,
+			    &reason) == 0) {
+			bulk_add(&b, s, (size_t)n, ours.data, ours.len);
+			continue;
+		}
+		refused++;
+		if (refused < 300) {
+			const char *params[1] = {s};
+			PGresult *res = PQexecParams(
+				conn,
+				"SELECT pg_temp.try_cast($1, 'numeric(10,2)')::numeric"
+				" IS DISTINCT FROM $1::numeric"
+				" OR $1 ~ '^-0(\\.0*)?$'",
+				1, NULL, params, NULL, NULL, 0);
+
+			assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+			if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+				fail_msg("ark refuses '%s' (%s), PostgreSQL"
+					 " keeps it",
+					 s, reason);
+			PQclear(res);
+		}
+	}
+	assert_true(refused > 300 && b.count > 1000);
+	bulk_check(&b, "numeric(10,2)");
 	bulk_free(&b);
 	ark_buf_free(&ours);
 }
@@ -912,9 +1108,27 @@ static void test_json_corpus(void **state)
 				 0);
 		bulk_add(&js, json_corpus[i], v.len, ours.data, ours.len);
 	}
+	{
+		/* the deepest JSON ark carries (1000 levels) the server
+		 * takes too */
+		struct ark_buf deep = ARK_BUF_INIT;
+		struct ark_sqlvalue v;
+		int k;
+
+		for (k = 0; k < 500; k++)
+			ark_buf_append_str(&deep, "{\"a\":[");
+		for (k = 0; k < 500; k++)
+			ark_buf_append_str(&deep, "]}");
+		v = text_value(deep.data, deep.len);
+		assert_int_equal(convert(&ours, &v, ARK_PGTYPE_JSONB, -1, -1, -1,
+					 NULL, &reason),
+				 0);
+		bulk_add(&jb, deep.data, deep.len, ours.data, ours.len);
+		ark_buf_free(&deep);
+	}
 	assert_int_equal(jb.count,
 			 (int)(sizeof(json_corpus) / sizeof(json_corpus[0])) -
-				 4);
+				 3);
 	bulk_check(&jb, "jsonb");
 	bulk_check(&js, "json");
 	/* what ark calls invalid, PostgreSQL's json and jsonb reject */
@@ -1099,7 +1313,10 @@ int main(void)
 		cmocka_unit_test(test_float4_bulk),
 		cmocka_unit_test(test_numeric_bulk),
 		cmocka_unit_test(test_text_escaping),
+		cmocka_unit_test(test_utf8_verdicts),
 		cmocka_unit_test(test_text_random),
+		cmocka_unit_test(test_varchar_char),
+		cmocka_unit_test(test_numeric_text),
 		cmocka_unit_test(test_bytea_bulk),
 		cmocka_unit_test(test_datetime_bulk),
 		cmocka_unit_test(test_unixepoch),
