@@ -250,6 +250,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	struct ark_sqlvalue value;
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
+	int64_t reason_offset;
 	char row[256], preview[256];
 	size_t keys, i;
 	uint64_t rows = 0, converted = 0;
@@ -268,9 +269,10 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 		for (i = 0; i < pt->ncolumns; i++) {
 			ark_rows_value(stmt, (int)(keys + i), &value);
 			ark_buf_reset(&scratch);
-			if (ark_pgtext_append(&scratch, &value,
-					      &pt->columns[i].type, &t->rules,
-					      &reason) == 0) {
+			if (ark_pgtext_append_at(&scratch, &value,
+						 &pt->columns[i].type,
+						 &t->rules, &reason,
+						 &reason_offset) == 0) {
 				converted += (uint64_t)converted_by_rule(
 					value.storage, pt->columns[i].type.type);
 				continue;
@@ -289,9 +291,12 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			row_label(st, stmt, keys, row, sizeof(row));
 			preview_value(stmt, (int)(keys + i), preview,
 				      sizeof(preview));
+			ark_buf_reset(&scratch);
+			ark_pgtext_append_reason(&scratch, reason,
+						 reason_offset);
 			refuse(t, plan_table, row,
 			       source_column(t, plan_table, i)->name, preview,
-			       reason);
+			       scratch.data ? scratch.data : reason);
 		}
 		if (ark_buf_failed(&scratch)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
