@@ -7,6 +7,7 @@
 #   make check-asan      the same suite built with ASan+UBSan
 #   make demo            snapshot -> verify -> restore of the bundled sample
 #   make bench           scripts/bench/snapshot on a generated ~1 GB database
+#   make bench-transfer  scripts/bench/transfer: ark-transfer vs pgloader vs psql
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=/usr/local DESTDIR=
 #
@@ -48,7 +49,7 @@ HELPER_SRC := $(filter-out tests/helpers/inject.c,$(sort $(wildcard tests/helper
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 MANS     := $(wildcard docs/man/*.1)
 
-.PHONY: all deps check check-unit check-e2e check-asan demo bench install \
+.PHONY: all deps check check-unit check-e2e check-asan demo bench bench-transfer install \
 	uninstall clean
 
 all: $(TOOL_BIN) $(LIBA)
@@ -147,6 +148,9 @@ demo: deps
 
 bench: all
 	scripts/bench/snapshot
+
+bench-transfer: all
+	scripts/bench/transfer
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
