@@ -201,6 +201,14 @@ int ark_plan_pre_data_sql(const struct ark_plan *plan, const char *schema,
  */
 int ark_plan_post_data_sql(const struct ark_plan *plan, const char *schema,
 			   struct ark_buf *out, struct ark_error *err);
+/* The same in parts, for building them in parallel: one table's keys,
+ * indexes, CHECKs and identity position (independent of other tables'),
+ * and then every foreign key (after all tables' keys exist). */
+int ark_plan_table_post_data_sql(const struct ark_plan *plan, size_t table,
+				 const char *schema, struct ark_buf *out,
+				 struct ark_error *err);
+int ark_plan_foreign_keys_sql(const struct ark_plan *plan, const char *schema,
+			      struct ark_buf *out, struct ark_error *err);
 
 /*
  * The plan for people (--plan): every table, column (source name and

@@ -64,4 +64,13 @@ int ark_profile_scan(sqlite3 *db, const struct ark_sqlite_schema *schema,
 		     struct ark_profile **out, struct ark_error *err);
 void ark_profile_free(struct ark_profile *profile); /* NULL is a no-op */
 
+/* The same in parts, for scanning tables in parallel (each on its own
+ * connection to the same consistent state): an empty profile shaped
+ * like schema, then one table at a time. */
+int ark_profile_new(const struct ark_sqlite_schema *schema,
+		    struct ark_profile **out, struct ark_error *err);
+int ark_profile_scan_table(sqlite3 *db, const struct ark_sqlite_schema *schema,
+			   struct ark_profile *profile, size_t table,
+			   struct ark_error *err);
+
 #endif

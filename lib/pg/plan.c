@@ -1832,16 +1832,15 @@ int ark_plan_pre_data_sql(const struct ark_plan *plan, const char *schema,
 	return finish_sql(out, err);
 }
 
-int ark_plan_post_data_sql(const struct ark_plan *plan, const char *schema,
-			   struct ark_buf *out, struct ark_error *err)
+/* One table's keys, indexes, CHECKs and identity position. */
+static void append_table_post_data(const struct ark_plan_table *t,
+				   const char *schema, struct ark_buf *out)
 {
-	size_t i, j, k;
+	size_t j, k;
 
-	for (i = 0; i < plan->ntables; i++) {
-		const struct ark_plan_table *t = &plan->tables[i];
-
-		if (t->skipped)
-			continue;
+	if (t->skipped)
+		return;
+	{
 		for (j = 0; j < t->nuniques; j++) {
 			const struct ark_plan_unique *u = &t->uniques[j];
 
@@ -1919,6 +1918,21 @@ int ark_plan_post_data_sql(const struct ark_plan *plan, const char *schema,
 			ark_buf_free(&name);
 		}
 	}
+}
+
+int ark_plan_table_post_data_sql(const struct ark_plan *plan, size_t table,
+				 const char *schema, struct ark_buf *out,
+				 struct ark_error *err)
+{
+	append_table_post_data(&plan->tables[table], schema, out);
+	return finish_sql(out, err);
+}
+
+int ark_plan_foreign_keys_sql(const struct ark_plan *plan, const char *schema,
+			      struct ark_buf *out, struct ark_error *err)
+{
+	size_t i, j;
+
 	for (i = 0; i < plan->ntables; i++) {
 		const struct ark_plan_table *t = &plan->tables[i];
 
@@ -1952,6 +1966,16 @@ int ark_plan_post_data_sql(const struct ark_plan *plan, const char *schema,
 		}
 	}
 	return finish_sql(out, err);
+}
+
+int ark_plan_post_data_sql(const struct ark_plan *plan, const char *schema,
+			   struct ark_buf *out, struct ark_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < plan->ntables; i++)
+		append_table_post_data(&plan->tables[i], schema, out);
+	return ark_plan_foreign_keys_sql(plan, schema, out, err);
 }
 
 /* ---- describe -------------------------------------------------------- */

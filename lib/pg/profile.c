@@ -186,6 +186,36 @@ cleanup:
 	return rc;
 }
 
+int ark_profile_new(const struct ark_sqlite_schema *schema,
+		    struct ark_profile **out, struct ark_error *err)
+{
+	struct ark_profile *profile;
+
+	*out = NULL;
+	profile = calloc(1, sizeof(*profile));
+	if (profile == NULL)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "out of memory for the profile");
+	profile->tables = calloc(schema->ntables ? schema->ntables : 1,
+				 sizeof(*profile->tables));
+	if (profile->tables == NULL) {
+		free(profile);
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "out of memory for the profile");
+	}
+	profile->ntables = schema->ntables;
+	*out = profile;
+	return 0;
+}
+
+int ark_profile_scan_table(sqlite3 *db, const struct ark_sqlite_schema *schema,
+			   struct ark_profile *profile, size_t table,
+			   struct ark_error *err)
+{
+	return profile_table(db, &schema->tables[table], &profile->tables[table],
+			     err);
+}
+
 int ark_profile_scan(sqlite3 *db, const struct ark_sqlite_schema *schema,
 		     struct ark_profile **out, struct ark_error *err)
 {
