@@ -97,6 +97,8 @@ struct ark_plan_foreign_key {
 	char *on_delete;
 	int deferrable;
 	int dropped;                  /* no longer valid: not created */
+	size_t source_index;          /* into ark_sqlite_table.foreign_keys
+					 (declaration order) */
 };
 
 struct ark_plan_table {
@@ -182,6 +184,10 @@ void ark_plan_relax_not_null(struct ark_plan *plan, size_t table,
 			     size_t column, const char *why);
 void ark_plan_relax_unique(struct ark_plan *plan, size_t table,
 			   size_t unique, const char *why);
+/* Rows whose foreign key has no parent (ark_plan_table.foreign_keys):
+ * leave the foreign key out, add a RELAXED note. */
+void ark_plan_relax_foreign_key(struct ark_plan *plan, size_t table,
+				size_t foreign_key, const char *why);
 /* Duplicates under a unique index (ark_plan_table.indexes). */
 void ark_plan_relax_unique_index(struct ark_plan *plan, size_t table,
 				 size_t index, const char *why);

@@ -1218,6 +1218,7 @@ static void plan_foreign_keys(struct builder *b, struct ark_plan_table *t,
 		const char *reason = NULL;
 
 		memset(pf, 0, sizeof *pf);
+		pf->source_index = i;
 		if (parent == (size_t)-1) {
 			reason = "no such table";
 		} else {
@@ -1730,6 +1731,25 @@ void ark_plan_relax_unique(struct ark_plan *plan, size_t table, size_t unique,
 		  cols.data ? cols.data : "", why);
 	ark_buf_free(&cols);
 	check_foreign_keys(plan);
+}
+
+void ark_plan_relax_foreign_key(struct ark_plan *plan, size_t table,
+				size_t foreign_key, const char *why)
+{
+	struct ark_plan_table *t;
+	struct ark_plan_foreign_key *fk;
+
+	if (!plan || table >= plan->ntables ||
+	    foreign_key >= plan->tables[table].nforeign_keys)
+		return;
+	t = &plan->tables[table];
+	fk = &t->foreign_keys[foreign_key];
+	if (fk->dropped)
+		return;
+	fk->dropped = 1;
+	plan_note(plan, ARK_NOTE_RELAXED, t->source_name, NULL,
+		  "foreign key to \"%s\" left out: %s",
+		  plan->tables[fk->ref_table].source_name, why);
 }
 
 void ark_plan_relax_unique_index(struct ark_plan *plan, size_t table,

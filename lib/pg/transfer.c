@@ -380,6 +380,49 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 	return rc;
 }
 
+/* NULL under a primary key (SQLite allows it outside INTEGER PRIMARY
+ * KEY and WITHOUT ROWID): every such row, by its rowid.  With widen,
+ * *found says so and nothing is reported. */
+static int check_null_key(struct transfer *t, size_t plan_table, size_t u,
+			  int *found, struct ark_error *err)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_plan_unique *unique = &pt->uniques[u];
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf tail = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	size_t c, keys;
+	int rc;
+
+	ark_buf_append_str(&tail, " WHERE 0");
+	for (c = 0; c < unique->ncolumns; c++) {
+		ark_buf_append_str(&tail, " OR ");
+		ark_rows_append_sqlite_ident(&tail,
+			source_column(t, plan_table, unique->columns[c])->name);
+		ark_buf_append_str(&tail, " IS NULL");
+	}
+	if (t->options->widen)
+		ark_buf_append_str(&tail, " LIMIT 1");
+	if (ark_buf_failed(&tail)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_rows_prepare(t->db, st, pt, 1, tail.data, &keys, &stmt,
+				   err)))
+		goto cleanup;
+	if (t->options->widen) {
+		if (sqlite3_step(stmt) == SQLITE_ROW)
+			*found = 1;
+	} else {
+		rc = refuse_rows(t, plan_table, stmt, keys, NULL,
+				 "NULL in the PRIMARY KEY", err);
+	}
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&tail);
+	return rc;
+}
+
 /*
  * Duplicates under a primary key or unique constraint, compared as
  * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
@@ -423,26 +466,6 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 		}
 		ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
 				cols.data ? cols.data : "1");
-		if (unique->primary) {
-			/* NULL under a primary key: SQLite allows it */
-			ark_buf_append_str(&sql, " UNION ALL SELECT ");
-			for (c = 0; c < unique->ncolumns; c++) {
-				ark_rows_append_sqlite_ident(&sql,
-					source_column(t, plan_table,
-						      unique->columns[c])->name);
-				ark_buf_append_str(&sql, ", ");
-			}
-			ark_buf_append_str(&sql, "0 FROM main.");
-			ark_rows_append_sqlite_ident(&sql, st->name);
-			ark_buf_append_str(&sql, " WHERE 0");
-			for (c = 0; c < unique->ncolumns; c++) {
-				ark_buf_append_str(&sql, " OR ");
-				ark_rows_append_sqlite_ident(&sql,
-					source_column(t, plan_table,
-						      unique->columns[c])->name);
-				ark_buf_append_str(&sql, " IS NULL");
-			}
-		}
 		if (ark_buf_failed(&sql) || ark_buf_failed(&cols)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 			break;
@@ -471,11 +494,7 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 					value);
 			}
 			ark_buf_append_char(&label, ')');
-			if (count == 0)
-				snprintf(reason, sizeof(reason),
-					 "NULL in the PRIMARY KEY");
-			else
-				snprintf(reason, sizeof(reason),
+			snprintf(reason, sizeof(reason),
 					 "%lld rows share this %s value",
 					 (long long)count,
 					 unique->primary ? "PRIMARY KEY"
@@ -487,6 +506,8 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 			rc = sqlite_failed(t->db, "cannot check", st->name, err);
 		sqlite3_finalize(stmt);
 		stmt = NULL;
+		if (rc == 0 && unique->primary)
+			rc = check_null_key(t, plan_table, u, &found, err);
 		if (found && rc == 0)
 			ark_plan_relax_unique(t->plan, plan_table, u,
 					      unique->primary
@@ -500,14 +521,17 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 }
 
 /* Rows whose foreign key has no parent row (SQLite does not enforce
- * foreign keys unless asked to). */
+ * foreign keys unless asked to).  With widen, that foreign key is left
+ * out instead. */
 static int check_foreign_keys(struct transfer *t, size_t plan_table,
 			      struct ark_error *err)
 {
 	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	sqlite3_stmt *stmt = NULL;
 	char row[64], reason[512], parent[256];
-	int step, rc = 0;
+	size_t source, j;
+	int step;
 
 	if (st->nforeign_keys == 0)
 		return 0;
@@ -518,13 +542,24 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 		return sqlite_failed(t->db, "cannot check", st->name, err);
 	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* SQLite numbers foreign keys from the last declared */
+		source = st->nforeign_keys - 1 -
+			 (size_t)sqlite3_column_int64(stmt, 2);
+		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
+				parent, sizeof(parent));
+		if (t->options->widen) {
+			for (j = 0; j < pt->nforeign_keys; j++)
+				if (pt->foreign_keys[j].source_index == source)
+					ark_plan_relax_foreign_key(
+						t->plan, plan_table, j,
+						"rows have no parent row");
+			continue;
+		}
 		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
 			snprintf(row, sizeof(row), "(a WITHOUT ROWID row)");
 		else
 			snprintf(row, sizeof(row), "rowid %lld",
 				 (long long)sqlite3_column_int64(stmt, 0));
-		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
-				parent, sizeof(parent));
 		snprintf(reason, sizeof(reason),
 			 "foreign key to \"%s\" has no parent row", parent);
 		refuse(t, plan_table, row, NULL, NULL, reason);
@@ -536,7 +571,7 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 			st->name, sqlite3_errmsg(t->db));
 	}
 	sqlite3_finalize(stmt);
-	return rc;
+	return 0;
 }
 
 /*
