@@ -177,7 +177,6 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 			       size_t max, int libpq_lines)
 {
 	struct ark_buf line = ARK_BUF_INIT;
-	char escaped[4 * PG_SAFE_MAX + 4 * PG_PIECE_MAX];
 	size_t len = strlen(text);
 	size_t cut;
 
@@ -211,10 +210,13 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 	}
 	if (cut < len)
 		ark_buf_append_str(&line, "...");
-	if (line.data != NULL) {
-		ark_text_escape(line.data, escaped, sizeof(escaped));
-		ark_buf_append_str(out, escaped);
+	/* An escape takes at most 4 bytes (\xHH) for one. */
+	if (line.data != NULL && ark_buf_reserve(out, 4 * line.len) == 0) {
+		ark_text_escape(line.data, out->data + out->len, 4 * line.len + 1);
+		out->len += strlen(out->data + out->len);
 	}
+	if (ark_buf_failed(&line))
+		out->failed = 1;
 	ark_buf_free(&line);
 }
 
@@ -1077,11 +1079,19 @@ int ark_pg_connect(const char *conninfo, const char *application_name,
 	}
 	if (safe.len == 0)
 		pg_describe_defaults(pg->conn, &safe);
-	pg->safe = ark_buf_take(&safe);
+	if (ark_buf_failed(&safe)) {
+		rc = pg_oom(err);
+		goto cleanup;
+	}
+	/* Shown as one line wherever it goes (a value may hold a
+	 * newline): escaped once, here. */
+	pg->safe = malloc(4 * safe.len + 1);
 	if (pg->safe == NULL) {
 		rc = pg_oom(err);
 		goto cleanup;
 	}
+	ark_text_escape(safe.data != NULL ? safe.data : "", pg->safe,
+			4 * safe.len + 1);
 	if (PQstatus(pg->conn) == CONNECTION_BAD) {
 		rc = pg_connect_error(pg->safe, "cannot connect to",
 				      PQerrorMessage(pg->conn), &secrets, err);
