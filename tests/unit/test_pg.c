@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -398,6 +399,20 @@ static void test_unreachable_port(void **state)
 	assert_null(pg);
 	assert_string_equal(err.msg,
 			    "cannot connect to \"host=127.0.0.1 port=1\": connection to server at \"127.0.0.1\", port 1 failed: Connection refused Is the server running on that host and accepting TCP/IP connections?");
+}
+
+static void test_newline_in_conninfo(void **state)
+{
+	struct ark_error err = {0};
+	struct ark_pg *pg = NULL;
+
+	(void)state;
+	assert_int_equal(ark_pg_connect("host=127.0.0.1 port=1 application_name='a\nb'",
+					"ark-test", &pg, &err),
+			 ARK_ERR_PG_CONNECT);
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg,
+			       "cannot connect to \"host=127.0.0.1 port=1 application_name='a\\nb'\": "));
 }
 
 static void test_bad_conninfo(void **state)
@@ -1077,6 +1092,46 @@ static void test_killed_mid_statement(void **state)
 
 /* ---- cancellation ---- */
 
+static atomic_int churn_done;
+static atomic_int churn_failed;
+
+static void *churn_connections(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 15; i++) {
+		struct ark_error err = {0};
+		struct ark_pg *pg = NULL;
+
+		/* The session setup may be what a cancel hits. */
+		if (ark_pg_connect(NULL, "ark-churn", &pg, &err) != 0 &&
+		    strstr(err.msg, "(SQLSTATE 57014)") == NULL) {
+			fprintf(stderr, "churn: %s\n", err.msg);
+			atomic_fetch_add(&churn_failed, 1);
+		}
+		ark_pg_free(pg);
+	}
+	atomic_fetch_add(&churn_done, 1);
+	return NULL;
+}
+
+/* Connections come and go while cancels walk the registry (ASan would
+ * see a PGcancel used after its free). */
+static void test_registry_churn(void **state)
+{
+	pthread_t threads[3];
+
+	(void)state;
+	atomic_store(&churn_done, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL,
+						churn_connections, NULL), 0);
+	while (atomic_load(&churn_done) < 3)
+		ark_pg_cancel_all();
+	for (int i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	assert_int_equal(atomic_load(&churn_failed), 0);
+}
+
 static void *cancel_soon(void *arg)
 {
 	struct timespec pause_time = {0, 300 * 1000000};
@@ -1271,6 +1326,7 @@ int main(void)
 		PG_TEST(test_libpq_echo_is_redacted),
 		PG_TEST(test_scrub_conninfo),
 		PG_TEST(test_unreachable_port),
+		PG_TEST(test_newline_in_conninfo),
 		PG_TEST(test_bad_conninfo),
 		PG_TEST(test_missing_database_and_role),
 		PG_TEST(test_old_server_refused),
@@ -1287,6 +1343,7 @@ int main(void)
 		PG_TEST(test_killed_mid_copy_in),
 		PG_TEST(test_killed_mid_statement),
 		PG_TEST(test_cancel_all_from_thread),
+		PG_TEST(test_registry_churn),
 		PG_TEST(test_hanging_hook_watchdog),
 		PG_TEST(test_sigint_cancels),
 	};
