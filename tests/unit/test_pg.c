@@ -338,6 +338,13 @@ static void test_libpq_echo_is_redacted(void **state)
 			 ARK_ERR_PG_CONNECT);
 	assert_string_equal(err.msg,
 			    "cannot connect to \"postgresql://u@127.0.0.1:1/db\": invalid percent-encoded token: \"***\"");
+	/* A raw '@' in the password: libpq takes its tail for the host. */
+	ark_error_clear(&err);
+	assert_int_equal(ark_pg_connect("postgresql://u:Wr0ng@Secret@127.0.0.1:1/db",
+					"ark-test", &pg, &err),
+			 ARK_ERR_PG_CONNECT);
+	assert_string_equal(err.msg,
+			    "cannot connect to \"postgresql://u@127.0.0.1:1/db\": could not translate host name \"***@127.0.0.1\" to address: Name or service not known");
 	/* A scheme libpq does not know would be read as a database name,
 	 * password and all: refused before libpq sees it. */
 	ark_error_clear(&err);
@@ -372,6 +379,8 @@ static void test_scrub_conninfo(void **state)
 		{"postgresql://:pw@h/d", "postgresql://@h/d"},
 		{"postgresql://u:pw@/d?host=/tmp", "postgresql://u@/d?host=/tmp"},
 		{"postgresql://u:a:b@h", "postgresql://u@h"},
+		{"postgresql://u:p@ss@h/d@x", "postgresql://u@h/d@x"},
+		{"postgresql://u:p?w@h/d", "postgresql://u@h/d"},
 		{"dbname=postgresql://u:pw@h/d user=x",
 		 "dbname=postgresql://u@h/d user=x"},
 		{"mydb", "mydb"},
