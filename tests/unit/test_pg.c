@@ -343,8 +343,10 @@ static void test_libpq_echo_is_redacted(void **state)
 	assert_int_equal(ark_pg_connect("postgresql://u:Wr0ng@Secret@127.0.0.1:1/db",
 					"ark-test", &pg, &err),
 			 ARK_ERR_PG_CONNECT);
-	assert_string_equal(err.msg,
-			    "cannot connect to \"postgresql://u@127.0.0.1:1/db\": could not translate host name \"***@127.0.0.1\" to address: Name or service not known");
+	/* (the resolver's own words follow, and vary) */
+	assert_true(strncmp(err.msg, "cannot connect to \"postgresql://u@127.0.0.1:1/db\": could not translate host name \"***@127.0.0.1\" to address: ",
+			    109) == 0);
+	assert_null(strstr(err.msg, "Secret"));
 	/* A scheme libpq does not know would be read as a database name,
 	 * password and all: refused before libpq sees it. */
 	ark_error_clear(&err);
