@@ -700,7 +700,6 @@ int ark_fsio_free_space(const char *path, uint64_t *bytes_out,
  * ends the tool within a second" true.
  */
 #define FSIO_WATCHDOG_MS 800
-static void fsio_stop_signal_set(sigset_t *set);
 #define FSIO_INTERRUPTED_MESSAGE "interrupted by signal"
 /* Retry delay when the watchdog fires inside a critical section. */
 #define FSIO_WATCHDOG_RETRY_MS 50
@@ -760,6 +759,8 @@ static void fsio_forced_exit(void)
  * watchdog and a second signal still end the process when it hangs.
  * The handler's return restores the mask.
  */
+static void fsio_stop_signal_set(sigset_t *set);
+
 static void fsio_run_stop_hook(void)
 {
 	ark_fsio_stop_hook hook = atomic_load(&fsio_stop_hook);

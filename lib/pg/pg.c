@@ -177,7 +177,6 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 			       size_t max, int libpq_lines)
 {
 	struct ark_buf line = ARK_BUF_INIT;
-	char escaped[4 * PG_SAFE_MAX + 4 * PG_PIECE_MAX];
 	size_t len = strlen(text);
 	size_t cut;
 
@@ -211,10 +210,13 @@ static void pg_append_one_line(struct ark_buf *out, const char *text,
 	}
 	if (cut < len)
 		ark_buf_append_str(&line, "...");
-	if (line.data != NULL) {
-		ark_text_escape(line.data, escaped, sizeof(escaped));
-		ark_buf_append_str(out, escaped);
+	/* An escape takes at most 4 bytes (\xHH) for one. */
+	if (line.data != NULL && ark_buf_reserve(out, 4 * line.len) == 0) {
+		ark_text_escape(line.data, out->data + out->len, 4 * line.len + 1);
+		out->len += strlen(out->data + out->len);
 	}
+	if (ark_buf_failed(&line))
+		out->failed = 1;
 	ark_buf_free(&line);
 }
 
@@ -326,34 +328,48 @@ static int pg_uri_key_is_secret(const char *text, size_t len)
 }
 
 /*
- * A URI without its passwords, mirroring libpq's reading of it: the
- * user part ends at the first '@' met before any '/', its password is
- * what follows the first ':' in it; password= and sslpassword= query
- * parameters are dropped.
+ * A URI without its passwords.  libpq ends the user part at the first
+ * '@' before any '/' and takes what follows its first ':' as the
+ * password; a password with a raw '@' in it (common, though it should be
+ * written %40) would leave its tail in view, so ark cuts at the last '@'
+ * before the '/' instead, and hides each '@'-separated piece in libpq's
+ * messages too.  password= and sslpassword= query parameters are
+ * dropped.
  */
 static void pg_scrub_uri(const char *uri, size_t prefix_len,
 			 struct ark_buf *out, struct pg_secrets *secrets)
 {
 	const char *p = uri + prefix_len;
-	const char *scan = p;
+	const char *at = NULL;
 	const char *query;
 	int kept = 0;
 
 	ark_buf_append(out, uri, prefix_len);
-	while (*scan != '\0' && *scan != '@' && *scan != '/')
-		scan++;
-	if (*scan == '@') {
-		const char *colon = memchr(p, ':', (size_t)(scan - p));
+	for (const char *scan = p; *scan != '\0' && *scan != '/'; scan++)
+		if (*scan == '@')
+			at = scan;
+	if (at != NULL) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
 
 		if (colon != NULL) {
+			const char *piece = colon + 1;
+
 			ark_buf_append(out, p, (size_t)(colon - p));
 			pg_secrets_add(secrets, colon + 1,
-				       (size_t)(scan - colon - 1));
+				       (size_t)(at - colon - 1));
+			for (const char *c = piece; c <= at; c++) {
+				if (*c != '@')
+					continue;
+				if (c != at || piece != colon + 1)
+					pg_secrets_add(secrets, piece,
+						       (size_t)(c - piece));
+				piece = c + 1;
+			}
 		} else {
-			ark_buf_append(out, p, (size_t)(scan - p));
+			ark_buf_append(out, p, (size_t)(at - p));
 		}
 		ark_buf_append_char(out, '@');
-		p = scan + 1;
+		p = at + 1;
 	}
 	query = strchr(p, '?');
 	if (query == NULL) {
@@ -1077,11 +1093,19 @@ int ark_pg_connect(const char *conninfo, const char *application_name,
 	}
 	if (safe.len == 0)
 		pg_describe_defaults(pg->conn, &safe);
-	pg->safe = ark_buf_take(&safe);
+	if (ark_buf_failed(&safe)) {
+		rc = pg_oom(err);
+		goto cleanup;
+	}
+	/* Shown as one line wherever it goes (a value may hold a
+	 * newline): escaped once, here. */
+	pg->safe = malloc(4 * safe.len + 1);
 	if (pg->safe == NULL) {
 		rc = pg_oom(err);
 		goto cleanup;
 	}
+	ark_text_escape(safe.data != NULL ? safe.data : "", pg->safe,
+			4 * safe.len + 1);
 	if (PQstatus(pg->conn) == CONNECTION_BAD) {
 		rc = pg_connect_error(pg->safe, "cannot connect to",
 				      PQerrorMessage(pg->conn), &secrets, err);

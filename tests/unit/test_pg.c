@@ -12,6 +12,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -87,9 +88,9 @@ static const char *value_of(struct ark_pg *pg, const char *sql, int nparams,
 }
 
 /* Environment changes undone by every test's teardown. */
-static const char *const touched_env[] = {"DATABASE_URL", "PGPASSWORD",
-					  "PGPASSFILE", "PGCONNECT_TIMEOUT",
-					  "PGAPPNAME"};
+static const char *const touched_env[] = {
+	"DATABASE_URL", "PGPASSWORD", "PGPASSFILE", "PGCONNECT_TIMEOUT",
+	"PGAPPNAME", "PGSERVICE", "PGSERVICEFILE"};
 
 static int setup_env(void **state)
 {
@@ -337,6 +338,15 @@ static void test_libpq_echo_is_redacted(void **state)
 			 ARK_ERR_PG_CONNECT);
 	assert_string_equal(err.msg,
 			    "cannot connect to \"postgresql://u@127.0.0.1:1/db\": invalid percent-encoded token: \"***\"");
+	/* A raw '@' in the password: libpq takes its tail for the host. */
+	ark_error_clear(&err);
+	assert_int_equal(ark_pg_connect("postgresql://u:Wr0ng@Secret@127.0.0.1:1/db",
+					"ark-test", &pg, &err),
+			 ARK_ERR_PG_CONNECT);
+	/* (the resolver's own words follow, and vary) */
+	assert_true(strncmp(err.msg, "cannot connect to \"postgresql://u@127.0.0.1:1/db\": could not translate host name \"***@127.0.0.1\" to address: ",
+			    109) == 0);
+	assert_null(strstr(err.msg, "Secret"));
 	/* A scheme libpq does not know would be read as a database name,
 	 * password and all: refused before libpq sees it. */
 	ark_error_clear(&err);
@@ -371,6 +381,8 @@ static void test_scrub_conninfo(void **state)
 		{"postgresql://:pw@h/d", "postgresql://@h/d"},
 		{"postgresql://u:pw@/d?host=/tmp", "postgresql://u@/d?host=/tmp"},
 		{"postgresql://u:a:b@h", "postgresql://u@h"},
+		{"postgresql://u:p@ss@h/d@x", "postgresql://u@h/d@x"},
+		{"postgresql://u:p?w@h/d", "postgresql://u@h/d"},
 		{"dbname=postgresql://u:pw@h/d user=x",
 		 "dbname=postgresql://u@h/d user=x"},
 		{"mydb", "mydb"},
@@ -398,6 +410,20 @@ static void test_unreachable_port(void **state)
 	assert_null(pg);
 	assert_string_equal(err.msg,
 			    "cannot connect to \"host=127.0.0.1 port=1\": connection to server at \"127.0.0.1\", port 1 failed: Connection refused Is the server running on that host and accepting TCP/IP connections?");
+}
+
+static void test_newline_in_conninfo(void **state)
+{
+	struct ark_error err = {0};
+	struct ark_pg *pg = NULL;
+
+	(void)state;
+	assert_int_equal(ark_pg_connect("host=127.0.0.1 port=1 application_name='a\nb'",
+					"ark-test", &pg, &err),
+			 ARK_ERR_PG_CONNECT);
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg,
+			       "cannot connect to \"host=127.0.0.1 port=1 application_name='a\\nb'\": "));
 }
 
 static void test_bad_conninfo(void **state)
@@ -572,7 +598,61 @@ static void test_connect_timeout(void **state)
 	elapsed = now_seconds() - start;
 	assert_non_null(strstr(err.msg, ": timeout expired after 2 s"));
 	assert_true(elapsed >= 1.9 && elapsed < 3.5);
+	unsetenv("PGCONNECT_TIMEOUT");
+
+	/* ... and a service file's. */
+	{
+		char path[PATH_MAX + 16], text[PATH_MAX + 128];
+
+		snprintf(path, sizeof(path), "%.200s/services", server.dir);
+		snprintf(text, sizeof(text),
+			 "[slow]\nhost=%.200s\nport=%d\nconnect_timeout=3\n",
+			 server.dir, server.port);
+		unit_write_file(path, text);
+		setenv("PGSERVICEFILE", path, 1);
+		ark_error_clear(&err);
+		start = now_seconds();
+		assert_int_equal(ark_pg_connect("service=slow", "ark-test",
+						&pg, &err),
+				 ARK_ERR_PG_CONNECT);
+		elapsed = now_seconds() - start;
+		unsetenv("PGSERVICEFILE");
+		assert_string_equal(err.msg,
+				    "cannot connect to \"service=slow\": timeout expired after 3 s");
+		assert_true(elapsed >= 2.9 && elapsed < 4.5);
+	}
 	fake_server_stop(&server);
+}
+
+static void test_connect_service_file(void **state)
+{
+	struct ark_error err = {0};
+	struct ark_pg *pg = NULL;
+	char dir[PATH_MAX], path[PATH_MAX + 16], text[PATH_MAX + 256];
+
+	(void)state;
+	unit_make_temp_dir(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/services", dir);
+	snprintf(text, sizeof(text),
+		 "[arktest]\nhost=127.0.0.1\nport=%s\ndbname=template1\nuser=postgres\npassword=%s\n",
+		 env_or_fail("PGPORT"), env_or_fail("ARK_TEST_PGPASSWORD"));
+	unit_write_file(path, text);
+	setenv("PGSERVICEFILE", path, 1);
+	assert_int_equal(ark_pg_connect("service=arktest", "ark-test", &pg,
+					&err), 0);
+	assert_string_equal(ark_pg_database(pg), "template1");
+	assert_string_equal(ark_pg_safe_conninfo(pg), "service=arktest");
+	assert_string_equal(value_of(pg, "SELECT inet_server_addr()::text", 0, NULL),
+			    "127.0.0.1/32");
+	ark_pg_free(pg);
+	/* PGSERVICE names it too. */
+	setenv("PGSERVICE", "arktest", 1);
+	assert_int_equal(ark_pg_connect(NULL, "ark-test", &pg, &err), 0);
+	assert_string_equal(ark_pg_database(pg), "template1");
+	ark_pg_free(pg);
+	unsetenv("PGSERVICE");
+	unsetenv("PGSERVICEFILE");
+	unit_remove_tree(dir);
 }
 
 /* ---- statements ---- */
@@ -980,7 +1060,88 @@ static void test_killed_mid_copy_in(void **state)
 	ark_pg_free(killer);
 }
 
+struct terminate_later {
+	struct ark_pg *killer;
+	char pid[32];
+};
+
+static void *terminate_soon(void *arg)
+{
+	struct terminate_later *later = arg;
+	struct timespec pause_time = {0, 300 * 1000000};
+	const char *params[1] = {later->pid};
+
+	nanosleep(&pause_time, NULL);
+	(void)value_of(later->killer, "SELECT pg_catalog.pg_terminate_backend($1::int, 10000)",
+		       1, params);
+	return NULL;
+}
+
+static void test_killed_mid_statement(void **state)
+{
+	struct ark_pg *pg = connect_default();
+	struct terminate_later later;
+	struct ark_error err = {0};
+	char expected[PATH_MAX + 256];
+	pthread_t thread;
+
+	(void)state;
+	later.killer = connect_default();
+	snprintf(later.pid, sizeof(later.pid), "%.20s",
+		 value_of(pg, "SELECT pg_catalog.pg_backend_pid()", 0, NULL));
+	assert_int_equal(pthread_create(&thread, NULL, terminate_soon, &later), 0);
+	assert_int_equal(ark_pg_exec(pg, "SELECT pg_catalog.pg_sleep(30)", &err),
+			 ARK_ERR_PG_QUERY);
+	pthread_join(thread, NULL);
+	snprintf(expected, sizeof(expected),
+		 "server \"%s\": connection lost: terminating connection due to administrator command (SQLSTATE 57P01)",
+		 ark_pg_safe_conninfo(pg));
+	assert_string_equal(err.msg, expected);
+	ark_pg_free(later.killer);
+	ark_pg_free(pg);
+}
+
 /* ---- cancellation ---- */
+
+static atomic_int churn_done;
+static atomic_int churn_failed;
+
+static void *churn_connections(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 15; i++) {
+		struct ark_error err = {0};
+		struct ark_pg *pg = NULL;
+
+		/* The session setup may be what a cancel hits. */
+		if (ark_pg_connect(NULL, "ark-churn", &pg, &err) != 0 &&
+		    strstr(err.msg, "(SQLSTATE 57014)") == NULL) {
+			fprintf(stderr, "churn: %s\n", err.msg);
+			atomic_fetch_add(&churn_failed, 1);
+		}
+		ark_pg_free(pg);
+	}
+	atomic_fetch_add(&churn_done, 1);
+	return NULL;
+}
+
+/* Connections come and go while cancels walk the registry (ASan would
+ * see a PGcancel used after its free). */
+static void test_registry_churn(void **state)
+{
+	pthread_t threads[3];
+
+	(void)state;
+	atomic_store(&churn_done, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pthread_create(&threads[i], NULL,
+						churn_connections, NULL), 0);
+	while (atomic_load(&churn_done) < 3)
+		ark_pg_cancel_all();
+	for (int i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	assert_int_equal(atomic_load(&churn_failed), 0);
+}
 
 static void *cancel_soon(void *arg)
 {
@@ -1112,6 +1273,41 @@ static int child_sigint_hook(void *arg)
 	return 0;
 }
 
+/* Hangs 5 s, unless the watchdog ends the process first. */
+static void hanging_hook(void)
+{
+	struct timespec pause_time = {5, 0};
+
+	nanosleep(&pause_time, NULL);
+}
+
+/* Child: a stop hook that never returns (a cancel request to a server
+ * that does not answer) does not keep the watchdog from ending the
+ * process. */
+static int child_hanging_hook(void *arg)
+{
+	(void)arg;
+	ark_log_set_program("ark-test");
+	ark_fsio_install_signal_handlers();
+	ark_fsio_set_stop_hook(hanging_hook);
+	raise(SIGINT);
+	return 0; /* not reached: the watchdog exits 130 */
+}
+
+static void test_hanging_hook_watchdog(void **state)
+{
+	struct unit_capture capture;
+	char text[256];
+	double start = now_seconds();
+
+	(void)state;
+	unit_capture_begin(&capture);
+	assert_int_equal(unit_run_in_child(child_hanging_hook, NULL), 130);
+	unit_capture_end(&capture, text, sizeof(text));
+	assert_string_equal(text, "ark-test: error: interrupted by signal\n");
+	assert_true(now_seconds() - start < 2.0);
+}
+
 static void test_sigint_cancels(void **state)
 {
 	struct ark_pg *pg;
@@ -1141,10 +1337,12 @@ int main(void)
 		PG_TEST(test_libpq_echo_is_redacted),
 		PG_TEST(test_scrub_conninfo),
 		PG_TEST(test_unreachable_port),
+		PG_TEST(test_newline_in_conninfo),
 		PG_TEST(test_bad_conninfo),
 		PG_TEST(test_missing_database_and_role),
 		PG_TEST(test_old_server_refused),
 		PG_TEST(test_connect_timeout),
+		PG_TEST(test_connect_service_file),
 		PG_TEST(test_query_errors),
 		PG_TEST(test_query_params_hostile),
 		PG_TEST(test_quoting),
@@ -1154,7 +1352,10 @@ int main(void)
 		PG_TEST(test_copy_out_sink_failure),
 		PG_TEST(test_killed_mid_copy_out),
 		PG_TEST(test_killed_mid_copy_in),
+		PG_TEST(test_killed_mid_statement),
 		PG_TEST(test_cancel_all_from_thread),
+		PG_TEST(test_registry_churn),
+		PG_TEST(test_hanging_hook_watchdog),
 		PG_TEST(test_sigint_cancels),
 	};
 
