@@ -700,6 +700,58 @@ static void test_copy_no_space(void **state)
 	ark_sqlite_source_close(src);
 }
 
+/* --check's findings: integrity and every table's rows, names kept. */
+static void test_check_counts(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source *src;
+	struct ark_error err;
+	char integrity[512] = "";
+	json_t *identity, *tables;
+	sqlite3 *db;
+	int clean = 0;
+
+	create_db(fx->db, "DELETE");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	/* a table name that is not UTF-8, and a virtual table (not counted) */
+	unit_exec_sql(db, "CREATE TABLE \"bad\xff\"(x); "
+			  "INSERT INTO \"bad\xff\" VALUES (1), (2); "
+			  "CREATE VIRTUAL TABLE docs USING fts5(body);");
+	sqlite3_close(db);
+	src = open_source(fx->db, 0);
+	identity = ark_sqlite_source_identity(src);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_check(src, identity, integrity,
+						 sizeof(integrity), &clean,
+						 &err),
+			 0);
+	assert_int_equal(clean, 1);
+	assert_string_equal(integrity, "ok");
+	assert_string_equal(json_string_value(json_object_get(
+				    identity, "integrity_check")),
+			    "ok");
+	tables = json_object_get(identity, "tables");
+	/* bad\xff, the five FTS5 shadow tables, items, we"ird */
+	assert_int_equal(json_array_size(tables), 8);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 0), "name")),
+			    "bad\\xff");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(tables, 0), "rows")),
+			 2);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 6), "name")),
+			    "items");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(tables, 6), "rows")),
+			 ROWS);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 7), "name")),
+			    "we\"ird");
+	json_decref(identity);
+	ark_sqlite_source_close(src);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 /* A writer that dies mid-transaction leaves a hot journal behind. */
@@ -838,6 +890,7 @@ int main(void)
 		T(test_copy_removed_by_signal_cleanup),
 		T(test_copy_bad_tmpdir),
 		T(test_copy_no_space),
+		T(test_check_counts),
 		T(test_hot_journal_refused),
 		T(test_locked_refused),
 		T(test_not_a_database),
