@@ -752,6 +752,122 @@ static void test_check_counts(void **state)
 	ark_sqlite_source_close(src);
 }
 
+/* An empty file is an empty database: its copy is one too. */
+static void test_copy_empty(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source *src;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct ark_error err;
+	sqlite3 *db = NULL;
+
+	unit_write_file(fx->db, "");
+	src = open_source(fx->db, 0);
+	assert_int_equal(ark_sqlite_source_info(src)->page_count, 0);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy(src, fx->tmp, &copy, &err), 0);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(unit_query_int(db, "SELECT count(*) FROM "
+					    "sqlite_schema"),
+			 0);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+	ark_sqlite_source_close(src);
+	assert_int_equal(unit_count_entries(fx->dir), 1);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+}
+
+/*
+ * A stop signal in the middle of a copy: the copy stops at the next step
+ * with ARK_ERR_INTERRUPTED and its file is gone.  In a child (signal
+ * handlers are process-wide); a thread sends SIGTERM as soon as the
+ * copy's file has grown.
+ */
+struct signal_job {
+	const char *tmp;
+	volatile int stop;
+};
+
+static void *signal_when_written(void *arg)
+{
+	struct signal_job *job = arg;
+	struct timespec pause = { 0, 200 * 1000 };
+
+	while (!job->stop) {
+		DIR *dir = opendir(job->tmp);
+		struct dirent *entry;
+		int grown = 0;
+
+		while (dir && (entry = readdir(dir)) != NULL) {
+			char path[PATH_MAX + 300];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/%s", job->tmp,
+				 entry->d_name);
+			if (entry->d_name[0] == '.' &&
+			    strncmp(entry->d_name, ".ark-tmp-", 9) == 0 &&
+			    stat(path, &st) == 0 && st.st_size > 0)
+				grown = 1;
+		}
+		if (dir)
+			closedir(dir);
+		if (grown) {
+			kill(getpid(), SIGTERM);
+			return NULL;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static int child_copy_interrupted(void *arg)
+{
+	struct fixture *fx = arg;
+	struct ark_sqlite_source *src = NULL;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct signal_job job = { fx->tmp, 0 };
+	struct ark_error err;
+	pthread_t thread;
+	int rc;
+
+	ark_fsio_install_signal_handlers();
+	ark_error_clear(&err);
+	if (ark_sqlite_source_open(fx->db, 1000, &src, &err) != 0)
+		return 10;
+	if (pthread_create(&thread, NULL, signal_when_written, &job) != 0)
+		return 11;
+	rc = ark_sqlite_source_copy(src, fx->tmp, &copy, &err);
+	job.stop = 1;
+	pthread_join(thread, NULL);
+	if (rc == 0)
+		return 12; /* finished before the signal came */
+	if (rc != ARK_ERR_INTERRUPTED ||
+	    strcmp(err.msg, "interrupted by signal") != 0)
+		return 13;
+	if (copy != NULL || unit_count_entries(fx->tmp) != 0)
+		return 14;
+	ark_sqlite_source_close(src);
+	return 0;
+}
+
+static void test_copy_interrupted(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	/* 64 MiB: four steps of the copy */
+	create_db(fx->db, "DELETE");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(db, "CREATE TABLE big(b); WITH RECURSIVE n(i) AS "
+			  "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+			  "i < 64) INSERT INTO big SELECT zeroblob(1048576) "
+			  "FROM n");
+	sqlite3_close(db);
+	assert_int_equal(unit_run_in_child(child_copy_interrupted, fx), 0);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+	assert_int_equal(unit_count_entries(fx->dir), 1);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 /* A writer that dies mid-transaction leaves a hot journal behind. */
@@ -891,6 +1007,8 @@ int main(void)
 		T(test_copy_bad_tmpdir),
 		T(test_copy_no_space),
 		T(test_check_counts),
+		T(test_copy_empty),
+		T(test_copy_interrupted),
 		T(test_hot_journal_refused),
 		T(test_locked_refused),
 		T(test_not_a_database),
