@@ -71,8 +71,8 @@ struct ark_sqlite_source_info {
  * close.  Errors: ARK_ERR_READ (cannot open or read; not a regular file;
  * a -wal/-shm SQLite needs cannot be created), ARK_ERR_SOURCE (not a
  * SQLite 3 database, hot journal, locked past the timeout: "'PATH':
- * database is locked while starting a read transaction (another process
- * holds a write lock; raise --busy-timeout)"), ARK_ERR_INTERRUPTED,
+ * database is locked while reading the schema (another process holds a
+ * write lock; raise --busy-timeout)"), ARK_ERR_INTERRUPTED,
  * ARK_ERR_INTERNAL.
  */
 int ark_sqlite_source_open(const char *path, int busy_timeout_ms,
