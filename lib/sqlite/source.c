@@ -884,9 +884,10 @@ struct ark_sqlite_source_copy {
  * writes it through the copy's, one 4 KiB page at a time; at ~2.5 s/GiB
  * that is a fraction of what loading the rows into PostgreSQL costs.
  */
-int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
-			   struct ark_sqlite_source_copy **out,
-			   struct ark_error *err)
+/* The copy; *changed set (and ARK_ERR_SOURCE) when the view went stale. */
+static int copy_view(struct ark_sqlite_source *src, const char *tmpdir,
+		     struct ark_sqlite_source_copy **out, int *changed,
+		     struct ark_error *err)
 {
 	struct ark_sqlite_source_copy *copy = calloc(1, sizeof(*copy));
 	const struct ark_sqlite_source_info *info = &src->info;
@@ -1001,6 +1002,7 @@ int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 	}
 	dest = NULL;
 	if (source_changed(src)) {
+		*changed = 1;
 		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
 				   "'%s': a connection opened the database "
 				   "while it was copied (it was read "
@@ -1015,6 +1017,64 @@ cleanup:
 	sqlite3_close(dest);
 	sqlite3_free(uri);
 	ark_sqlite_source_copy_free(copy);
+	return rc;
+}
+
+int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
+			   struct ark_sqlite_source_copy **out,
+			   struct ark_error *err)
+{
+	int changed = 0;
+
+	return copy_view(src, tmpdir, out, &changed, err);
+}
+
+int ark_sqlite_source_copy_file(const char *path,
+				const struct ark_sqlite_source_options *options,
+				const char *tmpdir,
+				struct ark_sqlite_source_copy **out,
+				json_t **identity, struct ark_error *err)
+{
+	struct ark_sqlite_source_options attempt_options = *options;
+	int rc = 0;
+
+	*out = NULL;
+	if (identity)
+		*identity = NULL;
+	/*
+	 * Immutable where the database allows it; a connection that opens
+	 * it meanwhile makes that read unusable: read again, the last time
+	 * through SQLite's own locking (as ark-snapshot does).
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct ark_sqlite_source *src = NULL;
+		struct ark_error attempt_err;
+		int changed = 0;
+
+		ark_error_clear(&attempt_err);
+		if (attempt == 2)
+			attempt_options.flags &= ~ARK_SQLITE_SOURCE_IMMUTABLE_OK;
+		rc = ark_sqlite_source_open_with(path, &attempt_options, &src,
+						 &attempt_err);
+		if (rc == 0)
+			rc = copy_view(src, tmpdir, out, &changed,
+				       &attempt_err);
+		if (rc == 0 && identity &&
+		    !(*identity = ark_sqlite_source_identity(src))) {
+			ark_sqlite_source_copy_free(*out);
+			*out = NULL;
+			rc = ark_error_set(&attempt_err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+		}
+		ark_sqlite_source_close(src);
+		if (!changed || attempt == 2) {
+			if (rc && err && err->code == ARK_OK)
+				*err = attempt_err;
+			return rc;
+		}
+		ark_log(ARK_LOG_INFO, "'%s': a connection opened the database "
+			"while it was copied; copying it again", path);
+	}
 	return rc;
 }
 

@@ -868,6 +868,141 @@ static void test_copy_interrupted(void **state)
 	assert_int_equal(unit_count_entries(fx->dir), 1);
 }
 
+/* Open, copy and close in one: a clean WAL database, nothing created. */
+static void test_copy_file_immutable(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source_options options = {
+		.busy_timeout_ms = 1000, .flags = ARK_SQLITE_SOURCE_IMMUTABLE_OK,
+	};
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct ark_error err;
+	char before[1024], after[1024];
+	struct ark_hash128 hash;
+	json_t *identity = NULL;
+	sqlite3 *db = NULL;
+
+	create_db(fx->db, "WAL");
+	listing(fx->dir, before, sizeof(before));
+	hash = file_hash(fx->db);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy_file(fx->db, &options, fx->tmp,
+						     &copy, &identity, &err),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(identity,
+							      "journal_mode")),
+			    "wal");
+	json_decref(identity);
+	listing(fx->dir, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_same_hash(file_hash(fx->db), hash);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(count_items(db), ROWS);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+
+	/* errors come through, nothing is left */
+	unlink(fx->db);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy_file(fx->db, &options, fx->tmp,
+						     &copy, NULL, &err),
+			 ARK_ERR_READ);
+	assert_null(copy);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+}
+
+/*
+ * A writer commits while a clean WAL database is copied immutable: the
+ * copy is taken again (through SQLite's locking, the -wal now exists) and
+ * holds the writer's rows.
+ */
+struct writer_job {
+	struct fixture *fx;
+	volatile int stop;
+	int sent;
+};
+
+static int copy_file_grown(const char *dir)
+{
+	DIR *listing_dir = opendir(dir);
+	struct dirent *entry;
+	int grown = 0;
+
+	while (listing_dir && (entry = readdir(listing_dir)) != NULL) {
+		char path[PATH_MAX + 300];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		if (strncmp(entry->d_name, ".ark-tmp-", 9) == 0 &&
+		    stat(path, &st) == 0 && st.st_size > 0)
+			grown = 1;
+	}
+	if (listing_dir)
+		closedir(listing_dir);
+	return grown;
+}
+
+static void *commit_when_copying(void *arg)
+{
+	struct writer_job *job = arg;
+	struct timespec pause = { 0, 200 * 1000 };
+
+	while (!job->stop) {
+		if (copy_file_grown(job->fx->tmp)) {
+			writer_send(job->fx, 'i');
+			job->sent = 1;
+			return NULL;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void test_copy_file_again_after_a_writer(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source_options options = {
+		.busy_timeout_ms = 5000, .flags = ARK_SQLITE_SOURCE_IMMUTABLE_OK,
+	};
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct writer_job job = { fx, 0, 0 };
+	struct ark_error err;
+	pthread_t thread;
+	sqlite3 *db = NULL;
+	char wal[PATH_MAX + 40];
+	int rc;
+
+	create_db(fx->db, "WAL");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(db, "CREATE TABLE big(b); WITH RECURSIVE n(i) AS "
+			  "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+			  "i < 64) INSERT INTO big SELECT zeroblob(1048576) "
+			  "FROM n");
+	sqlite3_close(db);
+	snprintf(wal, sizeof(wal), "%s-wal", fx->db);
+	assert_int_equal(access(wal, F_OK), -1); /* closed cleanly */
+	writer_start(fx); /* connected, but has read nothing yet */
+	assert_int_equal(access(wal, F_OK), -1);
+
+	assert_int_equal(pthread_create(&thread, NULL, commit_when_copying,
+					&job),
+			 0);
+	ark_error_clear(&err);
+	rc = ark_sqlite_source_copy_file(fx->db, &options, fx->tmp, &copy,
+					 NULL, &err);
+	job.stop = 1;
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	if (rc != 0)
+		fail_msg("copy_file: %s", err.msg);
+	assert_int_equal(job.sent, 1);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(count_items(db), ROWS + BATCH);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+	writer_stop(fx);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 /* A writer that dies mid-transaction leaves a hot journal behind. */
@@ -1009,6 +1144,8 @@ int main(void)
 		T(test_check_counts),
 		T(test_copy_empty),
 		T(test_copy_interrupted),
+		T(test_copy_file_immutable),
+		T(test_copy_file_again_after_a_writer),
 		T(test_hot_journal_refused),
 		T(test_locked_refused),
 		T(test_not_a_database),
