@@ -883,8 +883,9 @@ struct ark_sqlite_source_copy {
  * API reads every page through the source's pager (WAL included) and
  * writes it through the copy's, one 4 KiB page at a time; at ~2.5 s/GiB
  * that is a fraction of what loading the rows into PostgreSQL costs.
+ *
+ * *changed is set (and ARK_ERR_SOURCE returned) when the view went stale.
  */
-/* The copy; *changed set (and ARK_ERR_SOURCE) when the view went stale. */
 static int copy_view(struct ark_sqlite_source *src, const char *tmpdir,
 		     struct ark_sqlite_source_copy **out, int *changed,
 		     struct ark_error *err)
@@ -976,21 +977,26 @@ static int copy_view(struct ark_sqlite_source *src, const char *tmpdir,
 	sqlite3_backup_finish(backup);
 	backup = NULL;
 	if (step != SQLITE_DONE) {
-		int dest_code = sqlite3_extended_errcode(dest);
+		int code = step & 0xff;
 
+		/* The extended code tells a write of the copy from a read. */
 		if (ark_fsio_interrupted())
 			rc = ark_fsio_check_interrupt(err);
-		else if (dest_code != SQLITE_OK)
+		else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+			rc = locked_error(src->path, "copying the database",
+					  err);
+		else if (code == SQLITE_FULL || step == SQLITE_IOERR_WRITE ||
+			 step == SQLITE_IOERR_FSYNC ||
+			 step == SQLITE_IOERR_TRUNCATE)
 			rc = ark_error_set(err, ARK_ERR_WRITE,
-					   (dest_code & 0xff) == SQLITE_FULL
-						   ? ENOSPC
-						   : 0,
+					   code == SQLITE_FULL ? ENOSPC : 0,
 					   "cannot write '%s': %s",
 					   ark_atomic_temp_path(copy->file),
-					   sqlite3_errmsg(dest));
+					   sqlite3_errstr(step));
 		else
-			rc = ark_sqlite_source_error(src, "copying the "
-						     "database", err);
+			rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+					   "'%s': copying the database: %s",
+					   src->path, sqlite3_errstr(step));
 		goto cleanup;
 	}
 	if (sqlite3_close(dest) != SQLITE_OK) {

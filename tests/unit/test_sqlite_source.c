@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include "ark/fsio.h"
 #include "ark/hash.h"
@@ -1003,6 +1004,54 @@ static void test_copy_file_again_after_a_writer(void **state)
 	writer_stop(fx);
 }
 
+/*
+ * The copy cannot be written (a file size limit: EFBIG, as a full or
+ * failing disk would): ARK_ERR_WRITE naming the copy, nothing left.  In a
+ * child, where the limit applies.
+ */
+static int child_copy_write_fails(void *arg)
+{
+	struct fixture *fx = arg;
+	struct ark_sqlite_source *src = NULL;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct rlimit limit = { 256 << 10, 256 << 10 };
+	struct ark_error err;
+	char expected[PATH_MAX + 64];
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ark_error_clear(&err);
+	if (ark_sqlite_source_open(fx->db, 1000, &src, &err) != 0)
+		return 10;
+	if (setrlimit(RLIMIT_FSIZE, &limit) != 0)
+		return 11;
+	rc = ark_sqlite_source_copy(src, fx->tmp, &copy, &err);
+	if (rc != ARK_ERR_WRITE || copy != NULL) {
+		fprintf(stderr, "rc %d: %s\n", rc, err.msg);
+		return 12;
+	}
+	/* the copy's name is random: compare around it */
+	snprintf(expected, sizeof(expected), "cannot write '%s/.ark-tmp-",
+		 fx->tmp);
+	if (strncmp(err.msg, expected, strlen(expected)) != 0 ||
+	    strcmp(err.msg + strlen(expected) + 6, "': disk I/O error") != 0) {
+		fprintf(stderr, "message: %s\n", err.msg);
+		return 13;
+	}
+	if (unit_count_entries(fx->tmp) != 0)
+		return 14;
+	ark_sqlite_source_close(src);
+	return 0;
+}
+
+static void test_copy_write_fails(void **state)
+{
+	struct fixture *fx = *state;
+
+	create_db(fx->db, "DELETE"); /* about 1 MiB */
+	assert_int_equal(unit_run_in_child(child_copy_write_fails, fx), 0);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 /* A writer that dies mid-transaction leaves a hot journal behind. */
@@ -1144,6 +1193,7 @@ int main(void)
 		T(test_check_counts),
 		T(test_copy_empty),
 		T(test_copy_interrupted),
+		T(test_copy_write_fails),
 		T(test_copy_file_immutable),
 		T(test_copy_file_again_after_a_writer),
 		T(test_hot_journal_refused),
