@@ -7,7 +7,10 @@
  * (CHECK constraints, AUTOINCREMENT, the text of DEFAULT and generated
  * expressions).  Names are kept exactly as SQLite stores them (any bytes
  * but NUL).  Internal tables (sqlite_*) are not listed as tables;
- * sqlite_sequence's values are attached to their tables.
+ * sqlite_sequence's values are attached to their tables.  Text taken from
+ * a CREATE statement (CHECK, generated and index expressions, WHERE) runs
+ * from the expression's first token to its last, exactly as written:
+ * comments inside are kept, comments around it are not.
  */
 #ifndef ARK_SQLITE_SCHEMA_H
 #define ARK_SQLITE_SCHEMA_H
@@ -42,12 +45,15 @@ struct ark_sqlite_column {
 	int pk_position;       /* 1-based place in the PRIMARY KEY, 0 if not */
 	enum ark_sqlite_generated generated;
 	char *generated_sql;   /* the AS (...) expression, or NULL */
-	char *collation;       /* declared COLLATE name, or NULL (BINARY) */
+	char *collation;       /* the last COLLATE declared, or NULL (none
+				  or BINARY) */
 };
 
 struct ark_sqlite_index_column {
 	char *name;            /* NULL for an expression */
-	char *expression_sql;  /* the expression's text, or NULL */
+	char *expression_sql;  /* the expression's text, or NULL; a COLLATE
+				  in it is kept (SQLite reads it as part of
+				  the expression), ASC/DESC is not */
 	char *collation;       /* "BINARY", "NOCASE", "RTRIM", ... */
 	int descending;
 };
@@ -87,7 +93,8 @@ struct ark_sqlite_table {
 	int strict;
 	int autoincrement;
 	int has_sequence;      /* a row in sqlite_sequence */
-	int64_t sequence;      /* its seq */
+	int64_t sequence;      /* its seq (the highest, should there be
+				  several rows) */
 	int rowid_alias;       /* index of the INTEGER PRIMARY KEY column, -1 */
 	size_t ncolumns;
 	struct ark_sqlite_column *columns;

@@ -14,13 +14,14 @@
  *  - a -wal or -shm that SQLite must create to read a WAL database is
  *    removed again at close, under SQLite's EXCLUSIVE lock (so only when
  *    no other connection uses the database), a -wal only when empty;
- *  - with ARK_SQLITE_SOURCE_IMMUTABLE_OK in the options a cleanly closed WAL database
- *    (no -wal, no -journal) is read immutable under a SHARED lock of our
- *    own, creating nothing at all.  Such a read stays valid only while no
- *    connection opens the database: the caller must ask
- *    ark_sqlite_source_changed() before trusting what it read, and read
- *    again when it says so (ark-snapshot does; its third attempt reads
- *    without the flag).
+ *  - with ARK_SQLITE_SOURCE_IMMUTABLE_OK in the options, a cleanly
+ *    closed WAL database (no -wal, no -journal) is read immutable under a
+ *    SHARED lock of our own, creating nothing at all.  Such a read
+ *    stays valid only while no connection opens the database: the
+ *    caller must ask ark_sqlite_source_changed() before trusting what it
+ *    read, and read again when it says so (ark-snapshot and
+ *    ark_sqlite_source_copy_file() do; their third attempt reads without
+ *    the flag).
  *
  * Opening and closing inspect descriptors of the database file, which
  * drops this process's own POSIX locks on it: do not hold another SQLite
@@ -71,8 +72,8 @@ struct ark_sqlite_source_info {
  * close.  Errors: ARK_ERR_READ (cannot open or read; not a regular file;
  * a -wal/-shm SQLite needs cannot be created), ARK_ERR_SOURCE (not a
  * SQLite 3 database, hot journal, locked past the timeout: "'PATH':
- * database is locked while starting a read transaction (another process
- * holds a write lock; raise --busy-timeout)"), ARK_ERR_INTERRUPTED,
+ * database is locked while reading the schema (another process holds a
+ * write lock; raise --busy-timeout)"), ARK_ERR_INTERRUPTED,
  * ARK_ERR_INTERNAL.
  */
 int ark_sqlite_source_open(const char *path, int busy_timeout_ms,
@@ -157,6 +158,22 @@ int ark_sqlite_source_check(const struct ark_sqlite_source *src,
 int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 			   struct ark_sqlite_source_copy **out,
 			   struct ark_error *err);
+/*
+ * Open path with options, copy it into tmpdir, close it: the copy of one
+ * committed state, for a reader that needs nothing else from the source
+ * (read the schema from the copy too).  With ARK_SQLITE_SOURCE_IMMUTABLE_OK
+ * a cleanly closed WAL database is read immutable (nothing is created
+ * beside it, and a read-only directory is no obstacle); should a
+ * connection open the database meanwhile, it is read and copied again,
+ * the last of three times through SQLite's own locking.  *identity (when
+ * identity is not NULL) gets ark_sqlite_source_identity() of the state
+ * copied.  The errors of ark_sqlite_source_open_with() and _copy().
+ */
+int ark_sqlite_source_copy_file(const char *path,
+				const struct ark_sqlite_source_options *options,
+				const char *tmpdir,
+				struct ark_sqlite_source_copy **out,
+				json_t **identity, struct ark_error *err);
 /* Path of the copy (for messages; it goes away with the copy). */
 const char *
 ark_sqlite_source_copy_path(const struct ark_sqlite_source_copy *copy);

@@ -13,6 +13,9 @@
  * index - is read from the statement's text with a small tokenizer of
  * SQLite's SQL (strings, the three quoted identifier forms, comments,
  * nested parentheses), never with patterns on the raw text.
+ *
+ * pragma_table_list needs SQLite 3.37 (Debian 12 has 3.40); it names the
+ * shadow tables of virtual tables, which are not tables to carry.
  */
 #include <ctype.h>
 #include <inttypes.h>

@@ -883,10 +883,12 @@ struct ark_sqlite_source_copy {
  * API reads every page through the source's pager (WAL included) and
  * writes it through the copy's, one 4 KiB page at a time; at ~2.5 s/GiB
  * that is a fraction of what loading the rows into PostgreSQL costs.
+ *
+ * *changed is set (and ARK_ERR_SOURCE returned) when the view went stale.
  */
-int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
-			   struct ark_sqlite_source_copy **out,
-			   struct ark_error *err)
+static int copy_view(struct ark_sqlite_source *src, const char *tmpdir,
+		     struct ark_sqlite_source_copy **out, int *changed,
+		     struct ark_error *err)
 {
 	struct ark_sqlite_source_copy *copy = calloc(1, sizeof(*copy));
 	const struct ark_sqlite_source_info *info = &src->info;
@@ -975,21 +977,26 @@ int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 	sqlite3_backup_finish(backup);
 	backup = NULL;
 	if (step != SQLITE_DONE) {
-		int dest_code = sqlite3_extended_errcode(dest);
+		int code = step & 0xff;
 
+		/* The extended code tells a write of the copy from a read. */
 		if (ark_fsio_interrupted())
 			rc = ark_fsio_check_interrupt(err);
-		else if (dest_code != SQLITE_OK)
+		else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+			rc = locked_error(src->path, "copying the database",
+					  err);
+		else if (code == SQLITE_FULL || step == SQLITE_IOERR_WRITE ||
+			 step == SQLITE_IOERR_FSYNC ||
+			 step == SQLITE_IOERR_TRUNCATE)
 			rc = ark_error_set(err, ARK_ERR_WRITE,
-					   (dest_code & 0xff) == SQLITE_FULL
-						   ? ENOSPC
-						   : 0,
+					   code == SQLITE_FULL ? ENOSPC : 0,
 					   "cannot write '%s': %s",
 					   ark_atomic_temp_path(copy->file),
-					   sqlite3_errmsg(dest));
+					   sqlite3_errstr(step));
 		else
-			rc = ark_sqlite_source_error(src, "copying the "
-						     "database", err);
+			rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+					   "'%s': copying the database: %s",
+					   src->path, sqlite3_errstr(step));
 		goto cleanup;
 	}
 	if (sqlite3_close(dest) != SQLITE_OK) {
@@ -1001,6 +1008,7 @@ int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
 	}
 	dest = NULL;
 	if (source_changed(src)) {
+		*changed = 1;
 		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
 				   "'%s': a connection opened the database "
 				   "while it was copied (it was read "
@@ -1015,6 +1023,64 @@ cleanup:
 	sqlite3_close(dest);
 	sqlite3_free(uri);
 	ark_sqlite_source_copy_free(copy);
+	return rc;
+}
+
+int ark_sqlite_source_copy(struct ark_sqlite_source *src, const char *tmpdir,
+			   struct ark_sqlite_source_copy **out,
+			   struct ark_error *err)
+{
+	int changed = 0;
+
+	return copy_view(src, tmpdir, out, &changed, err);
+}
+
+int ark_sqlite_source_copy_file(const char *path,
+				const struct ark_sqlite_source_options *options,
+				const char *tmpdir,
+				struct ark_sqlite_source_copy **out,
+				json_t **identity, struct ark_error *err)
+{
+	struct ark_sqlite_source_options attempt_options = *options;
+	int rc = 0;
+
+	*out = NULL;
+	if (identity)
+		*identity = NULL;
+	/*
+	 * Immutable where the database allows it; a connection that opens
+	 * it meanwhile makes that read unusable: read again, the last time
+	 * through SQLite's own locking (as ark-snapshot does).
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		struct ark_sqlite_source *src = NULL;
+		struct ark_error attempt_err;
+		int changed = 0;
+
+		ark_error_clear(&attempt_err);
+		if (attempt == 2)
+			attempt_options.flags &= ~ARK_SQLITE_SOURCE_IMMUTABLE_OK;
+		rc = ark_sqlite_source_open_with(path, &attempt_options, &src,
+						 &attempt_err);
+		if (rc == 0)
+			rc = copy_view(src, tmpdir, out, &changed,
+				       &attempt_err);
+		if (rc == 0 && identity &&
+		    !(*identity = ark_sqlite_source_identity(src))) {
+			ark_sqlite_source_copy_free(*out);
+			*out = NULL;
+			rc = ark_error_set(&attempt_err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+		}
+		ark_sqlite_source_close(src);
+		if (!changed || attempt == 2) {
+			if (rc && err && err->code == ARK_OK)
+				*err = attempt_err;
+			return rc;
+		}
+		ark_log(ARK_LOG_INFO, "'%s': a connection opened the database "
+			"while it was copied; copying it again", path);
+	}
 	return rc;
 }
 

@@ -547,6 +547,343 @@ static void test_tokenizer_traps(void **state)
 	check_index_column(&t->indexes[0].columns[0], "g", NULL, "BINARY", 0);
 }
 
+/* Keywords SQLite lets be names, every DEFAULT form, CREATE TABLE AS. */
+static void test_defaults_and_keywords(void **state)
+{
+	struct fixture *fx = *state;
+	const struct ark_sqlite_schema *s;
+	const struct ark_sqlite_table *t;
+
+	build(fx, "CREATE TABLE IF NOT EXISTS main.\"if\"(key INT, "
+		  "action TEXT, \"desc\" DEFAULT \"abc\", replace BLOB, "
+		  "abort DEFAULT x'00ff', raise TEXT DEFAULT "
+		  "CURRENT_TIMESTAMP, glob INTEGER DEFAULT "
+		  "-9223372036854775808, ts TIMESTAMP WITH TIME ZONE NOT NULL "
+		  "DEFAULT (datetime('now','localtime')), n DEFAULT NULL, "
+		  "f REAL DEFAULT 1e-5, b BOOLEAN DEFAULT TRUE);"
+		  "CREATE TABLE copy AS SELECT key, action AS \"a b\", 1.5 AS r "
+		  "FROM \"if\";"
+		  "CREATE TABLE wr(a TEXT PRIMARY KEY, b ANY) WITHOUT ROWID, "
+		  "STRICT;");
+	s = read_schema(fx);
+	assert_int_equal(s->ntables, 3);
+	t = table(s, "if");
+	/* SQLite keeps the statement without IF NOT EXISTS and main. */
+	assert_string_equal(t->sql,
+			    "CREATE TABLE \"if\"(key INT, action TEXT, \"desc\" "
+			    "DEFAULT \"abc\", replace BLOB, abort DEFAULT "
+			    "x'00ff', raise TEXT DEFAULT CURRENT_TIMESTAMP, "
+			    "glob INTEGER DEFAULT -9223372036854775808, ts "
+			    "TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT "
+			    "(datetime('now','localtime')), n DEFAULT NULL, "
+			    "f REAL DEFAULT 1e-5, b BOOLEAN DEFAULT TRUE)");
+	assert_int_equal(t->ncolumns, 11);
+	check_column(&t->columns[0], "key", "INT", ARK_AFFINITY_INTEGER, 0,
+		     NULL, 0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[2], "desc", "", ARK_AFFINITY_BLOB, 0,
+		     "\"abc\"", 0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[3], "replace", "BLOB", ARK_AFFINITY_BLOB, 0,
+		     NULL, 0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[4], "abort", "", ARK_AFFINITY_BLOB, 0,
+		     "x'00ff'", 0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[5], "raise", "TEXT", ARK_AFFINITY_TEXT, 0,
+		     "CURRENT_TIMESTAMP", 0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[6], "glob", "INTEGER", ARK_AFFINITY_INTEGER,
+		     0, "-9223372036854775808", 0, ARK_GENERATED_NONE, NULL,
+		     NULL);
+	check_column(&t->columns[7], "ts", "TIMESTAMP WITH TIME ZONE",
+		     ARK_AFFINITY_NUMERIC, 1, "datetime('now','localtime')", 0,
+		     ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[8], "n", "", ARK_AFFINITY_BLOB, 0, "NULL", 0,
+		     ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[9], "f", "REAL", ARK_AFFINITY_REAL, 0, "1e-5",
+		     0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[10], "b", "BOOLEAN", ARK_AFFINITY_NUMERIC, 0,
+		     "TRUE", 0, ARK_GENERATED_NONE, NULL, NULL);
+	assert_int_equal(t->rowid_alias, -1);
+
+	/* CREATE TABLE AS: SQLite writes the statement itself */
+	t = table(s, "copy");
+	assert_string_equal(t->sql,
+			    "CREATE TABLE copy(\"key\" INT,\"a b\" TEXT,r)");
+	check_column(&t->columns[1], "a b", "TEXT", ARK_AFFINITY_TEXT, 0, NULL,
+		     0, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[2], "r", "", ARK_AFFINITY_BLOB, 0, NULL, 0,
+		     ARK_GENERATED_NONE, NULL, NULL);
+
+	/* both options; a WITHOUT ROWID key is NOT NULL */
+	t = table(s, "wr");
+	assert_int_equal(t->without_rowid, 1);
+	assert_int_equal(t->strict, 1);
+	check_column(&t->columns[0], "a", "TEXT", ARK_AFFINITY_TEXT, 1, NULL,
+		     1, ARK_GENERATED_NONE, NULL, NULL);
+	check_column(&t->columns[1], "b", "ANY", ARK_AFFINITY_BLOB, 0, NULL, 0,
+		     ARK_GENERATED_NONE, NULL, NULL);
+}
+
+/* ---- random statements ------------------------------------------------ */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+/* A name of 1-12 pieces, quotes, brackets, comment starters included. */
+static void random_name(char *out, size_t room)
+{
+	static const char *const pieces[] = {
+		"a", "Z", "_", " ", "\"", "'", "`", "(", ")", ",", "--", "/*",
+		"*/", "é", "名", "\n", ";", "x", "CHECK", "AS",
+	};
+	size_t used = 0;
+	unsigned n = 1 + rnd(12);
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < n; i++)
+		used += (size_t)snprintf(out + used, room - used, "%s",
+					 pieces[rnd(sizeof(pieces) /
+						    sizeof(pieces[0]))]);
+	assert_true(used < room);
+}
+
+/* name quoted in one of SQLite's four ways that can hold it. */
+static void quote_name(const char *name, char *out, size_t room)
+{
+	unsigned style = rnd(4);
+	char open[] = "\"`'[";
+	char close[] = "\"`']";
+	size_t used = 0;
+
+	if (style == 3 && strchr(name, ']'))
+		style = 0;
+	out[used++] = open[style];
+	for (const char *p = name; *p; p++) {
+		if (style != 3 && *p == close[style])
+			out[used++] = *p;
+		out[used++] = *p;
+		assert_true(used + 2 < room);
+	}
+	out[used++] = close[style];
+	out[used] = '\0';
+}
+
+struct expected_column {
+	char name[128];
+	char collation[16];
+	char generated[128];
+	int checks;
+};
+
+/*
+ * Tables of random hostile names and constraints in random order, comments
+ * and strings with parentheses in the expressions: whatever SQLite
+ * accepts is read, and what the statement says comes out exactly.
+ */
+static void test_random_tables(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const collations[] = { "NOCASE", "RTRIM",
+						  "BINARY" };
+	static const char *const defaults[] = {
+		"DEFAULT 0", "DEFAULT -1.5", "DEFAULT 'a)b'",
+		"DEFAULT (abs(-(2)))", "DEFAULT x'00'", "DEFAULT NULL",
+		"DEFAULT CURRENT_TIMESTAMP",
+	};
+	static const char *const fk_tails[] = {
+		"", " ON DELETE CASCADE", " ON UPDATE SET NULL",
+		" DEFERRABLE INITIALLY DEFERRED", " NOT DEFERRABLE",
+		" ON DELETE NO ACTION DEFERRABLE INITIALLY IMMEDIATE",
+		" MATCH FULL DEFERRABLE INITIALLY DEFERRED",
+	};
+	char *sql = malloc(65536);
+	int made = 0;
+
+	assert_non_null(sql);
+	build(fx, "CREATE TABLE parent(id INTEGER PRIMARY KEY)");
+	unit_exec_sql(fx->db, "PRAGMA foreign_keys = OFF");
+	for (int round = 0; round < 300; round++) {
+		struct expected_column cols[6];
+		char quoted[512], table_name[128];
+		int ncols = 1 + (int)rnd(6);
+		int table_checks = 0;
+		char (*check_texts)[600] = calloc(64, 600);
+		int nchecks = 0;
+		int deferred[16];
+		int nfks = 0;
+		int pk_done = 0;
+		size_t used;
+		struct ark_error err;
+		const struct ark_sqlite_table *t;
+		int total_checks = 0;
+
+		snprintf(table_name, sizeof(table_name), "t%d ", round);
+		random_name(table_name + strlen(table_name),
+			    sizeof(table_name) - 8);
+		quote_name(table_name, quoted, sizeof(quoted));
+		used = (size_t)snprintf(sql, 65536, "CREATE TABLE %s /* ( */ (",
+					quoted);
+		for (int c = 0; c < ncols; c++) {
+			struct expected_column *ec = &cols[c];
+			int nparts = (int)rnd(6);
+			int generated = 0;
+
+			memset(ec, 0, sizeof(*ec));
+			snprintf(ec->name, sizeof(ec->name), "c%d", c);
+			random_name(ec->name + strlen(ec->name),
+				    sizeof(ec->name) - 4);
+			quote_name(ec->name, quoted, sizeof(quoted));
+			used += (size_t)snprintf(sql + used, 65536 - used,
+						 "%s%s %s", c ? ",\n" : "",
+						 quoted,
+						 rnd(2) ? "TEXT" : "");
+			for (int k = 0; k < nparts; k++) {
+				switch (rnd(7)) {
+				case 0:
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						" NOT NULL%s",
+						rnd(2) ? " ON CONFLICT ABORT"
+						       : "");
+					break;
+				case 1: {
+					const char *coll = collations[rnd(3)];
+
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						" COLLATE %s", coll);
+					snprintf(ec->collation,
+						 sizeof(ec->collation), "%s",
+						 strcmp(coll, "BINARY") ? coll
+									: "");
+					break;
+				}
+				case 2:
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						"%s CHECK (length(%s) <> 99 "
+						"/* ) */ OR 'x)' = '(')",
+						rnd(2) ? " CONSTRAINT "
+							 "\"n(\"\"\""
+						       : "",
+						quoted);
+					snprintf(check_texts[nchecks++], 600,
+						 "length(%s) <> 99 /* ) */ OR "
+						 "'x)' = '('", quoted);
+					ec->checks++;
+					break;
+				case 3:
+					if (generated)
+						break;
+					used += (size_t)snprintf(
+						sql + used, 65536 - used, " %s",
+						defaults[rnd(7)]);
+					generated = -1;
+					break;
+				case 4:
+					if (generated || pk_done)
+						break;
+					generated = 1;
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						"%s AS (length('%s'))%s",
+						rnd(2) ? " GENERATED ALWAYS"
+						       : "",
+						"a,(b", rnd(2) ? " STORED"
+							       : "");
+					snprintf(ec->generated,
+						 sizeof(ec->generated),
+						 "length('a,(b')");
+					break;
+				case 5: {
+					unsigned tail = rnd(7);
+
+					if (nfks >= 16)
+						break;
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						" REFERENCES parent%s%s",
+						rnd(2) ? "(id)" : "",
+						fk_tails[tail]);
+					deferred[nfks++] =
+						tail == 3 || tail == 6;
+					break;
+				}
+				case 6:
+					if (pk_done || generated > 0)
+						break;
+					pk_done = 1;
+					used += (size_t)snprintf(
+						sql + used, 65536 - used,
+						" PRIMARY KEY%s",
+						rnd(2) ? " DESC" : "");
+					break;
+				}
+			}
+		}
+		if (rnd(2)) {
+			used += (size_t)snprintf(sql + used, 65536 - used,
+						 ", CHECK ((1) -- )\n)");
+			table_checks++;
+		}
+		if (rnd(2) && nfks < 16) {
+			quote_name(cols[0].name, quoted, sizeof(quoted));
+			used += (size_t)snprintf(sql + used, 65536 - used,
+						 ", FOREIGN KEY(%s) REFERENCES "
+						 "parent DEFERRABLE INITIALLY "
+						 "DEFERRED",
+						 quoted);
+			deferred[nfks++] = 1;
+		}
+		snprintf(sql + used, 65536 - used, ")");
+		if (table_checks)
+			snprintf(check_texts[nchecks++], 600, "(1)");
+		if (sqlite3_exec(fx->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			free(check_texts);
+			continue; /* e.g. a generated column in the key */
+		}
+		made++;
+
+		ark_sqlite_schema_free(fx->schema);
+		fx->schema = NULL;
+		ark_error_clear(&err);
+		if (ark_sqlite_schema_read(fx->db, &fx->schema, &err) != 0)
+			fail_msg("%s\n-> %s", sql, err.msg);
+		t = table(fx->schema, table_name);
+		assert_int_equal(t->ncolumns, ncols);
+		for (int c = 0; c < ncols; c++) {
+			assert_string_equal(t->columns[c].name, cols[c].name);
+			assert_str_or_null(t->columns[c].collation,
+					   cols[c].collation[0]
+						   ? cols[c].collation
+						   : NULL);
+			assert_str_or_null(t->columns[c].generated_sql,
+					   cols[c].generated[0]
+						   ? cols[c].generated
+						   : NULL);
+			total_checks += cols[c].checks;
+		}
+		assert_int_equal(t->nchecks, total_checks + table_checks);
+		assert_int_equal(t->nchecks, nchecks);
+		for (size_t k = 0; k < t->nchecks; k++)
+			assert_string_equal(t->checks[k].expression_sql,
+					    check_texts[k]);
+		free(check_texts);
+		assert_int_equal(t->nforeign_keys, nfks);
+		for (int k = 0; k < nfks; k++)
+			assert_int_equal(t->foreign_keys[k].deferrable,
+					 deferred[k]);
+	}
+	/* most statements are valid: the test did test something */
+	if (made < 200)
+		fail_msg("only %d of 300 statements were valid", made);
+	free(sql);
+}
+
 /* ---- hostile names ---------------------------------------------------- */
 
 static void test_hostile_names(void **state)
@@ -773,6 +1110,8 @@ int main(void)
 		T(test_foreign_keys),
 		T(test_checks),
 		T(test_tokenizer_traps),
+		T(test_defaults_and_keywords),
+		T(test_random_tables),
 		T(test_hostile_names),
 		T(test_unreadable_schema),
 		T(test_chinook),

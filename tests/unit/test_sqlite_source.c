@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include "ark/fsio.h"
 #include "ark/hash.h"
@@ -700,6 +701,357 @@ static void test_copy_no_space(void **state)
 	ark_sqlite_source_close(src);
 }
 
+/* --check's findings: integrity and every table's rows, names kept. */
+static void test_check_counts(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source *src;
+	struct ark_error err;
+	char integrity[512] = "";
+	json_t *identity, *tables;
+	sqlite3 *db;
+	int clean = 0;
+
+	create_db(fx->db, "DELETE");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	/* a table name that is not UTF-8, and a virtual table (not counted) */
+	unit_exec_sql(db, "CREATE TABLE \"bad\xff\"(x); "
+			  "INSERT INTO \"bad\xff\" VALUES (1), (2); "
+			  "CREATE VIRTUAL TABLE docs USING fts5(body);");
+	sqlite3_close(db);
+	src = open_source(fx->db, 0);
+	identity = ark_sqlite_source_identity(src);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_check(src, identity, integrity,
+						 sizeof(integrity), &clean,
+						 &err),
+			 0);
+	assert_int_equal(clean, 1);
+	assert_string_equal(integrity, "ok");
+	assert_string_equal(json_string_value(json_object_get(
+				    identity, "integrity_check")),
+			    "ok");
+	tables = json_object_get(identity, "tables");
+	/* bad\xff, the five FTS5 shadow tables, items, we"ird */
+	assert_int_equal(json_array_size(tables), 8);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 0), "name")),
+			    "bad\\xff");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(tables, 0), "rows")),
+			 2);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 6), "name")),
+			    "items");
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(tables, 6), "rows")),
+			 ROWS);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(tables, 7), "name")),
+			    "we\"ird");
+	json_decref(identity);
+	ark_sqlite_source_close(src);
+}
+
+/* An empty file is an empty database: its copy is one too. */
+static void test_copy_empty(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source *src;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct ark_error err;
+	sqlite3 *db = NULL;
+
+	unit_write_file(fx->db, "");
+	src = open_source(fx->db, 0);
+	assert_int_equal(ark_sqlite_source_info(src)->page_count, 0);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy(src, fx->tmp, &copy, &err), 0);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(unit_query_int(db, "SELECT count(*) FROM "
+					    "sqlite_schema"),
+			 0);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+	ark_sqlite_source_close(src);
+	assert_int_equal(unit_count_entries(fx->dir), 1);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+}
+
+/*
+ * A stop signal in the middle of a copy: the copy stops at the next step
+ * with ARK_ERR_INTERRUPTED and its file is gone.  In a child (signal
+ * handlers are process-wide); a thread sends SIGTERM as soon as the
+ * copy's file has grown.
+ */
+struct signal_job {
+	const char *tmp;
+	volatile int stop;
+};
+
+static void *signal_when_written(void *arg)
+{
+	struct signal_job *job = arg;
+	struct timespec pause = { 0, 200 * 1000 };
+
+	while (!job->stop) {
+		DIR *dir = opendir(job->tmp);
+		struct dirent *entry;
+		int grown = 0;
+
+		while (dir && (entry = readdir(dir)) != NULL) {
+			char path[PATH_MAX + 300];
+			struct stat st;
+
+			snprintf(path, sizeof(path), "%s/%s", job->tmp,
+				 entry->d_name);
+			if (entry->d_name[0] == '.' &&
+			    strncmp(entry->d_name, ".ark-tmp-", 9) == 0 &&
+			    stat(path, &st) == 0 && st.st_size > 0)
+				grown = 1;
+		}
+		if (dir)
+			closedir(dir);
+		if (grown) {
+			kill(getpid(), SIGTERM);
+			return NULL;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static int child_copy_interrupted(void *arg)
+{
+	struct fixture *fx = arg;
+	struct ark_sqlite_source *src = NULL;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct signal_job job = { fx->tmp, 0 };
+	struct ark_error err;
+	pthread_t thread;
+	int rc;
+
+	ark_fsio_install_signal_handlers();
+	ark_error_clear(&err);
+	if (ark_sqlite_source_open(fx->db, 1000, &src, &err) != 0)
+		return 10;
+	if (pthread_create(&thread, NULL, signal_when_written, &job) != 0)
+		return 11;
+	rc = ark_sqlite_source_copy(src, fx->tmp, &copy, &err);
+	job.stop = 1;
+	pthread_join(thread, NULL);
+	if (rc == 0)
+		return 12; /* finished before the signal came */
+	if (rc != ARK_ERR_INTERRUPTED ||
+	    strcmp(err.msg, "interrupted by signal") != 0)
+		return 13;
+	if (copy != NULL || unit_count_entries(fx->tmp) != 0)
+		return 14;
+	ark_sqlite_source_close(src);
+	return 0;
+}
+
+static void test_copy_interrupted(void **state)
+{
+	struct fixture *fx = *state;
+	sqlite3 *db;
+
+	/* 64 MiB: four steps of the copy */
+	create_db(fx->db, "DELETE");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(db, "CREATE TABLE big(b); WITH RECURSIVE n(i) AS "
+			  "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+			  "i < 64) INSERT INTO big SELECT zeroblob(1048576) "
+			  "FROM n");
+	sqlite3_close(db);
+	assert_int_equal(unit_run_in_child(child_copy_interrupted, fx), 0);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+	assert_int_equal(unit_count_entries(fx->dir), 1);
+}
+
+/* Open, copy and close in one: a clean WAL database, nothing created. */
+static void test_copy_file_immutable(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source_options options = {
+		.busy_timeout_ms = 1000, .flags = ARK_SQLITE_SOURCE_IMMUTABLE_OK,
+	};
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct ark_error err;
+	char before[1024], after[1024];
+	struct ark_hash128 hash;
+	json_t *identity = NULL;
+	sqlite3 *db = NULL;
+
+	create_db(fx->db, "WAL");
+	listing(fx->dir, before, sizeof(before));
+	hash = file_hash(fx->db);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy_file(fx->db, &options, fx->tmp,
+						     &copy, &identity, &err),
+			 0);
+	assert_string_equal(json_string_value(json_object_get(identity,
+							      "journal_mode")),
+			    "wal");
+	json_decref(identity);
+	listing(fx->dir, after, sizeof(after));
+	assert_string_equal(after, before);
+	assert_same_hash(file_hash(fx->db), hash);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(count_items(db), ROWS);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+
+	/* errors come through, nothing is left */
+	unlink(fx->db);
+	ark_error_clear(&err);
+	assert_int_equal(ark_sqlite_source_copy_file(fx->db, &options, fx->tmp,
+						     &copy, NULL, &err),
+			 ARK_ERR_READ);
+	assert_null(copy);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+}
+
+/*
+ * A writer commits while a clean WAL database is copied immutable: the
+ * copy is taken again (through SQLite's locking, the -wal now exists) and
+ * holds the writer's rows.
+ */
+struct writer_job {
+	struct fixture *fx;
+	volatile int stop;
+	int sent;
+};
+
+static int copy_file_grown(const char *dir)
+{
+	DIR *listing_dir = opendir(dir);
+	struct dirent *entry;
+	int grown = 0;
+
+	while (listing_dir && (entry = readdir(listing_dir)) != NULL) {
+		char path[PATH_MAX + 300];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		if (strncmp(entry->d_name, ".ark-tmp-", 9) == 0 &&
+		    stat(path, &st) == 0 && st.st_size > 0)
+			grown = 1;
+	}
+	if (listing_dir)
+		closedir(listing_dir);
+	return grown;
+}
+
+static void *commit_when_copying(void *arg)
+{
+	struct writer_job *job = arg;
+	struct timespec pause = { 0, 200 * 1000 };
+
+	while (!job->stop) {
+		if (copy_file_grown(job->fx->tmp)) {
+			writer_send(job->fx, 'i');
+			job->sent = 1;
+			return NULL;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+static void test_copy_file_again_after_a_writer(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_sqlite_source_options options = {
+		.busy_timeout_ms = 5000, .flags = ARK_SQLITE_SOURCE_IMMUTABLE_OK,
+	};
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct writer_job job = { fx, 0, 0 };
+	struct ark_error err;
+	pthread_t thread;
+	sqlite3 *db = NULL;
+	char wal[PATH_MAX + 40];
+	int rc;
+
+	create_db(fx->db, "WAL");
+	db = unit_open_db(fx->db, SQLITE_OPEN_READWRITE);
+	unit_exec_sql(db, "CREATE TABLE big(b); WITH RECURSIVE n(i) AS "
+			  "(SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+			  "i < 64) INSERT INTO big SELECT zeroblob(1048576) "
+			  "FROM n");
+	sqlite3_close(db);
+	snprintf(wal, sizeof(wal), "%s-wal", fx->db);
+	assert_int_equal(access(wal, F_OK), -1); /* closed cleanly */
+	writer_start(fx); /* connected, but has read nothing yet */
+	assert_int_equal(access(wal, F_OK), -1);
+
+	assert_int_equal(pthread_create(&thread, NULL, commit_when_copying,
+					&job),
+			 0);
+	ark_error_clear(&err);
+	rc = ark_sqlite_source_copy_file(fx->db, &options, fx->tmp, &copy,
+					 NULL, &err);
+	job.stop = 1;
+	assert_int_equal(pthread_join(thread, NULL), 0);
+	if (rc != 0)
+		fail_msg("copy_file: %s", err.msg);
+	assert_int_equal(job.sent, 1);
+	assert_int_equal(ark_sqlite_source_copy_open(copy, &db, &err), 0);
+	assert_int_equal(count_items(db), ROWS + BATCH);
+	sqlite3_close(db);
+	ark_sqlite_source_copy_free(copy);
+	assert_int_equal(unit_count_entries(fx->tmp), 0);
+	writer_stop(fx);
+}
+
+/*
+ * The copy cannot be written (a file size limit: EFBIG, as a full or
+ * failing disk would): ARK_ERR_WRITE naming the copy, nothing left.  In a
+ * child, where the limit applies.
+ */
+static int child_copy_write_fails(void *arg)
+{
+	struct fixture *fx = arg;
+	struct ark_sqlite_source *src = NULL;
+	struct ark_sqlite_source_copy *copy = NULL;
+	struct rlimit limit = { 256 << 10, 256 << 10 };
+	struct ark_error err;
+	char expected[PATH_MAX + 64];
+	int rc;
+
+	signal(SIGXFSZ, SIG_IGN);
+	ark_error_clear(&err);
+	if (ark_sqlite_source_open(fx->db, 1000, &src, &err) != 0)
+		return 10;
+	if (setrlimit(RLIMIT_FSIZE, &limit) != 0)
+		return 11;
+	rc = ark_sqlite_source_copy(src, fx->tmp, &copy, &err);
+	if (rc != ARK_ERR_WRITE || copy != NULL) {
+		fprintf(stderr, "rc %d: %s\n", rc, err.msg);
+		return 12;
+	}
+	/* the copy's name is random: compare around it */
+	snprintf(expected, sizeof(expected), "cannot write '%s/.ark-tmp-",
+		 fx->tmp);
+	if (strncmp(err.msg, expected, strlen(expected)) != 0 ||
+	    strcmp(err.msg + strlen(expected) + 6, "': disk I/O error") != 0) {
+		fprintf(stderr, "message: %s\n", err.msg);
+		return 13;
+	}
+	if (unit_count_entries(fx->tmp) != 0)
+		return 14;
+	ark_sqlite_source_close(src);
+	return 0;
+}
+
+static void test_copy_write_fails(void **state)
+{
+	struct fixture *fx = *state;
+
+	create_db(fx->db, "DELETE"); /* about 1 MiB */
+	assert_int_equal(unit_run_in_child(child_copy_write_fails, fx), 0);
+}
+
 /* ---- refusals ----------------------------------------------------------- */
 
 /* A writer that dies mid-transaction leaves a hot journal behind. */
@@ -838,6 +1190,12 @@ int main(void)
 		T(test_copy_removed_by_signal_cleanup),
 		T(test_copy_bad_tmpdir),
 		T(test_copy_no_space),
+		T(test_check_counts),
+		T(test_copy_empty),
+		T(test_copy_interrupted),
+		T(test_copy_write_fails),
+		T(test_copy_file_immutable),
+		T(test_copy_file_again_after_a_writer),
 		T(test_hot_journal_refused),
 		T(test_locked_refused),
 		T(test_not_a_database),
