@@ -275,7 +275,7 @@ EOF_SPEC
 }
 
 @test "pg archive writer: partial row and a caller digest that differs are refused" {
-	run --separate-stderr "$PGW" p.ark --tables 2 --rows 10 --partial-row
+	run --separate-stderr "$PGW" p.ark --tables 2 --rows 10 --partial-row --jobs 1
 	assert_status 1
 	assert_stderr_is "pgarchive_writer: cannot archive table #2: its COPY text does not end in a newline"
 	assert_dir_empty .
