@@ -703,6 +703,7 @@ static int table_path_valid(const char *path)
 struct table_key {
 	const char *schema;
 	const char *name;
+	size_t index; /* of the member */
 };
 
 static int compare_tables(const void *a, const void *b)
@@ -711,7 +712,17 @@ static int compare_tables(const void *a, const void *b)
 	const struct table_key *y = b;
 	int c = strcmp(x->schema, y->schema);
 
-	return c ? c : strcmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->name, y->name);
+	if (!c)
+		c = x->index < y->index ? -1 : x->index > y->index;
+	return c;
+}
+
+static int same_table(const struct table_key *x, const struct table_key *y)
+{
+	return strcmp(x->schema, y->schema) == 0 &&
+	       strcmp(x->name, y->name) == 0;
 }
 
 static int check_pg_table_member(json_t *item, const char *where,
@@ -776,8 +787,9 @@ int ark_manifest_check_pg_members(struct ark_manifest *manifest,
 				goto cleanup;
 			tables[table_count].schema = json_string_value(
 				json_object_get(table, "schema"));
-			tables[table_count++].name = json_string_value(
+			tables[table_count].name = json_string_value(
 				json_object_get(table, "name"));
+			tables[table_count++].index = i;
 		} else if (strncmp(member->role, "pg-", 3) == 0 &&
 			   (strcmp(member->role + 3, "pre-data") == 0 ||
 			    strcmp(member->role + 3, "post-data") == 0)) {
@@ -801,10 +813,14 @@ int ark_manifest_check_pg_members(struct ark_manifest *manifest,
 		goto cleanup;
 	}
 	qsort(tables, table_count, sizeof(*tables), compare_tables);
+	/* Sorted by name, then by position: the first pair found names
+	 * the first member and a later one holding its table. */
 	for (size_t i = 1; i < table_count; i++)
-		if (compare_tables(&tables[i - 1], &tables[i]) == 0) {
+		if (same_table(&tables[i - 1], &tables[i])) {
 			rc = defect(err, ARK_ERR_CORRUPT, "",
-				    "two table members hold the same table");
+				    "member #%zu holds the same table as "
+				    "member #%zu", tables[i].index + 1,
+				    tables[i - 1].index + 1);
 			goto cleanup;
 		}
 cleanup:

@@ -17,6 +17,7 @@ struct ark_pgarchive {
 	struct ark_archive_writer *writer;
 	pthread_mutex_t lock;
 	size_t tables_begun;    /* numbers handed out */
+	size_t tables_open;     /* begun, not yet ended or freed */
 	int section_written[2]; /* pre-data, post-data */
 };
 
@@ -165,6 +166,7 @@ int ark_pgarchive_table_begin(struct ark_pgarchive *archive,
 	table->archive = archive;
 	pthread_mutex_lock(&archive->lock);
 	table->number = ++archive->tables_begun;
+	archive->tables_open++;
 	pthread_mutex_unlock(&archive->lock);
 	snprintf(where, sizeof(where), "table #%zu", table->number);
 	if (table->number > PGARCHIVE_TABLE_NUMBER_MAX ||
@@ -282,6 +284,9 @@ void ark_pgarchive_table_free(struct ark_pgarchive_table *table)
 {
 	if (!table)
 		return;
+	pthread_mutex_lock(&table->archive->lock);
+	table->archive->tables_open--;
+	pthread_mutex_unlock(&table->archive->lock);
 	if (table->digest_open)
 		ark_digest_stream_abandon(&table->digest);
 	ark_archive_spool_free(table->spool);
@@ -293,8 +298,16 @@ int ark_pgarchive_finish(struct ark_pgarchive *archive,
 			 struct ark_archive_summary *summary,
 			 struct ark_error *err)
 {
+	size_t open;
 	int rc = 0;
 
+	pthread_mutex_lock(&archive->lock);
+	open = archive->tables_open;
+	pthread_mutex_unlock(&archive->lock);
+	if (open)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "finish with %zu table%s not ended", open,
+				     open == 1 ? "" : "s");
 	if (!archive->section_written[0])
 		rc = ark_pgarchive_write_sql(archive, ARK_PGARCHIVE_PRE_DATA,
 					     "", 0, err);

@@ -82,7 +82,7 @@ int ark_pgarchive_deep_check(struct ark_archive_reader *reader,
 	for (size_t i = 0; i < manifest->member_count && !rc; i++) {
 		const struct ark_member_info *member = &manifest->members[i];
 
-		ark_progress_phase(progress, "deep verify 2/2: decompress",
+		ark_progress_phase(progress, "deep verify 2/3: decompress",
 				   member->stored_size, NULL);
 		if (member->has_digest) {
 			rc = check_table(reader, i, result->path, progress,

@@ -33,6 +33,7 @@
 #include <zstd.h>
 
 #include "ark/archive.h"
+#include "ark/digest.h"
 #include "ark/error.h"
 #include "ark/hash.h"
 #include "ark/manifest.h"
@@ -47,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Flags in the input's first byte: which derived fields to fill in. */
 #define FIX_LAYOUT 0x01   /* header_offset, data_offset, stored_size */
-#define FIX_HASHES 0x02   /* stored_xxh128, raw_xxh128 */
+#define FIX_HASHES 0x02   /* stored_xxh128, raw_xxh128; a pg table's rows
+			     and content_digest */
 #define FIX_RAW_SIZE 0x04 /* raw_size */
 #define FIX_PREFIX 0x08   /* prefix_size, prefix_xxh128 */
 #define FIX_CREATED 0x10  /* created from created_unix */
@@ -245,9 +247,29 @@ static void add_member(struct buf *archive, json_t *member, size_t i,
 		json_object_set_new(member, "raw_size",
 				    json_integer((json_int_t)raw_len));
 	if (flags & FIX_HASHES) {
+		const char *role =
+			json_string_value(json_object_get(member, "role"));
+		struct ark_digest_stream stream;
+		char text[ARK_DIGEST_TEXT_MAX];
+
 		set_hash(member, "stored_xxh128",
 			 ark_hash_buffer(stored, stored_len));
 		set_hash(member, "raw_xxh128", ark_hash_buffer(raw, raw_len));
+		/* A pg table's rows and digest, when the pattern is whole
+		 * lines (raw_size a multiple of 9). */
+		if (role && strcmp(role, "pg-table-data") == 0 &&
+		    ark_digest_stream_begin(&stream, NULL) == 0) {
+			ark_digest_stream_feed(&stream, raw, raw_len);
+			if (ark_digest_stream_end(&stream, "fuzz", NULL) == 0) {
+				ark_digest_format(&stream.digest, text);
+				json_object_set_new(
+					member, "rows",
+					json_integer((json_int_t)
+							     stream.digest.rows));
+				json_object_set_new(member, "content_digest",
+						    json_string(text));
+			}
+		}
 	}
 	free(raw);
 	free(stored);
@@ -371,6 +393,13 @@ static void check_invariants(const struct ark_manifest *m)
 		    !ark_member_path_valid(member->path) ||
 		    !ark_member_path_is_data(member->path) ||
 		    member->raw_size > (uint64_t)INT64_MAX - raw_total)
+			abort();
+		/* kind pg: a table's rows fit its raw bytes (one newline
+		 * each); only table members carry a digest */
+		if (member->has_digest &&
+		    (strcmp(m->kind, "pg") != 0 ||
+		     strcmp(member->role, "pg-table-data") != 0 ||
+		     member->content_digest.rows > member->raw_size))
 			abort();
 		raw_total += member->raw_size;
 		end = member->data_offset + member->stored_size;

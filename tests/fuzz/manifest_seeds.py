@@ -58,14 +58,46 @@ def seeds():
     late = sqlite_manifest()
     late["created_unix"] = 0o77777777777
     yield "sqlite-latest-time", FIX_ALL, late
-    pg = sqlite_manifest()
-    pg["kind"] = "pg"
-    pg["tool"] = "ark-pg-backup"
-    pg["source"] = {"database": "app", "server_version": "15.4"}
-    pg["members"] = [member("schema/pre-data.sql.zst", "pre-data", 40),
-                     member("data/t1.copy.zst", "table-data", 100),
-                     member("data/t2.copy.zst", "table-data", 0)]
-    yield "pg-three", FIX_ALL, pg
+    yield "pg-transfer", FIX_ALL, pg_manifest(
+        {"type": "sqlite", "path": "/srv/app.db", "size": 8192,
+         "sqlite_version": "3.40.1", "schema_xxh128": ZERO,
+         "archive_xxh128": ZERO, "host": "db1"})
+    yield "pg-backup-deep", FIX_ALL | DEEP, pg_manifest(
+        {"type": "postgresql", "server_version": 150004,
+         "database": "app\n\"x\"", "snapshot": "00000003-0000001B-1",
+         "host": "db.example"})
+    # raw sizes that are not whole lines: --deep must refuse the digest
+    partial = pg_manifest({"type": "sqlite"})
+    partial["members"][1]["raw_size"] = 100
+    yield "pg-partial-deep", FIX_ALL | DEEP, partial
+
+
+def pg_table(number, schema, name, columns, raw_size):
+    m = member("data/%07d.copy.zst" % number, "pg-table-data", raw_size)
+    m["table"] = {"schema": schema, "name": name,
+                  "columns": [{"name": c, "type": t} for c, t in columns]}
+    m["rows"] = 0
+    m["content_digest"] = "0:" + ZERO
+    return m
+
+
+def pg_manifest(source):
+    """A pg archive as ark-transfer writes it; raw sizes are multiples of
+    9 so the harness's pattern ("ark fuzz\n") is whole rows."""
+    manifest = sqlite_manifest()
+    manifest["kind"] = "pg"
+    manifest["tool"] = "ark-transfer"
+    manifest["source"] = source
+    manifest["members"] = [
+        member("schema/pre-data.sql.zst", "pg-pre-data", 40),
+        pg_table(1, "public", "t", [("id", "bigint"), ("name", "text")],
+                 99),
+        pg_table(2, "public", "quote\"d\nname \u8868",
+                 [("a", "numeric(10,2)"), ("b", "\"My Type\"[]")], 0),
+        pg_table(3, "s", "no columns", [], 18),
+        member("schema/post-data.sql.zst", "pg-post-data", 0),
+    ]
+    return manifest
 
 
 def main():

@@ -323,7 +323,8 @@ static void test_table(void **state)
 	set_at(doc, "members.2.table.schema", json_string("other"));
 	expect_accepted(doc);
 	refused_with("members.2.table.name", json_string("t"),
-		     "manifest: two table members hold the same table");
+		     "manifest: member #3 holds the same table as member "
+		     "#2");
 
 	refused_with("members.1.table.columns", NULL,
 		     "manifest: member #2: \"columns\" is missing or not an "

@@ -536,10 +536,31 @@ static void test_same_table_twice_refused(void **state)
 	assert_int_equal(ark_pgarchive_finish(archive, NULL, &err),
 			 ARK_ERR_INTERNAL);
 	assert_string_equal(err.msg, "the manifest to be written is invalid: "
-				     "manifest: two table members hold the "
-				     "same table");
+				     "manifest: member #2 holds the same table "
+				     "as member #1");
 	ark_pgarchive_free(archive);
 	assert_int_equal(unit_count_entries(fx->dir), 0);
+}
+
+static void test_finish_with_open_table_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct ark_pgarchive *archive = open_archive(fx);
+	struct ark_pgarchive_table_info info = { "s", "t", NULL, 0 };
+	struct ark_pgarchive_table *table = NULL;
+	struct ark_error err = { 0 };
+
+	assert_int_equal(ark_pgarchive_table_begin(archive, &info, 0, &table,
+						   &err),
+			 0);
+	assert_int_equal(ark_pgarchive_finish(archive, NULL, &err),
+			 ARK_ERR_INTERNAL);
+	assert_string_equal(err.msg, "finish with 1 table not ended");
+	ark_pgarchive_table_free(table);
+	ark_error_clear(&err);
+	assert_int_equal(ark_pgarchive_finish(archive, NULL, &err), 0);
+	ark_pgarchive_free(archive);
+	assert_int_equal(unit_count_entries(fx->dir), 1);
 }
 
 static void test_sql_twice_refused(void **state)
@@ -655,6 +676,7 @@ int main(void)
 		T(test_caller_digest_must_match),
 		T(test_bad_table_info_refused),
 		T(test_same_table_twice_refused),
+		T(test_finish_with_open_table_refused),
 		T(test_sql_twice_refused),
 		T(test_direct_member_then_spools),
 		T(test_interrupted),
