@@ -16,6 +16,8 @@
 struct ark_archive_reader;
 struct ark_manifest;
 struct ark_progress;
+struct ark_restore_options;
+struct ark_restore_result;
 struct ark_verify_options;
 struct ark_verify_result;
 
@@ -44,10 +46,27 @@ struct ark_kind {
 			  struct ark_progress *progress,
 			  struct ark_verify_result *result,
 			  struct ark_error *err);
+	/*
+	 * ark-restore: the archive options->archive into options->target,
+	 * a database file (sqlite) or a PostgreSQL conninfo, NULL for
+	 * DATABASE_URL / PG* (pg).
+	 */
+	int (*restore)(const struct ark_restore_options *options,
+		       struct ark_restore_result *result,
+		       struct ark_error *err);
+	int restore_needs_target; /* TARGET is required */
 };
 
 /* The kind named name, or NULL when ark knows no such kind. */
 const struct ark_kind *ark_kind_find(const char *name);
+
+/*
+ * ark-restore: open the archive, find its kind, check that the options
+ * given are the kind's (ARK_ERR_USAGE naming the others), and run the
+ * kind's restore.  result->kind is the archive's kind.
+ */
+int ark_kind_restore(const struct ark_restore_options *options,
+		     struct ark_restore_result *result, struct ark_error *err);
 
 /* The entries' functions (each in the layer that knows its kind). */
 int ark_manifest_check_sqlite_source(struct ark_manifest *manifest,
@@ -68,5 +87,11 @@ int ark_pgarchive_deep_check(struct ark_archive_reader *reader,
 			     struct ark_progress *progress,
 			     struct ark_verify_result *result,
 			     struct ark_error *err);
+
+/* The sqlite entry's restore is ark_restore_run() (ark/restore.h). */
+/* lib/pg/pgrestore.c: into PostgreSQL (ark/pgrestore.h). */
+int ark_pgrestore_kind_restore(const struct ark_restore_options *options,
+			       struct ark_restore_result *result,
+			       struct ark_error *err);
 
 #endif

@@ -70,6 +70,12 @@ const char *ark_pg_database(const struct ark_pg *pg);
 struct pg_conn *ark_pg_conn(struct ark_pg *pg);
 
 /*
+ * Set ark's session settings again (above), after SQL that may have
+ * changed them (an archive's SET statements), before digesting COPY TO.
+ */
+int ark_pg_session_reset(struct ark_pg *pg, struct ark_error *err);
+
+/*
  * Run SQL that returns no rows (DDL, SET, BEGIN/COMMIT...).  Several
  * statements may be sent in one string when nparams is 0.
  */

@@ -56,6 +56,17 @@ void ark_report_restore(FILE *out, const struct ark_restore_result *result);
 json_t *ark_report_restore_json(const char *archive, const char *target,
 				const struct ark_restore_result *result);
 
+/* A pg archive restored into PostgreSQL: per table rows and digests. */
+void ark_report_pgrestore(FILE *out, const struct ark_pgrestore_result *result);
+/*
+ * After a failed restore that wrote to the target, what the target holds
+ * now (steps applied, tables loaded), as "<program>: ..." lines.
+ */
+void ark_report_pgrestore_state(FILE *out, const char *program,
+				const struct ark_pgrestore_result *result);
+/* The same as JSON fields (also after a failure); new reference. */
+json_t *ark_report_pgrestore_json(const struct ark_pgrestore_result *result);
+
 /*
  * ark-checksum-verify --list: the manifest of the archive at path for a
  * person (kind, format, creation, tool, source identity, members with

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "ark/error.h"
+#include "ark/pgrestore.h"
 
 struct ark_restore_options {
 	const char *archive;
@@ -26,6 +27,13 @@ struct ark_restore_options {
 	int full_check;    /* PRAGMA integrity_check, not the default check */
 	int allow_damaged; /* restore a database that fails its check, and
 			      return ARK_ERR_DAMAGED_RESTORED */
+	/* pg archives (ark/pgrestore.h): target is a conninfo, or NULL */
+	int create;
+	int clean;
+	int single_transaction;
+	int jobs; /* 0: one per CPU */
+	const char *const *tables;
+	size_t table_count;
 };
 
 struct ark_restore_result {
@@ -40,6 +48,9 @@ struct ark_restore_result {
 				  integrity_check and the hashes match */
 	char integrity[512];   /* "ok" or the problems the check found */
 	double seconds;
+	char kind[16];               /* the archive's kind */
+	struct ark_pgrestore_result pg; /* kind pg: what was restored, or
+					   how far it got */
 };
 
 /*

@@ -1033,6 +1033,11 @@ static const char pg_session_sql[] =
 	"SET standard_conforming_strings = on; "
 	"SET search_path = ''";
 
+int ark_pg_session_reset(struct ark_pg *pg, struct ark_error *err)
+{
+	return ark_pg_exec(pg, pg_session_sql, err);
+}
+
 int ark_pg_connect(const char *conninfo, const char *application_name,
 		   struct ark_pg **out, struct ark_error *err)
 {
