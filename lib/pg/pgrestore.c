@@ -517,30 +517,6 @@ static int check_target(struct restore *r, struct ark_error *err)
 	return for_each_schema(r, check_schema_empty, err);
 }
 
-/* --clean's DROP statements, appended to sql. */
-static void append_drops(struct restore *r, struct ark_buf *sql)
-{
-	const char *p = r->created_schemas.data;
-
-	for (size_t i = 0; i < r->created_schema_count; i++) {
-		ark_buf_append_str(sql, "DROP SCHEMA IF EXISTS ");
-		ark_pg_append_ident(sql, p);
-		ark_buf_append_str(sql, " CASCADE;\n");
-		r->result->dropped++;
-		p += strlen(p) + 1;
-	}
-	for (size_t t = 0; t < r->result->table_count; t++) {
-		const struct ark_pgrestore_table *table = &r->result->tables[t];
-
-		if (schema_created(r, table->schema))
-			continue;
-		ark_buf_append_str(sql, "DROP TABLE IF EXISTS ");
-		ark_pg_append_qualified(sql, table->schema, table->name);
-		ark_buf_append_str(sql, " CASCADE;\n");
-		r->result->dropped++;
-	}
-}
-
 /* ---- pre-data ---- */
 
 static int pre_data(struct restore *r, struct ark_error *err)
@@ -552,7 +528,7 @@ static int pre_data(struct restore *r, struct ark_error *err)
 	if (!single)
 		ark_buf_append_str(&sql, "BEGIN;\n");
 	if (r->options->clean)
-		append_drops(r, &sql);
+		r->result->dropped = ark_sqlscript_drops(&r->pre, &sql);
 	append_statements(&sql, &r->pre, 0);
 	if (!single)
 		ark_buf_append_str(&sql, "COMMIT;\n");

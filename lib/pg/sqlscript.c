@@ -399,3 +399,148 @@ size_t ark_sqlscript_created_schemas(const struct ark_sqlscript *script,
 	}
 	return found;
 }
+
+/* The name token's text as PostgreSQL reads it, appended to out. */
+static void append_name(struct ark_buf *out, const struct token *t)
+{
+	for (size_t k = 0; k < t->len; k++) {
+		char c = t->start[k];
+
+		if (t->type == TOKEN_WORD && c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		ark_buf_append_char(out, c);
+		if (t->type == TOKEN_QUOTED && c == '"')
+			k++;
+	}
+}
+
+/* Is name (len bytes) one of the NUL-separated names? */
+static int name_in(const struct ark_buf *names, size_t count,
+		   const char *name, size_t len)
+{
+	const char *p = names->data;
+
+	for (size_t i = 0; i < count; i++) {
+		if (strlen(p) == len && memcmp(p, name, len) == 0)
+			return 1;
+		p += strlen(p) + 1;
+	}
+	return 0;
+}
+
+struct created {
+	const char *kind; /* for DROP */
+	const char *name; /* the script's text */
+	size_t name_len;
+	int in_created_schema;
+};
+
+/* The object statement st creates, if a kind --clean drops. */
+static int created_object(const char *s, size_t len,
+			  const struct ark_buf *schemas, size_t schema_count,
+			  struct created *out)
+{
+	static const struct {
+		const char *first, *second, *drop;
+	} kinds[] = {
+		{ "schema", NULL, "SCHEMA" },
+		{ "table", NULL, "TABLE" },
+		{ "foreign", "table", "FOREIGN TABLE" },
+		{ "view", NULL, "VIEW" },
+		{ "materialized", "view", "MATERIALIZED VIEW" },
+		{ "sequence", NULL, "SEQUENCE" },
+		{ "type", NULL, "TYPE" },
+		{ "domain", NULL, "DOMAIN" },
+		{ "function", NULL, "FUNCTION" },
+		{ "procedure", NULL, "PROCEDURE" },
+	};
+	struct token t, first, second;
+	size_t i = 0, j, name_start, name_end;
+	struct ark_buf schema = ARK_BUF_INIT;
+
+	i = next_token(s, len, i, &t);
+	if (!is_word(&t, "create"))
+		return 0;
+	i = next_token(s, len, i, &t);
+	if (is_word(&t, "or")) {
+		i = next_token(s, len, i, &t); /* replace */
+		i = next_token(s, len, i, &t);
+	}
+	while (is_word(&t, "unlogged") || is_word(&t, "temporary") ||
+	       is_word(&t, "temp") || is_word(&t, "global") ||
+	       is_word(&t, "local") || is_word(&t, "recursive"))
+		i = next_token(s, len, i, &t);
+	out->kind = NULL;
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		if (!is_word(&t, kinds[k].first))
+			continue;
+		if (kinds[k].second) {
+			j = next_token(s, len, i, &second);
+			if (!is_word(&second, kinds[k].second))
+				continue;
+			i = j;
+		}
+		out->kind = kinds[k].drop;
+		break;
+	}
+	if (!out->kind)
+		return 0;
+	{
+		struct token a, b, c;
+		size_t ja = next_token(s, len, i, &a);
+		size_t jb = next_token(s, len, ja, &b);
+		size_t jc = next_token(s, len, jb, &c);
+
+		if (is_word(&a, "if") && is_word(&b, "not") &&
+		    is_word(&c, "exists"))
+			i = jc;
+	}
+	i = next_token(s, len, i, &first);
+	if ((first.type != TOKEN_WORD && first.type != TOKEN_QUOTED) ||
+	    is_word(&first, "authorization"))
+		return 0;
+	name_start = (size_t)(first.start - s) - (first.type == TOKEN_QUOTED);
+	name_end = i;
+	j = next_token(s, len, i, &t);
+	out->in_created_schema = 0;
+	if (is_char(&t, '.') && strcmp(out->kind, "SCHEMA") != 0) {
+		j = next_token(s, len, j, &second);
+		if (second.type != TOKEN_WORD && second.type != TOKEN_QUOTED)
+			return 0;
+		name_end = j;
+		append_name(&schema, &first);
+		out->in_created_schema =
+			!ark_buf_failed(&schema) &&
+			name_in(schemas, schema_count,
+				schema.data ? schema.data : "", schema.len);
+		ark_buf_free(&schema);
+	}
+	out->name = s + name_start;
+	out->name_len = name_end - name_start;
+	return 1;
+}
+
+size_t ark_sqlscript_drops(const struct ark_sqlscript *script,
+			   struct ark_buf *out)
+{
+	struct ark_buf schemas = ARK_BUF_INIT;
+	size_t schema_count = ark_sqlscript_created_schemas(script, &schemas);
+	size_t drops = 0;
+
+	for (size_t n = script->count; n-- > 0;) {
+		const struct ark_sqlscript_statement *st =
+			&script->statements[n];
+		struct created object;
+
+		if (!created_object(script->text + st->offset, st->len,
+				    &schemas, schema_count, &object) ||
+		    object.in_created_schema)
+			continue;
+		ark_buf_appendf(out, "DROP %s IF EXISTS ", object.kind);
+		ark_buf_append(out, object.name, object.name_len);
+		ark_buf_append_str(out, " CASCADE;\n");
+		drops++;
+	}
+	ark_buf_free(&schemas);
+	return drops;
+}

@@ -68,4 +68,16 @@ void ark_sqlscript_free(struct ark_sqlscript *script);
 size_t ark_sqlscript_created_schemas(const struct ark_sqlscript *script,
 				     struct ark_buf *out);
 
+/*
+ * --clean: a DROP ... IF EXISTS ... CASCADE for each object the script
+ * creates with CREATE [OR REPLACE] SCHEMA, TABLE, FOREIGN TABLE, VIEW,
+ * MATERIALIZED VIEW, SEQUENCE, TYPE, DOMAIN, FUNCTION or PROCEDURE
+ * (functions by name alone: DROP FUNCTION IF EXISTS name), in the
+ * reverse order of creation, each followed by a newline; objects inside
+ * a schema the script creates go with that schema.  The names are the
+ * script's own text.  Returns how many.
+ */
+size_t ark_sqlscript_drops(const struct ark_sqlscript *script,
+			   struct ark_buf *out);
+
 #endif
