@@ -278,3 +278,124 @@ ark-restore:   loaded: $WEIRD_SHOWN (4 rows)"
 	[[ $(json_get r.json '(j["ok"], j["exit_code"], j["error"], j["pre_data"], j["post_data"], j["tables_loaded"], j["verified"])') == \
 		"(False, 13, 'server error', 'done', 'partial', 5, False)" ]] || fail "json: $output"
 }
+
+@test "--table: only those tables' data, into existing empty tables" {
+	rich_archive
+	run --separate-stderr "$RESTORE" --create a.ark "$(conn "${DBP}t")"
+	assert_status 0
+	psql -X -q -v ON_ERROR_STOP=1 -d "${DBP}t" -c "TRUNCATE public.plain; TRUNCATE \"we\"\"ird
+schema\".\"Tab	le \"\"x\"\" \\ ünï 表\"; UPDATE public.parent SET name = 'kept' WHERE id = 1"
+	run --separate-stderr "$RESTORE" --table plain -t "we\"ird
+schema.Tab	le \"x\" \\ ünï 表" a.ark "$(conn "${DBP}t")"
+	assert_status 0
+	assert_stderr_empty
+	[[ $output == "restored: a.ark -> database \"${DBP}t\" ($(conn "${DBP}t"))
+table \"public\".\"plain\": 301 rows loaded, digest equal
+table $WEIRD_SHOWN: 4 rows loaded, digest equal
+2 tables, 305 rows, 2 of 2 digests equal; data only (--table); "*" s" ]] || fail "output: $output"
+	# the other tables were not touched
+	[[ $(psql -X -A -t -d "${DBP}t" -c "SELECT name FROM public.parent WHERE id = 1") == kept ]] ||
+		fail "parent was restored too"
+	run same_tables a.ark "${DBP}t"
+	[[ ${lines[3]} == 'equal "public"."plain" 301 rows' && ${lines[4]} == "equal \"we\\\"ird\\nschema\".\"Tab\\tle \\\"x\\\" \\\\ \\u00fcn\\u00ef \\u8868\" 4 rows" ]] ||
+		fail "independent comparison: $output"
+
+	# a table holding rows: 14, unless --clean empties it first
+	run --separate-stderr "$RESTORE" --table public.plain a.ark "$(conn "${DBP}t")"
+	assert_status 14
+	assert_stderr_is "ark-restore: error: table \"public\".\"plain\" in database \"${DBP}t\" holds rows (--clean empties it first)"
+	run --separate-stderr "$RESTORE" --clean --table public.plain a.ark "$(conn "${DBP}t")"
+	assert_status 0
+	[[ $(psql -X -A -t -d "${DBP}t" -c "SELECT count(*) FROM public.plain") == 301 ]] || fail "rows"
+	# a table that does not exist: 7, nothing loaded
+	psql -X -q -d "${DBP}t" -c "DROP TABLE public.empty"
+	run --separate-stderr "$RESTORE" --table empty a.ark "$(conn "${DBP}t")"
+	assert_status 7
+	assert_stderr_is "ark-restore: error: table \"public\".\"empty\" does not exist in database \"${DBP}t\": --table loads data into existing tables only (restore the whole archive, or create the table first)"
+	# a name the archive does not have: a usage error
+	run --separate-stderr "$RESTORE" --table nope a.ark "$(conn "${DBP}t")"
+	assert_status 2
+	assert_stderr_is "ark-restore: error: --table \"nope\": the archive has no such table
+Try 'ark-restore --help' for more information."
+}
+
+@test "a table whose restored rows differ from the archive's: exit 16 naming it" {
+	rich_archive
+	run --separate-stderr "$RESTORE" --create a.ark "$(conn "${DBP}d")"
+	assert_status 0
+	# a column that rounds what the archive holds (numeric(12,2) values)
+	psql -X -q -v ON_ERROR_STOP=1 -d "${DBP}d" -c "TRUNCATE public.plain; ALTER TABLE public.plain ALTER COLUMN amount TYPE numeric(12,1)"
+	run --separate-stderr "$RESTORE" --table plain a.ark "$(conn "${DBP}d")"
+	assert_status 16
+	assert_output_empty
+	[[ $stderr =~ ^"ark-restore: error: table \"public\".\"plain\": the restored rows differ from the archive's (digest 301:"[0-9a-f]{32}", archive 301:"[0-9a-f]{32}")"$'\n'"ark-restore: target state: database \"${DBP}d\": pre-data not part of the run (--table); 1 of 1 tables loaded; post-data not part of the run (--table)"$'\n'"ark-restore:   loaded: \"public\".\"plain\" (301 rows)"$ ]] ||
+		{ show_run >&2; fail "stderr"; }
+}
+
+@test "a corrupt or forged archive is refused (exit 4) before the server is touched" {
+	rich_archive
+	# one flipped bit in the first table's stored bytes
+	local offset
+	offset=$(arkfmt manifest a.ark members | python3 -c 'import json, sys; m = json.load(sys.stdin); print(m[1]["data_offset"] + 10)')
+	cp a.ark bad.ark
+	arkfmt flip bad.ark "$offset"
+	run --separate-stderr "$RESTORE" --create bad.ark "$(conn "${DBP}x")"
+	assert_status 4
+	assert_output_empty
+	[[ $stderr =~ ^"ark-restore: error: bad.ark: member 'data/0000001.copy.zst': stored data hash mismatch (manifest "[0-9a-f]{32}", actual "[0-9a-f]{32}")"$ ]] ||
+		{ show_run >&2; fail "stderr"; }
+	! db_exists "${DBP}x" || fail "--create created the database of a corrupt archive"
+
+	# every hash right, the manifest's digest forged: refused as well,
+	# by the deep check that runs before anything is written
+	arkfmt forge a.ark forged.ark 'members.1.content_digest="200:0123456789abcdef0123456789abcdef"' ||
+		fail "forge"
+	new_db "${DBP}f"
+	run --separate-stderr "$RESTORE" forged.ark "$(conn "${DBP}f")"
+	assert_status 4
+	[[ $stderr =~ ^"ark-restore: error: forged.ark: member 'data/0000001.copy.zst': content digest mismatch (manifest 200:0123456789abcdef0123456789abcdef, actual 200:"[0-9a-f]{32}")"$ ]] ||
+		{ show_run >&2; fail "stderr"; }
+	[[ $(psql -X -A -t -d "${DBP}f" -c "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'we%'") == 0 ]] ||
+		fail "written to"
+}
+
+@test "connection errors: wrong password 12 (never shown), no server 11; usage errors" {
+	rich_archive
+	new_db "${DBP}w"
+	run --separate-stderr "$RESTORE" a.ark "host=127.0.0.1 port=$PGPORT user=$PGUSER dbname=${DBP}w password=wrong-secret-42"
+	assert_status 12
+	[[ $stderr == "ark-restore: error: cannot connect to \"host=127.0.0.1 port=$PGPORT user=$PGUSER dbname=${DBP}w\": "*"password authentication failed for user \"$PGUSER\""* ]] ||
+		{ show_run >&2; fail "stderr"; }
+	[[ $stderr != *wrong-secret* && $output != *wrong-secret* ]] || fail "the password was shown"
+	# the right one from PGPASSWORD, over TCP, with DATABASE_URL
+	DATABASE_URL="postgresql://$PGUSER@127.0.0.1:$PGPORT/${DBP}w" PGPASSWORD=$ARK_TEST_PGPASSWORD \
+		run --separate-stderr "$RESTORE" -q a.ark
+	assert_status 0
+	assert_output_empty
+	assert_stderr_empty
+
+	run --separate-stderr "$RESTORE" a.ark "host=127.0.0.1 port=1 dbname=x connect_timeout=2"
+	assert_status 11
+
+	run --separate-stderr "$RESTORE" --force a.ark "$(conn x)"
+	assert_status 2
+	assert_stderr_is "ark-restore: error: a.ark is a pg archive: --force, --full-check and --allow-damaged apply to sqlite archives
+Try 'ark-restore --help' for more information."
+	run --separate-stderr "$RESTORE" --create --clean a.ark "$(conn x)"
+	assert_status 2
+	assert_stderr_is "ark-restore: error: --create and --clean exclude each other
+Try 'ark-restore --help' for more information."
+	# a sqlite archive: TARGET required, pg options refused
+	make_small_db s.db
+	"$SNAPSHOT" -q -o s.ark s.db || fail "snapshot"
+	run --separate-stderr "$RESTORE" s.ark
+	assert_status 2
+	assert_stderr_is "ark-restore: error: s.ark is a sqlite archive: expected ARCHIVE and TARGET
+Try 'ark-restore --help' for more information."
+	run --separate-stderr "$RESTORE" --jobs 2 s.ark t.db
+	assert_status 2
+	assert_stderr_is "ark-restore: error: s.ark is a sqlite archive: --create, --clean, --table, --single-transaction and --jobs apply to pg archives
+Try 'ark-restore --help' for more information."
+	run --separate-stderr "$RESTORE" s.ark t.db
+	assert_status 0
+}
