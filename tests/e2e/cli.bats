@@ -108,13 +108,15 @@ check_bad_option() {
 	assert_usage_error ark-checksum-verify "expected at least one ARCHIVE"
 	run --separate-stderr "$RESTORE"
 	assert_status 2
-	assert_usage_error ark-restore "expected ARCHIVE and TARGET"
+	assert_usage_error ark-restore "expected ARCHIVE and TARGET (or CONNINFO)"
+	# one argument: a pg archive needs no TARGET, so the archive is read
+	# (a sqlite archive without TARGET: pg_restore.bats)
 	run --separate-stderr "$RESTORE" some.ark
-	assert_status 2
-	assert_usage_error ark-restore "expected ARCHIVE and TARGET"
+	assert_status 3
+	assert_error ark-restore "cannot open 'some.ark': No such file or directory"
 	run --separate-stderr "$RESTORE" some.ark target.db extra
 	assert_status 2
-	assert_usage_error ark-restore "expected ARCHIVE and TARGET"
+	assert_usage_error ark-restore "expected ARCHIVE and TARGET (or CONNINFO)"
 	assert_no_such target.db extra
 	# nothing was written by any of them
 	[[ $(ls -A) == db.sqlite ]] || fail "unexpected files: $(ls -A)"

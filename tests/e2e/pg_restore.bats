@@ -399,3 +399,42 @@ Try 'ark-restore --help' for more information."
 	run --separate-stderr "$RESTORE" s.ark t.db
 	assert_status 0
 }
+
+@test "a stop signal mid-load cancels the COPY: exit 130, the state said, the table empty" {
+	python3 - <<'PY' || fail "spec"
+import json
+rows = "".join("%d\t%s\n" % (i, "x" * 200) for i in range(1, 600001))
+json.dump({"source": {"type": "sqlite", "path": "/srv/big.db"},
+           "pre": "CREATE TABLE public.big (i integer, t text);\n",
+           "post": "ALTER TABLE ONLY public.big ADD CONSTRAINT big_pkey PRIMARY KEY (i);\n",
+           "tables": [{"schema": "public", "name": "big",
+                       "columns": [{"name": "i", "type": "integer"},
+                                   {"name": "t", "type": "text"}],
+                       "copy": rows}]}, open("spec.json", "w"))
+PY
+	"$PGSPEC" spec.json big.ark >/dev/null || fail "pgarchive_spec"
+	new_db "${DBP}i"
+	"$RESTORE" -j 1 big.ark "$(conn "${DBP}i")" >out.txt 2>err.txt &
+	local pid=$! i copying=0
+	for ((i = 0; i < 400; i++)); do
+		if [[ $(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-restore' AND query LIKE 'COPY %FROM STDIN'") == 1 ]]; then
+			copying=1
+			break
+		fi
+		sleep 0.05
+	done
+	[[ $copying == 1 ]] || { kill $pid; fail "the COPY was never seen"; }
+	# (TERM: a background job of a non-interactive shell ignores INT)
+	kill -TERM $pid
+	local rc=0
+	wait $pid || rc=$?
+	[[ $rc == 130 ]] || fail "exit $rc: $(cat err.txt)"
+	[[ ! -s out.txt ]] || fail "stdout: $(cat out.txt)"
+	[[ $(cat err.txt) == "ark-restore: error: interrupted by signal
+ark-restore: target state: database \"${DBP}i\": pre-data applied; 0 of 1 tables loaded; post-data not applied
+ark-restore:   not loaded: \"public\".\"big\"" ]] || fail "stderr: $(cat err.txt)"
+	[[ $(psql -X -A -t -d "${DBP}i" -c "SELECT count(*) FROM public.big") == 0 ]] || fail "rows kept"
+	sleep 0.2
+	[[ $(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-restore'") == 0 ]] ||
+		fail "sessions left"
+}

@@ -36,14 +36,14 @@ for line in open(sys.argv[1]):
     if m:
         print(m.group(1), m.group(2))
 EOF
-	[[ $(wc -l <docs.txt) == 12 ]] || fail "docs table: $(cat docs.txt)"
+	[[ $(wc -l <docs.txt) == 19 ]] || fail "docs table: $(cat docs.txt)"
 	grep -qx '8 locked' docs.txt || fail "exit 8 not documented"
 	grep -qx '10 restored damaged' docs.txt || fail "exit 10 not documented"
 	local tool codes
 	declare -A want=(
 		[ark-snapshot]="0 1 2 3 5 6 7 9 130"
 		[ark-checksum-verify]="0 1 2 3 4 5 9 130"
-		[ark-restore]="0 1 2 3 4 5 7 8 9 10 130"
+		[ark-restore]="0 1 2 3 4 5 7 8 9 10 11 12 13 14 16 130"
 	)
 	for tool in ark-snapshot ark-checksum-verify ark-restore; do
 		help_exit_codes "$tool" >"$tool.txt"
@@ -76,11 +76,11 @@ EOF
 	[[ $stderr == "ark-restore: error: unknown option '--x\\ny'"$'\n'"Try 'ark-restore --help' for more information." ]] ||
 		fail "stderr: $stderr"
 	# --json parsed before the problem: the outcome object on stdout
-	run --separate-stderr "$RESTORE" --json only.ark
+	run --separate-stderr "$RESTORE" --json
 	assert_status 2
-	[[ $output == '{"ok":false,"exit_code":2,"error":"usage","message":"expected ARCHIVE and TARGET"}' ]] ||
+	[[ $output == '{"ok":false,"exit_code":2,"error":"usage","message":"expected ARCHIVE and TARGET (or CONNINFO)"}' ]] ||
 		fail "stdout: $output"
-	[[ $stderr == "ark-restore: error: expected ARCHIVE and TARGET"$'\n'"Try 'ark-restore --help' for more information." ]] ||
+	[[ $stderr == "ark-restore: error: expected ARCHIVE and TARGET (or CONNINFO)"$'\n'"Try 'ark-restore --help' for more information." ]] ||
 		fail "stderr: $stderr"
 	run --separate-stderr "$SNAPSHOT" --json -Z db
 	assert_status 2
