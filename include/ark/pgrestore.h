@@ -15,7 +15,7 @@
  *      database must be empty where the archive goes: no relation in the
  *      schemas of its tables and the schemas its pre-data creates, and
  *      none of the latter existing - ARK_ERR_NOT_EMPTY naming one;
- *      clean drops the archive's relations first (below);
+ *      clean drops what the archive creates first (below);
  *   3. pre-data: its statements in one transaction (with clean's drops);
  *   4. data: one COPY ... FROM STDIN per table, jobs tables at once, each
  *      on its own connection, the member streamed from the archive file
@@ -30,10 +30,10 @@
  *      compared with the manifest's content_digest: ARK_ERR_MISMATCH
  *      naming the first table that differs.
  *
- * clean drops, in the pre-data's transaction: each schema the pre-data
- * creates (DROP SCHEMA IF EXISTS ... CASCADE: everything in it), and
- * each of the archive's tables in other schemas (DROP TABLE IF EXISTS
- * ... CASCADE: with the views and foreign keys that depend on it).
+ * clean drops, in the pre-data's transaction, what the pre-data creates
+ * (schemas, tables, views, sequences, types, domains, functions:
+ * ark_sqlscript_drops(), DROP ... IF EXISTS ... CASCADE in reverse
+ * order), and skips the emptiness check.
  *
  * tables (--table NAME): only those tables' data.  NAME is a table's name
  * (in whichever schema; two schemas holding it is an error) or
