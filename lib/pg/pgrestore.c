@@ -574,6 +574,32 @@ static int load_sink_write(void *ctx, const void *buf, size_t len,
 	return ark_pg_copy_in_put(load->pg, buf, len, err);
 }
 
+/*
+ * Can the table be loaded with COPY FREEZE after a TRUNCATE in the same
+ * transaction: a plain table (not partitioned, not foreign) that no
+ * foreign key references (TRUNCATE would refuse it).
+ */
+static int table_freezable(struct ark_pg *pg,
+			   const struct ark_pgrestore_table *table,
+			   int *freezable, struct ark_error *err)
+{
+	struct ark_buf value = ARK_BUF_INIT;
+	const char *params[2] = { table->schema, table->name };
+	int is_null = 0, rc;
+
+	rc = ark_pg_query_value(pg,
+				"SELECT count(*) FROM pg_catalog.pg_class c "
+				"JOIN pg_catalog.pg_namespace n ON n.oid = "
+				"c.relnamespace WHERE n.nspname = $1 AND "
+				"c.relname = $2 AND c.relkind = 'r' AND NOT "
+				"EXISTS (SELECT FROM pg_catalog.pg_constraint k "
+				"WHERE k.confrelid = c.oid AND k.contype = 'f')",
+				2, params, &value, &is_null, err);
+	*freezable = rc == 0 && strcmp(value.data, "1") == 0;
+	ark_buf_free(&value);
+	return rc;
+}
+
 static int load_table(struct restore *r, struct ark_pg *pg,
 		      struct ark_pool_job *job, size_t t,
 		      struct ark_error *err)
@@ -582,19 +608,30 @@ static int load_table(struct restore *r, struct ark_pg *pg,
 	struct load load = { r, pg, job, { { 0, { 0, 0 } }, NULL, 0 } };
 	struct ark_sink sink = { load_sink_write, &load };
 	struct ark_buf sql = ARK_BUF_INIT;
-	int own_transaction = !r->options->single_transaction &&
-			      r->options->table_count && r->options->clean;
-	int copying = 0, streaming = 0, rc;
+	const struct ark_pgrestore_options *o = r->options;
+	int single = o->single_transaction, freezable = 0, truncate;
+	int own_transaction = 0, copying = 0, streaming = 0, rc;
 	uint64_t rows = 0;
 	char shown[2][256];
 
 	display(shown[0], sizeof(shown[0]), table->schema);
 	display(shown[1], sizeof(shown[1]), table->name);
-	if (own_transaction) {
-		ark_buf_append_str(&sql, "BEGIN; TRUNCATE ONLY ");
-		ark_pg_append_qualified(&sql, table->schema, table->name);
-		ark_buf_append_str(&sql, ";");
-	} else if (r->options->table_count && r->options->clean) {
+	if ((rc = table_freezable(pg, table, &freezable, err)))
+		goto cleanup;
+	/*
+	 * COPY FREEZE writes the rows frozen: nothing to rewrite when they
+	 * are first read (hint bits) - by the verification, the index builds
+	 * and the application.  PostgreSQL allows it in the transaction that
+	 * created or truncated the table: the restore's own (one
+	 * transaction), or BEGIN; TRUNCATE (of the table pre-data has just
+	 * created, or that --clean empties); COPY; COMMIT.
+	 */
+	truncate = (o->table_count && o->clean) ||
+		   (!single && !o->table_count && freezable);
+	own_transaction = truncate && !single;
+	if (own_transaction)
+		ark_buf_append_str(&sql, "BEGIN; ");
+	if (truncate) {
 		ark_buf_append_str(&sql, "TRUNCATE ONLY ");
 		ark_pg_append_qualified(&sql, table->schema, table->name);
 	}
@@ -610,6 +647,8 @@ static int load_table(struct restore *r, struct ark_pg *pg,
 		ark_buf_append_char(&sql, ')');
 	}
 	ark_buf_append_str(&sql, " FROM STDIN");
+	if (freezable && (truncate || (single && !o->table_count)))
+		ark_buf_append_str(&sql, " (FREEZE)");
 	if (ark_buf_failed(&sql)) {
 		rc = oom(err);
 		goto cleanup;
@@ -930,16 +969,28 @@ static int prepare(struct restore *r, struct ark_error *err)
 	return 0;
 }
 
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
 static int restore(struct restore *r, struct ark_error *err)
 {
+	struct timespec start;
 	const struct ark_pgrestore_options *o = r->options;
 	struct ark_pgrestore_result *res = r->result;
 	struct ark_pool *pool = NULL;
 	int single = o->single_transaction;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if ((rc = prepare(r, err)))
 		goto cleanup;
+	ark_log(ARK_LOG_INFO, "archive verified: %.2f s", seconds_since(&start));
 	if (o->create && (rc = create_database(r, err)))
 		goto cleanup;
 	if ((rc = ark_pg_connect(r->conninfo, APPLICATION, &r->pg, err)))
@@ -962,6 +1013,7 @@ static int restore(struct restore *r, struct ark_error *err)
 	else if ((rc = pre_data(r, err)))
 		goto cleanup;
 	res->touched = 1;
+	ark_log(ARK_LOG_INFO, "pre-data applied: %.2f s", seconds_since(&start));
 	if (single) {
 		for (size_t t = 0; t < res->table_count && !rc; t++)
 			rc = load_table(r, r->pg, NULL, t, err);
@@ -975,8 +1027,11 @@ static int restore(struct restore *r, struct ark_error *err)
 	}
 	if (rc)
 		goto cleanup;
+	ark_log(ARK_LOG_INFO, "data loaded: %.2f s", seconds_since(&start));
 	if (!o->table_count && (rc = post_data(r, pool, err)))
 		goto cleanup;
+	ark_log(ARK_LOG_INFO, "post-data applied: %.2f s",
+		seconds_since(&start));
 	/* the script's SET statements may have changed how values print */
 	if (single) {
 		if ((rc = ark_pg_session_reset(r->pg, err)))
@@ -993,6 +1048,7 @@ static int restore(struct restore *r, struct ark_error *err)
 	if (rc)
 		goto cleanup;
 	res->verify_done = 1;
+	ark_log(ARK_LOG_INFO, "verified: %.2f s", seconds_since(&start));
 	for (size_t t = 0; t < res->table_count; t++) {
 		const struct ark_pgrestore_table *table = &res->tables[t];
 		char want[ARK_DIGEST_TEXT_MAX], have[ARK_DIGEST_TEXT_MAX];

@@ -417,7 +417,7 @@ PY
 	"$RESTORE" -j 1 big.ark "$(conn "${DBP}i")" >out.txt 2>err.txt &
 	local pid=$! i copying=0
 	for ((i = 0; i < 400; i++)); do
-		if [[ $(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-restore' AND query LIKE 'COPY %FROM STDIN'") == 1 ]]; then
+		if [[ $(psql -X -A -t -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-restore' AND query LIKE 'COPY %FROM STDIN%'") == 1 ]]; then
 			copying=1
 			break
 		fi
