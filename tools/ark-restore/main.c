@@ -131,19 +131,27 @@ int main(int argc, char **argv)
 		case 't': tables[options.table_count++] = optarg; break;
 		case '1': options.single_transaction = 1; break;
 		case 'j':
-			if (ark_cli_parse_int(optarg, 1, 64, &options.jobs))
-				return ark_cli_usage_error(&common, "--jobs takes 1 to 64");
+			if (ark_cli_parse_int(optarg, 1, 64, &options.jobs)) {
+				code = ark_cli_usage_error(&common, "--jobs takes 1 to 64");
+				goto out;
+			}
 			break;
 		default:
 			rc = ark_cli_common_option(opt, &common);
-			if (rc != ARK_CLI_CONTINUE)
-				return rc;
+			if (rc != ARK_CLI_CONTINUE) {
+				code = rc;
+				goto out;
+			}
 		}
 	}
-	if (argc - optind < 1 || argc - optind > 2)
-		return ark_cli_usage_error(&common, "expected ARCHIVE and TARGET (or CONNINFO)");
-	if (options.create && options.clean)
-		return ark_cli_usage_error(&common, "--create and --clean exclude each other");
+	if (argc - optind < 1 || argc - optind > 2) {
+		code = ark_cli_usage_error(&common, "expected ARCHIVE and TARGET (or CONNINFO)");
+		goto out;
+	}
+	if (options.create && options.clean) {
+		code = ark_cli_usage_error(&common, "--create and --clean exclude each other");
+		goto out;
+	}
 	options.archive = argv[optind];
 	options.target = argc - optind == 2 ? argv[optind + 1] : NULL;
 	options.tables = tables;
@@ -169,6 +177,7 @@ int main(int argc, char **argv)
 		ark_report_pgrestore_state(stderr, "ark-restore", &result.pg);
 done:
 	ark_pgrestore_result_free(&result.pg);
+out:
 	free(tables);
 	return code;
 }
