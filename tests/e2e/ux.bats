@@ -26,7 +26,7 @@ for line in lines[start + 1:]:
 }
 
 @test "every --help lists its exit codes as docs/exit-codes.md names them" {
-	require_tool ark-snapshot ark-checksum-verify ark-restore
+	require_tool ark-snapshot ark-checksum-verify ark-restore ark-transfer
 	# the table rows "| code | name | ..." (the unit test test_error
 	# checks them against the catalogue itself)
 	python3 - "$REPO_DIR/docs/exit-codes.md" >docs.txt <<'EOF'
@@ -36,7 +36,7 @@ for line in open(sys.argv[1]):
     if m:
         print(m.group(1), m.group(2))
 EOF
-	[[ $(wc -l <docs.txt) == 12 ]] || fail "docs table: $(cat docs.txt)"
+	[[ $(wc -l <docs.txt) == 19 ]] || fail "docs table: $(cat docs.txt)"
 	grep -qx '8 locked' docs.txt || fail "exit 8 not documented"
 	grep -qx '10 restored damaged' docs.txt || fail "exit 10 not documented"
 	local tool codes
@@ -44,8 +44,9 @@ EOF
 		[ark-snapshot]="0 1 2 3 5 6 7 9 130"
 		[ark-checksum-verify]="0 1 2 3 4 5 9 130"
 		[ark-restore]="0 1 2 3 4 5 7 8 9 10 130"
+		[ark-transfer]="0 1 2 3 5 6 8 11 12 13 14 15 16 130"
 	)
-	for tool in ark-snapshot ark-checksum-verify ark-restore; do
+	for tool in ark-snapshot ark-checksum-verify ark-restore ark-transfer; do
 		help_exit_codes "$tool" >"$tool.txt"
 		# each line as the docs name the code
 		while read -r line; do
