@@ -130,6 +130,7 @@ struct ark_compare_result {
 	struct ark_compare_table *tables; /* sorted bytewise by name */
 	size_t equal, different, only_source, only_target;
 	uint64_t source_rows, target_rows;
+	int compared;       /* every table was compared (no other error) */
 	double seconds;
 };
 

@@ -6,7 +6,6 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "ark/compare.h"
 #include "ark/text.h"
@@ -113,6 +112,17 @@ static void put_diff(FILE *out, const char *table,
 	}
 }
 
+/* Characters (UTF-8 code points) of text: what a terminal column holds,
+ * near enough (wide CJK characters take two). */
+static int columns_of(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += ((unsigned char)*text & 0xc0) != 0x80;
+	return n;
+}
+
 void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 {
 	char name[256];
@@ -131,8 +141,8 @@ void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 	ark_text_put_escaped(out, result->target ? result->target : "");
 	fputc('\n', out);
 	for (i = 0; i < result->ntables; i++) {
-		int len = (int)strlen(ark_text_escape(result->tables[i].name,
-						      name, 64));
+		int len = columns_of(ark_text_escape(result->tables[i].name,
+						     name, 64));
 		if (len > width)
 			width = len;
 	}
@@ -142,7 +152,7 @@ void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 		const struct ark_compare_table *t = &result->tables[i];
 
 		ark_text_escape(t->name, name, 64);
-		fprintf(out, "%-*s", width, name);
+		fprintf(out, "%s%*s", name, width - columns_of(name), "");
 		put_rows(out, t->has_source, t->source_digested,
 			 t->source_digest.rows);
 		put_rows(out, t->has_target, t->target_digested,
@@ -291,7 +301,8 @@ json_t *ark_compare_report_json(const struct ark_compare_result *result)
 	set(obj, "target", ark_text_json_string(result->target));
 	set(obj, "target_kind", ark_text_json_string(result->target_kind));
 	set(obj, "identical",
-	    json_boolean(result->ntables == result->equal));
+	    json_boolean(result->compared &&
+			 result->ntables == result->equal));
 	set(obj, "tables", tables);
 	set(obj, "equal", json_integer((json_int_t)result->equal));
 	set(obj, "different", json_integer((json_int_t)result->different));

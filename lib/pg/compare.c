@@ -287,9 +287,10 @@ static int read_pg_catalog(struct compare *c, struct side *side,
 	rc = ark_pg_query(side->pg,
 		"SELECT c.relname, a.attname, "
 		"format_type(a.atttypid, a.atttypmod), a.attnotnull::int, "
-		"coalesce(array_position((SELECT i.indkey::int2[] FROM "
-		"pg_catalog.pg_index i WHERE i.indrelid = c.oid AND "
-		"i.indisprimary), a.attnum), 0) "
+		"coalesce((SELECT k.n FROM pg_catalog.pg_index i, "
+		"unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n) "
+		"WHERE i.indrelid = c.oid AND i.indisprimary "
+		"AND k.att = a.attnum), 0) "
 		"FROM pg_catalog.pg_class c "
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
@@ -481,7 +482,12 @@ static int open_side(struct compare *c, struct side *side, const char **kind,
 		break;
 	}
 	if (!*shown) {
-		ark_buf_append_str(&text, side->arg);
+		/* never a password, even when the connection failed */
+		if (side->type == SIDE_PG)
+			ark_pg_scrub_conninfo(side->arg, &text);
+		else
+			ark_buf_append_str(&text, side->arg);
+		ark_buf_append_str(&text, "");
 		*shown = ark_buf_take(&text);
 	}
 	ark_buf_free(&text);
@@ -1293,21 +1299,41 @@ static int fetch_line(void *context, int side, const char *line, size_t len,
 	return 0;
 }
 
+/* -12, 3.25, 1e+100: shown without quotes. */
+static int looks_numeric(const char *text, size_t len)
+{
+	size_t i = 0, digits = 0;
+
+	if (i < len && text[i] == '-')
+		i++;
+	for (; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+		digits++;
+	if (i < len && text[i] == '.')
+		for (i++; i < len && text[i] >= '0' && text[i] <= '9'; i++)
+			digits++;
+	if (digits && i < len && text[i] == 'e') {
+		i++;
+		if (i < len && (text[i] == '+' || text[i] == '-'))
+			i++;
+		if (i == len)
+			return 0;
+		while (i < len && text[i] >= '0' && text[i] <= '9')
+			i++;
+	}
+	return digits > 0 && i == len;
+}
+
 /* A value for people: NULL, a bare number, or 'text' cut and escaped. */
 static char *preview(const char *field, size_t len)
 {
 	struct ark_buf raw = ARK_BUF_INIT;
 	char *shown;
-	size_t i, cut = len, room;
-	int number = len > 0;
+	size_t cut = len, room;
+	int number;
 
 	if (len == 2 && memcmp(field, "\\N", 2) == 0)
 		return strdup("NULL");
-	for (i = 0; i < len && number; i++)
-		number = (field[i] >= '0' && field[i] <= '9') ||
-			 (i == 0 && field[i] == '-') ||
-			 (i > 0 && (field[i] == '.' || field[i] == 'e' ||
-				    field[i] == '+' || field[i] == '-'));
+	number = looks_numeric(field, len);
 	if (cut > PREVIEW_BYTES) {
 		cut = PREVIEW_BYTES;
 		/* on a UTF-8 character boundary */
@@ -1351,6 +1377,27 @@ static char *key_text(const struct pair *p, const char *line, size_t len)
 	return ark_buf_take(&text);
 }
 
+/* A whole row for people: ('a', 2, NULL). */
+static char *row_text(const struct pair *p, const char *line, size_t len)
+{
+	struct ark_buf text = ARK_BUF_INIT;
+	const char *f;
+	size_t flen, i;
+	char *value;
+
+	ark_buf_append_char(&text, '(');
+	for (i = 0; i < p->ncolumns; i++) {
+		if (field_at(line, len, i, &f, &flen) != 0)
+			f = "", flen = 0;
+		value = preview(f, flen);
+		ark_buf_appendf(&text, "%s%s", i ? ", " : "",
+				value ? value : "");
+		free(value);
+	}
+	ark_buf_append_char(&text, ')');
+	return ark_buf_take(&text);
+}
+
 static int build_diffs(struct narrow *n, struct ark_error *err)
 {
 	struct ark_compare_table *t = n->p->out;
@@ -1372,7 +1419,7 @@ static int build_diffs(struct narrow *n, struct ark_error *err)
 		d->source_copies = s->copies[0];
 		d->target_copies = s->copies[1];
 		if (p->nkeys == 0) {
-			d->row = preview(s->line[from], s->len[from]);
+			d->row = row_text(p, s->line[from], s->len[from]);
 			continue;
 		}
 		d->key = key_text(p, s->line[from], s->len[from]);
@@ -1778,6 +1825,7 @@ static int compare_all(struct compare *c, struct ark_error *err)
 	if ((rc = run_jobs(c, err)))
 		return rc;
 	settle_results(c);
+	r->compared = 1;
 	return 0;
 }
 

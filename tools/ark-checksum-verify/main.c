@@ -55,8 +55,8 @@ static const char usage[] =
 	"      --busy-timeout=MS  wait for a SQLite side's locks (10000)\n"
 	"      --tmpdir=DIR   private copies of SQLite sides (default\n"
 	"                     $TMPDIR or /tmp)\n"
-	"  -d, --deep         pg archives: recompute every table's digest\n"
-	"                     from its member instead of the manifest's\n"
+	"      (--deep)       pg archives: each table's digest recomputed\n"
+	"                     from its member, not the manifest's\n"
 	"  -q, --quiet        print nothing on stdout; the exit status tells\n"
 	"  -v, --verbose      more detail on stderr\n"
 	"  -h, --help         show this help and exit\n"
@@ -72,8 +72,8 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_ERR_CORRUPT, "an archive is damaged, forged or unsafe" },
 	{ ARK_ERR_WRITE, "the report or --deep's temporary cannot be "
 			 "written" },
-	{ ARK_ERR_INTEGRITY, "--deep: the archived database fails its check" },
 	{ ARK_ERR_SOURCE, "a SQLite side cannot be read" },
+	{ ARK_ERR_INTEGRITY, "--deep: the archived database fails its check" },
 	{ ARK_ERR_PG_CONNECT, NULL },
 	{ ARK_ERR_PG_AUTH, NULL },
 	{ ARK_ERR_PG_QUERY, NULL },
