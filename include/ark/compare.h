@@ -71,6 +71,8 @@ struct ark_compare_options {
 	int busy_timeout_ms;         /* SQLite sources' locks */
 	const char *tmpdir;          /* private copies; NULL: $TMPDIR, /tmp */
 	int progress;                /* draw progress on a terminal */
+	size_t partition_rows;       /* rows per narrowing partition; 0: the
+					default (2M); tests make it small */
 };
 
 enum ark_compare_diff_kind {

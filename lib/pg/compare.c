@@ -1469,7 +1469,9 @@ static int narrow_table(struct worker *w, struct pair *p,
 
 	if (p->out->target_digest.rows > rows)
 		rows = p->out->target_digest.rows;
-	n.parts = rows / PARTITION_ROWS + 1;
+	n.parts = rows / (w->c->options->partition_rows
+				  ? w->c->options->partition_rows
+				  : PARTITION_ROWS) + 1;
 	n.sel = calloc(w->c->options->max_diffs + 1, sizeof(*n.sel));
 	if (!n.sel)
 		return out_of_memory(err);

@@ -36,13 +36,13 @@ for line in open(sys.argv[1]):
     if m:
         print(m.group(1), m.group(2))
 EOF
-	[[ $(wc -l <docs.txt) == 12 ]] || fail "docs table: $(cat docs.txt)"
+	[[ $(wc -l <docs.txt) == 19 ]] || fail "docs table: $(cat docs.txt)"
 	grep -qx '8 locked' docs.txt || fail "exit 8 not documented"
 	grep -qx '10 restored damaged' docs.txt || fail "exit 10 not documented"
 	local tool codes
 	declare -A want=(
 		[ark-snapshot]="0 1 2 3 5 6 7 9 130"
-		[ark-checksum-verify]="0 1 2 3 4 5 9 130"
+		[ark-checksum-verify]="0 1 2 3 4 5 6 9 11 12 13 16 130"
 		[ark-restore]="0 1 2 3 4 5 7 8 9 10 130"
 	)
 	for tool in ark-snapshot ark-checksum-verify ark-restore; do
