@@ -16,7 +16,10 @@
  * database loaded by ark-transfer, or by --data-only into a framework's
  * schema, compares equal.  SQLite against SQLite uses the source's plan
  * on both sides.  Per table: row count and digest on both sides, tables
- * in parallel, each side's scan in its own job.
+ * in parallel, each side's scan in its own job.  Each side is read as of
+ * one moment: a SQLite side in one read transaction (workers on a
+ * private copy made inside it), a PostgreSQL side in one REPEATABLE READ
+ * snapshot exported by the main connection and adopted by every worker.
  *
  * A table whose digests differ is narrowed down: both sides are scanned
  * again, each row reduced to a 64-bit hash of its key (primary key or a

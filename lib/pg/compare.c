@@ -84,7 +84,8 @@ struct side {
 	struct ark_sqlite_source_copy *copy;
 	/* PostgreSQL */
 	const char *conninfo;       /* NULL: DATABASE_URL or PG* */
-	struct ark_pg *pg;
+	struct ark_pg *pg;          /* holds the exported snapshot open */
+	char snapshot[64];          /* pg_export_snapshot(), or "" */
 	/* PostgreSQL-like: the tables, sorted bytewise by name */
 	size_t ntables;
 	struct pg_table *tables;
@@ -391,6 +392,38 @@ static int read_archive_catalog(struct compare *c, struct side *side,
 
 /* ---- opening a side ---- */
 
+/*
+ * One view of a live database for every worker and every scan: the main
+ * connection opens a REPEATABLE READ transaction and exports its
+ * snapshot, which each worker's transaction adopts (as pg_dump -j does).
+ * So the tables are compared as of one moment, and the narrowing reads
+ * exactly the rows the digests read, while the application writes on.
+ * A server that cannot export one (a standby before PostgreSQL 10...)
+ * is read without: each table then as of its own scan, with a warning.
+ */
+static int export_snapshot(struct side *side, struct ark_error *err)
+{
+	struct ark_buf out = ARK_BUF_INIT;
+	struct ark_error why = { 0 };
+	int is_null = 0, rc;
+
+	if ((rc = ark_pg_exec(side->pg, "BEGIN ISOLATION LEVEL REPEATABLE "
+				       "READ READ ONLY", err)))
+		return rc;
+	rc = ark_pg_query_value(side->pg, "SELECT pg_export_snapshot()", 0,
+				NULL, &out, &is_null, &why);
+	if (rc == 0 && !is_null && out.len < sizeof(side->snapshot)) {
+		memcpy(side->snapshot, out.data, out.len + 1);
+	} else {
+		ark_log(ARK_LOG_WARN, "%s: no snapshot shared by the workers "
+			"(%s); each table is read as of its own scan",
+			side->label, rc ? why.msg : "no snapshot id");
+		rc = ark_pg_exec(side->pg, "ROLLBACK", err);
+	}
+	ark_buf_free(&out);
+	return rc;
+}
+
 static int image_write(void *context, const void *data, size_t len,
 		       struct ark_error *err)
 {
@@ -456,8 +489,10 @@ static int open_side(struct compare *c, struct side *side, const char **kind,
 				    &side->pg, err);
 		if (rc == 0) {
 			*shown = strdup(ark_pg_safe_conninfo(side->pg));
-			rc = read_pg_catalog(c, side, err);
+			rc = export_snapshot(side, err);
 		}
+		if (rc == 0)
+			rc = read_pg_catalog(c, side, err);
 		break;
 	case ARK_COMPARE_ARCHIVE:
 		if ((rc = ark_archive_reader_open(side->arg, &side->reader,
@@ -1546,9 +1581,22 @@ static int worker_side(struct worker *w, int side, struct ark_error *err)
 			w->db[side] = s->db;
 		}
 	}
-	if (s->type == SIDE_PG && !w->pg[side])
-		return ark_pg_connect(s->conninfo, "ark-checksum-verify",
-				      &w->pg[side], err);
+	if (s->type == SIDE_PG && !w->pg[side]) {
+		if ((rc = ark_pg_connect(s->conninfo, "ark-checksum-verify",
+					 &w->pg[side], err)))
+			return rc;
+		if (s->snapshot[0]) {
+			ark_buf_reset(&w->scratch);
+			ark_buf_append_str(&w->scratch,
+					   "BEGIN ISOLATION LEVEL REPEATABLE "
+					   "READ READ ONLY; SET TRANSACTION "
+					   "SNAPSHOT ");
+			ark_pg_append_literal(&w->scratch, s->snapshot);
+			if (ark_buf_failed(&w->scratch))
+				return out_of_memory(err);
+			return ark_pg_exec(w->pg[side], w->scratch.data, err);
+		}
+	}
 	return 0;
 }
 
