@@ -378,8 +378,9 @@ static int read_archive_catalog(struct compare *c, struct side *side,
 				return out_of_memory(err);
 		}
 	}
-	qsort(side->tables, side->ntables, sizeof(*side->tables),
-	      compare_table_names);
+	if (side->ntables)
+		qsort(side->tables, side->ntables, sizeof(*side->tables),
+		      compare_table_names);
 	for (i = 1; i < side->ntables; i++)
 		if (strcmp(side->tables[i - 1].name, side->tables[i].name) == 0)
 			return ark_error_set(err, ARK_ERR_CORRUPT, 0,
@@ -1516,8 +1517,9 @@ static int narrow_table(struct worker *w, struct pair *p,
 			if ((rc = scan_side(w, p, k, collect_line, &n,
 					    &ignored, err)))
 				goto cleanup;
-			qsort(n.entries[k], n.count[k], sizeof(struct entry),
-			      compare_entries);
+			if (n.count[k])
+				qsort(n.entries[k], n.count[k],
+				      sizeof(struct entry), compare_entries);
 		}
 		merge(&n);
 	}
