@@ -352,3 +352,31 @@ table "playlist": column "name": type text[] cannot be compared
 	assert_output_has "  or:  ark-checksum-verify [OPTION]... SOURCE TARGET"
 	assert_output_has "  16   verification failed: SOURCE and TARGET differ (listed)"
 }
+
+@test "SIGINT while comparing: exit 130, the private copies removed, both databases as they were" {
+	S=$BATS_TEST_TMPDIR/big.sqlite
+	sqlite3 "$S" "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT, w REAL);
+	  CREATE TABLE other (id INTEGER PRIMARY KEY, v TEXT);
+	  WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 400000)
+	  INSERT INTO big SELECT i, printf('%040d', i), i / 7.0 FROM s;
+	  INSERT INTO other SELECT id, v FROM big WHERE id <= 1000;"
+	cp "$S" "$BATS_TEST_TMPDIR/big2.sqlite"
+	before=$(sha256sum "$S" "$BATS_TEST_TMPDIR/big2.sqlite")
+	mkdir "$BATS_TEST_TMPDIR/tmp"
+	# SIGINT at its default (a shell ignores it in background jobs)
+	TMPDIR=$BATS_TEST_TMPDIR/tmp env --default-signal=INT,TERM "$VERIFY" -j 2 "$S" "$BATS_TEST_TMPDIR/big2.sqlite" >out.txt 2>err.txt &
+	pid=$!
+	# wait for the private copies, then interrupt
+	for _ in $(seq 200); do
+		[[ -n $(ls -A "$BATS_TEST_TMPDIR/tmp") ]] && break
+		sleep 0.05
+	done
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[[ $status == 130 ]] || { cat out.txt err.txt; fail "exit $status"; }
+	[[ $(cat err.txt) == "ark-checksum-verify: error: interrupted by signal" ]] || { cat err.txt; false; }
+	[[ ! -s out.txt ]] || { cat out.txt; false; }
+	[[ -z $(ls -A "$BATS_TEST_TMPDIR/tmp") ]] || { ls -la "$BATS_TEST_TMPDIR/tmp"; false; }
+	[[ $(sha256sum "$S" "$BATS_TEST_TMPDIR/big2.sqlite") == "$before" ]]
+}
