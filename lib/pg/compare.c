@@ -1214,6 +1214,8 @@ static int collect_line(void *context, int side, const char *line,
 	struct entry e;
 
 	e.key = key_hash(n, line, len);
+	if (ark_buf_failed(&n->key))
+		return out_of_memory(err);
 	if (n->parts > 1 && e.key % n->parts != n->part)
 		return 0;
 	e.line = n->p->nkeys ? XXH3_64bits(line, len) : e.key;
@@ -1222,7 +1224,7 @@ static int collect_line(void *context, int side, const char *line,
 		struct entry *grown =
 			realloc(n->entries[side], room * sizeof(*grown));
 
-		if (!grown || ark_buf_failed(&n->key))
+		if (!grown)
 			return out_of_memory(err);
 		n->entries[side] = grown;
 		n->room[side] = room;
