@@ -364,7 +364,7 @@ table "playlist": column "name": type text[] cannot be compared
 	before=$(sha256sum "$S" "$BATS_TEST_TMPDIR/big2.sqlite")
 	mkdir "$BATS_TEST_TMPDIR/tmp"
 	# SIGINT at its default (a shell ignores it in background jobs)
-	TMPDIR=$BATS_TEST_TMPDIR/tmp env --default-signal=INT,TERM "$VERIFY" -j 2 "$S" "$BATS_TEST_TMPDIR/big2.sqlite" >out.txt 2>err.txt &
+	TMPDIR=$BATS_TEST_TMPDIR/tmp env --default-signal=INT,TERM "$VERIFY" -j 2 "$S" "$BATS_TEST_TMPDIR/big2.sqlite" >"$BATS_TEST_TMPDIR/out.txt" 2>"$BATS_TEST_TMPDIR/err.txt" &
 	pid=$!
 	# wait for the private copies, then interrupt
 	for _ in $(seq 200); do
@@ -374,9 +374,9 @@ table "playlist": column "name": type text[] cannot be compared
 	kill -INT "$pid"
 	status=0
 	wait "$pid" || status=$?
-	[[ $status == 130 ]] || { cat out.txt err.txt; fail "exit $status"; }
-	[[ $(cat err.txt) == "ark-checksum-verify: error: interrupted by signal" ]] || { cat err.txt; false; }
-	[[ ! -s out.txt ]] || { cat out.txt; false; }
+	[[ $status == 130 ]] || { cat "$BATS_TEST_TMPDIR/out.txt" "$BATS_TEST_TMPDIR/err.txt"; fail "exit $status"; }
+	[[ $(cat "$BATS_TEST_TMPDIR/err.txt") == "ark-checksum-verify: error: interrupted by signal" ]] || { cat "$BATS_TEST_TMPDIR/err.txt"; false; }
+	[[ ! -s $BATS_TEST_TMPDIR/out.txt ]] || { cat "$BATS_TEST_TMPDIR/out.txt"; false; }
 	[[ -z $(ls -A "$BATS_TEST_TMPDIR/tmp") ]] || { ls -la "$BATS_TEST_TMPDIR/tmp"; false; }
 	[[ $(sha256sum "$S" "$BATS_TEST_TMPDIR/big2.sqlite") == "$before" ]]
 }
