@@ -481,5 +481,16 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 	set(obj, "refused", json_integer((json_int_t)result->refused));
 	set(obj, "relaxed", json_integer((json_int_t)result->relaxed));
 	set(obj, "seconds", json_real(result->seconds));
+	{
+		static const char *const names[] = {
+			"inspect", "check", "load", "verify", "swap",
+		};
+		json_t *phases = json_object();
+
+		for (i = 0; i < 5; i++)
+			set(phases, names[i],
+			    json_real(result->phase_seconds[i]));
+		set(obj, "phase_seconds", phases);
+	}
 	return obj;
 }
