@@ -232,7 +232,11 @@ static int child_signal(void *arg)
 		args[i].sleep_ms = 5000;
 		ark_pool_submit(pool, counting_job, &args[i], &err);
 	}
-	sleep_ms(50);
+	/* both workers busy before the signal (a loaded machine may take
+	 * a while to schedule them: wait up to 4 s, never a fixed guess) */
+	for (int waited = 0; atomic_load(&c.started) < 2 && waited < 4000;
+	     waited += 5)
+		sleep_ms(5);
 	raise(SIGTERM);
 	rc = ark_pool_wait(pool, &err);
 	ark_pool_free(pool);
