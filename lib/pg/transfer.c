@@ -69,6 +69,9 @@ struct transfer {
 	int worker_code;
 	size_t next_job;
 	size_t *order;                    /* plan tables, largest first */
+	/* --reject: per plan table, the SQL tail that leaves the rejected
+	 * rows out (NULL: none rejected) */
+	char **reject_tails;
 };
 
 static double seconds_since(const struct timespec *start)
@@ -193,6 +196,7 @@ static void refuse(struct transfer *t, size_t plan_table, const char *row,
 {
 	struct ark_transfer_refusal refusal = {
 		source_table(t, plan_table)->name, row, column, value, reason,
+		0,
 	};
 
 	t->result->refused++;
@@ -251,9 +255,9 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
 	char row[256], preview[256];
-	size_t keys, i;
+	size_t keys, i, k;
 	uint64_t rows = 0, converted = 0;
-	int rc, step;
+	int rc, step, sql_column;
 
 	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
@@ -265,8 +269,11 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			if ((rc = ark_fsio_check_interrupt(err)))
 				goto cleanup;
 		}
-		for (i = 0; i < pt->ncolumns; i++) {
-			ark_rows_value(stmt, (int)(keys + i), &value);
+		for (i = 0, k = 0; i < pt->ncolumns; i++) {
+			if (pt->columns[i].skipped)
+				continue;
+			sql_column = (int)(keys + k++);
+			ark_rows_value(stmt, sql_column, &value);
 			ark_buf_reset(&scratch);
 			if (ark_pgtext_append(&scratch, &value,
 					      &pt->columns[i].type, &t->rules,
@@ -287,7 +294,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				continue;
 			}
 			row_label(st, stmt, keys, row, sizeof(row));
-			preview_value(stmt, (int)(keys + i), preview,
+			preview_value(stmt, sql_column, preview,
 				      sizeof(preview));
 			refuse(t, plan_table, row,
 			       source_column(t, plan_table, i)->name, preview,
@@ -347,7 +354,8 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 	for (i = 0; i < pt->ncolumns && rc == 0; i++) {
 		profile = &t->profile->tables[pt->source_index]
 				   .columns[pt->columns[i].source_index];
-		if (!pt->columns[i].not_null || profile->nulls == 0)
+		if (!pt->columns[i].not_null || profile->nulls == 0 ||
+		    pt->columns[i].skipped)
 			continue;
 		if (t->options->widen) {
 			ark_plan_relax_not_null(t->plan, plan_table, i,
@@ -375,6 +383,19 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 	return rc;
 }
 
+/* --data-only: a key over a column the target lacks is not the
+ * target's. */
+static int unique_skipped(const struct ark_plan_table *pt,
+			  const struct ark_plan_unique *unique)
+{
+	size_t c;
+
+	for (c = 0; c < unique->ncolumns; c++)
+		if (pt->columns[unique->columns[c]].skipped)
+			return 1;
+	return 0;
+}
+
 /*
  * Duplicates under a primary key or unique constraint, compared as
  * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
@@ -395,6 +416,8 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 	for (u = 0; u < pt->nuniques && rc == 0; u++) {
 		const struct ark_plan_unique *unique = &pt->uniques[u];
 
+		if (unique_skipped(pt, unique))
+			continue;
 		ark_buf_reset(&cols);
 		for (c = 0; c < unique->ncolumns; c++) {
 			if (c)
@@ -574,6 +597,8 @@ static int check_phase(struct transfer *t, struct ark_error *err)
 		total += t->profile->tables[i].rows;
 	phase_begin(t, "check", total, "rows");
 	for (i = 0; i < t->plan->ntables; i++) {
+		if (t->plan->tables[i].skipped)
+			continue;
 		if ((rc = check_values(t, i, err)))
 			return rc;
 		if ((rc = check_not_null(t, i, err)) ||
@@ -745,11 +770,13 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 static void append_target_columns(struct ark_buf *out,
 				  const struct ark_plan_table *pt)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	ark_buf_append_str(out, " (");
 	for (i = 0; i < pt->ncolumns; i++) {
-		if (i)
+		if (pt->columns[i].skipped)
+			continue;
+		if (n++)
 			ark_buf_append_str(out, ", ");
 		ark_pg_append_ident(out, pt->columns[i].name);
 	}
@@ -833,32 +860,36 @@ static int digest_sink(void *context, const char *data, size_t len,
 	return 0;
 }
 
-static int verify_table(struct worker *w, size_t plan_table,
-			struct ark_error *err)
+/*
+ * The digest of the plan table's columns as PostgreSQL holds them in
+ * schema: COPY (SELECT <columns> FROM schema.table) TO STDOUT, digested
+ * as it streams.
+ */
+static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
+			 const char *schema, const struct ark_plan_table *pt,
+			 struct ark_digest *out, struct ark_error *err)
 {
-	struct transfer *t = w->t;
-	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	struct ark_digest_stream stream;
-	struct ark_buf *buf = &w->buf;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
 	ark_buf_reset(buf);
 	ark_buf_append_str(buf, "COPY (SELECT ");
 	for (i = 0; i < pt->ncolumns; i++) {
-		if (i)
+		if (pt->columns[i].skipped)
+			continue;
+		if (n++)
 			ark_buf_append_str(buf, ", ");
 		ark_pg_append_ident(buf, pt->columns[i].name);
 	}
 	ark_buf_append_str(buf, " FROM ");
-	ark_pg_append_qualified(buf, t->staging, pt->name);
+	ark_pg_append_qualified(buf, schema, pt->name);
 	ark_buf_append_str(buf, ") TO STDOUT");
 	if (ark_buf_failed(buf))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if ((rc = ark_digest_stream_begin(&stream, err)))
 		return rc;
-	rc = ark_pg_copy_out(w->pg, buf->data, digest_sink, &stream, err);
+	rc = ark_pg_copy_out(pg, buf->data, digest_sink, &stream, err);
 	if (rc) {
 		ark_digest_stream_abandon(&stream);
 		ark_error_prefix(err, "verifying table \"%s\"", pt->name);
@@ -866,9 +897,24 @@ static int verify_table(struct worker *w, size_t plan_table,
 	}
 	if ((rc = ark_digest_stream_end(&stream, pt->name, err)))
 		return rc;
-	tr->target_digest = stream.digest;
-	tr->verified = ark_digest_equal(&tr->source_digest, &stream.digest);
-	atomic_fetch_add(&t->rows_done, stream.digest.rows);
+	*out = stream.digest;
+	return 0;
+}
+
+static int verify_table(struct worker *w, size_t plan_table,
+			struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	int rc;
+
+	if ((rc = digest_target(w->pg, &w->buf, t->staging, pt,
+				&tr->target_digest, err)))
+		return rc;
+	tr->verified = ark_digest_equal(&tr->source_digest,
+					&tr->target_digest);
+	atomic_fetch_add(&t->rows_done, tr->target_digest.rows);
 	return 0;
 }
 
@@ -1112,6 +1158,448 @@ cleanup:
 	return rc;
 }
 
+/* Connect (once) and, unless only reading the catalog for --plan, take
+ * the schema's lock. */
+static int connect_target(struct transfer *t, int lock, struct ark_error *err)
+{
+	int rc;
+
+	if (!t->pg) {
+		if ((rc = ark_pg_connect(t->options->target, "ark-transfer",
+					 &t->pg, err)))
+			return rc;
+		free(t->result->target);
+		t->result->target = strdup(ark_pg_safe_conninfo(t->pg));
+		t->result->server_version = ark_pg_server_version(t->pg);
+	}
+	if (lock && !t->lock_held)
+		return take_lock(t, err);
+	return 0;
+}
+
+/* ---- --data-only: into the application's own tables ---- */
+
+static void existing_free(struct ark_pg_existing *existing)
+{
+	size_t i, j;
+
+	for (i = 0; i < existing->ntables; i++) {
+		struct ark_pg_existing_table *et = &existing->tables[i];
+
+		for (j = 0; j < et->ncolumns; j++) {
+			free(et->columns[j].name);
+			free(et->columns[j].format_type);
+		}
+		free(et->columns);
+		free(et->name);
+	}
+	free(existing->tables);
+	memset(existing, 0, sizeof(*existing));
+}
+
+/* The tables of the target schema and their columns, from the catalog. */
+static int read_existing(struct transfer *t, struct ark_pg_existing *out,
+			 struct ark_error *err)
+{
+	const char *params[1] = { t->schema_name };
+	struct ark_pg_result *res = NULL;
+	struct ark_pg_existing_table *et = NULL;
+	int r, rows, rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = ark_pg_query(t->pg,
+			  "SELECT c.relname, a.attname, "
+			  "format_type(a.atttypid, a.atttypmod), "
+			  "a.attnotnull::text, (a.atthasdef OR "
+			  "a.attidentity <> '' OR a.attgenerated <> '')::text, "
+			  "(SELECT count(*) FROM pg_attribute x WHERE "
+			  "x.attrelid = c.oid AND x.attnum > 0 AND NOT "
+			  "x.attisdropped) "
+			  "FROM pg_class c "
+			  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+			  "JOIN pg_attribute a ON a.attrelid = c.oid "
+			  "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') "
+			  "AND a.attnum > 0 AND NOT a.attisdropped "
+			  "ORDER BY c.relname COLLATE \"C\", a.attnum",
+			  1, params, &res, err);
+	if (rc)
+		return rc;
+	rows = ark_pg_result_rows(res);
+	out->tables = calloc(rows ? (size_t)rows : 1, sizeof(*out->tables));
+	if (!out->tables)
+		goto nomem;
+	for (r = 0; r < rows; r++) {
+		const char *table = ark_pg_result_value(res, r, 0);
+		struct ark_pg_existing_column *ec;
+
+		if (!et || strcmp(et->name, table) != 0) {
+			et = &out->tables[out->ntables++];
+			et->name = strdup(table);
+			et->columns = calloc((size_t)strtoul(
+				ark_pg_result_value(res, r, 5), NULL, 10) + 1,
+				sizeof(*et->columns));
+			if (!et->name || !et->columns)
+				goto nomem;
+		}
+		ec = &et->columns[et->ncolumns++];
+		ec->name = strdup(ark_pg_result_value(res, r, 1));
+		ec->format_type = strdup(ark_pg_result_value(res, r, 2));
+		ec->not_null = strcmp(ark_pg_result_value(res, r, 3), "true") == 0;
+		ec->has_default = strcmp(ark_pg_result_value(res, r, 4),
+					 "true") == 0;
+		if (!ec->name || !ec->format_type)
+			goto nomem;
+	}
+	ark_pg_result_free(res);
+	return 0;
+nomem:
+	ark_pg_result_free(res);
+	existing_free(out);
+	return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+}
+
+/* Point the plan at the existing tables (their names and types). */
+static int map_target(struct transfer *t, struct ark_error *err)
+{
+	struct ark_pg_existing existing;
+	size_t i;
+	int rc;
+
+	if ((rc = read_existing(t, &existing, err)))
+		return rc;
+	rc = ark_plan_map_existing(t->plan, &existing, t->options->ignore_missing,
+				   err);
+	existing_free(&existing);
+	for (i = 0; i < t->plan->ntables; i++)
+		t->result->tables[i].skipped = t->plan->tables[i].skipped;
+	return rc;
+}
+
+/*
+ * The loaded tables in an order where every parent comes before its
+ * children, by the target's foreign keys (the application's schema
+ * decides what references what).  Tables in a cycle follow in plan
+ * order: a DEFERRABLE key among them is checked at COMMIT (SET
+ * CONSTRAINTS ALL DEFERRED); a cycle of keys that are not deferrable
+ * cannot be loaded table by table, and the server says so.
+ */
+static int fk_order(struct transfer *t, size_t *order, size_t *count,
+		    struct ark_error *err)
+{
+	const char *params[1] = { t->schema_name };
+	struct ark_pg_result *res = NULL;
+	size_t n = t->plan->ntables, i, j, done = 0, *parents = NULL;
+	size_t *edge_child = NULL, *edge_parent = NULL, nedges = 0;
+	unsigned char *placed = NULL;
+	int r, rc, progress;
+
+	rc = ark_pg_query(t->pg,
+			  "SELECT cl.relname, pl.relname FROM pg_constraint k "
+			  "JOIN pg_class cl ON cl.oid = k.conrelid "
+			  "JOIN pg_class pl ON pl.oid = k.confrelid "
+			  "JOIN pg_namespace cn ON cn.oid = cl.relnamespace "
+			  "JOIN pg_namespace pn ON pn.oid = pl.relnamespace "
+			  "WHERE k.contype = 'f' AND cn.nspname = $1 "
+			  "AND pn.nspname = $1",
+			  1, params, &res, err);
+	if (rc)
+		return rc;
+	r = ark_pg_result_rows(res);
+	edge_child = calloc((size_t)r + 1, sizeof(*edge_child));
+	edge_parent = calloc((size_t)r + 1, sizeof(*edge_parent));
+	parents = calloc(n + 1, sizeof(*parents));
+	placed = calloc(n + 1, 1);
+	if (!edge_child || !edge_parent || !parents || !placed) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	for (; r-- > 0;) {
+		size_t child = SIZE_MAX, parent = SIZE_MAX;
+
+		for (i = 0; i < n; i++) {
+			if (t->plan->tables[i].skipped)
+				continue;
+			if (strcmp(t->plan->tables[i].name,
+				   ark_pg_result_value(res, r, 0)) == 0)
+				child = i;
+			if (strcmp(t->plan->tables[i].name,
+				   ark_pg_result_value(res, r, 1)) == 0)
+				parent = i;
+		}
+		if (child == SIZE_MAX || parent == SIZE_MAX || child == parent)
+			continue; /* one COPY checks its own rows at its end */
+		edge_child[nedges] = child;
+		edge_parent[nedges++] = parent;
+		parents[child]++;
+	}
+	for (i = 0; i < n; i++)
+		if (t->plan->tables[i].skipped)
+			placed[i] = 1;
+	do {
+		progress = 0;
+		for (i = 0; i < n; i++) {
+			if (placed[i] || parents[i])
+				continue;
+			placed[i] = 1;
+			order[done++] = i;
+			progress = 1;
+			for (j = 0; j < nedges; j++)
+				if (edge_parent[j] == i)
+					parents[edge_child[j]]--;
+		}
+	} while (progress);
+	for (i = 0; i < n; i++) /* cycles */
+		if (!placed[i]) {
+			ark_log(ARK_LOG_INFO, "table \"%s\" is in a cycle of "
+				"foreign keys: loaded with them deferred",
+				t->plan->tables[i].name);
+			order[done++] = i;
+		}
+	*count = done;
+cleanup:
+	ark_pg_result_free(res);
+	free(edge_child);
+	free(edge_parent);
+	free(parents);
+	free(placed);
+	return rc;
+}
+
+/* d -= part (a digest is a sum mod 2^128, so the rows of part leave). */
+static void digest_subtract(struct ark_digest *d, const struct ark_digest *part)
+{
+	uint64_t borrow = d->sum.low < part->sum.low ? 1u : 0u;
+
+	d->rows -= part->rows;
+	d->sum.low -= part->sum.low;
+	d->sum.high -= part->sum.high + borrow;
+}
+
+/* One statement naming every loaded table: "verb a, b, c<tail>". */
+static int exec_on_tables(struct transfer *t, const size_t *order, size_t n,
+			  const char *verb, const char *tail,
+			  struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	size_t i;
+	int rc;
+
+	ark_buf_append_str(&sql, verb);
+	for (i = 0; i < n; i++) {
+		ark_buf_append_str(&sql, i ? ", " : " ");
+		ark_pg_append_qualified(&sql, t->schema_name,
+					t->plan->tables[order[i]].name);
+	}
+	ark_buf_append_str(&sql, tail);
+	rc = ark_buf_failed(&sql)
+		? ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory")
+		: ark_pg_exec(t->pg, sql.data, err);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* Refuse target tables that hold rows (the default of --if-exists). */
+static int refuse_non_empty(struct transfer *t, const size_t *order, size_t n,
+			    struct ark_buf *buf, struct ark_error *err)
+{
+	struct ark_buf out = ARK_BUF_INIT;
+	size_t i;
+	int is_null, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *name = t->plan->tables[order[i]].name;
+
+		ark_buf_reset(buf);
+		ark_buf_append_str(buf, "SELECT count(*) FROM ");
+		ark_pg_append_qualified(buf, t->schema_name, name);
+		if (ark_buf_failed(buf)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			break;
+		}
+		if ((rc = ark_pg_query_value(t->pg, buf->data, 0, NULL, &out,
+					     &is_null, err)))
+			break;
+		if (strcmp(out.data, "0") != 0)
+			rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
+					   "table \"%s\" of schema \"%s\" holds "
+					   "%s row%s; --if-exists=truncate or "
+					   "--if-exists=append says what to do "
+					   "with them",
+					   name, t->schema_name, out.data,
+					   strcmp(out.data, "1") ? "s" : "");
+	}
+	ark_buf_free(&out);
+	return rc;
+}
+
+/* COPY one table's rows (rejected rows left out) into schema.table. */
+static int copy_into(struct worker *w, size_t plan_table, const char *schema,
+		     struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_rows_stream stream = {
+		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
+		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
+		.progress = &t->rows_done,
+		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
+	};
+	uint64_t loaded = 0;
+	int rc, copying = 0;
+
+	ark_buf_reset(&w->buf);
+	ark_buf_append_str(&w->buf, "COPY ");
+	ark_pg_append_qualified(&w->buf, schema, pt->name);
+	append_target_columns(&w->buf, pt);
+	ark_buf_append_str(&w->buf, " FROM STDIN");
+	if (ark_buf_failed(&w->buf)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_copy_in_begin(w->pg, w->buf.data, err)))
+		goto cleanup;
+	copying = 1;
+	if ((rc = ark_rows_stream(&stream, &w->buf, err)))
+		goto cleanup;
+	copying = 0;
+	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
+		goto cleanup;
+	if (loaded != stream.rows) {
+		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
+				   "%" PRIu64 " rows sent, the server loaded "
+				   "%" PRIu64, stream.rows, loaded);
+		goto cleanup;
+	}
+	tr->rows_loaded = loaded;
+	tr->source_digest = stream.digest;
+cleanup:
+	if (copying)
+		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
+	if (rc && rc != ARK_ERR_INTERRUPTED)
+		ark_error_prefix(err, "loading table \"%s\"",
+				 source_table(t, plan_table)->name);
+	return rc;
+}
+
+/*
+ * --data-only: one connection, one transaction.  The loaded tables are
+ * locked against writers (SHARE ROW EXCLUSIVE; ACCESS EXCLUSIVE to
+ * truncate), checked empty (or truncated, or digested as they are, to
+ * append), loaded parents first, digested again and compared - all
+ * before COMMIT, so a failure at any point leaves every table as it was.
+ * Appending, the rows added are the digest after minus the digest
+ * before (a digest is a sum), compared with the source's.  The
+ * sequences move past the loaded ids last, just before COMMIT (setval
+ * is not undone by a rollback: at worst a sequence moved forward).
+ */
+static int load_data_only(struct transfer *t, struct ark_error *err)
+{
+	struct worker w = { .t = t, .db = t->db, .pg = t->pg,
+			    .buf = ARK_BUF_INIT };
+	struct ark_digest *before = NULL;
+	struct ark_buf sql = ARK_BUF_INIT;
+	enum ark_transfer_if_exists mode = t->options->if_exists;
+	size_t *order = NULL, n = 0, i;
+	uint64_t total = 0;
+	int rc, in_transaction = 0;
+
+	for (i = 0; i < t->plan->ntables; i++)
+		total += t->result->tables[i].rows_read;
+	phase_begin(t, "load", total, "rows");
+	order = calloc(t->plan->ntables + 1, sizeof(*order));
+	before = calloc(t->plan->ntables + 1, sizeof(*before));
+	if (!order || !before) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = fk_order(t, order, &n, err)))
+		goto cleanup;
+	if ((rc = ark_pg_exec(t->pg, "BEGIN", err)))
+		goto cleanup;
+	in_transaction = 1;
+	if (n && (rc = exec_on_tables(t, order, n, "LOCK TABLE",
+				      mode == ARK_IF_EXISTS_TRUNCATE
+				      ? " IN ACCESS EXCLUSIVE MODE"
+				      : " IN SHARE ROW EXCLUSIVE MODE", err)))
+		goto cleanup;
+	if (mode == ARK_IF_EXISTS_REFUSE &&
+	    (rc = refuse_non_empty(t, order, n, &w.buf, err)))
+		goto cleanup;
+	if (mode == ARK_IF_EXISTS_TRUNCATE && n &&
+	    (rc = exec_on_tables(t, order, n, "TRUNCATE", "", err))) {
+		ark_error_prefix(err, "--if-exists=truncate");
+		goto cleanup;
+	}
+	for (i = 0; mode == ARK_IF_EXISTS_APPEND && i < n; i++) {
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+					&t->plan->tables[order[i]],
+					&before[order[i]], err)))
+			goto cleanup;
+		t->result->tables[order[i]].rows_before = before[order[i]].rows;
+	}
+	if ((rc = ark_pg_exec(t->pg, "SET CONSTRAINTS ALL DEFERRED", err)))
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		if ((rc = copy_into(&w, order[i], t->schema_name, err)))
+			goto cleanup;
+	phase_end(t, PHASE_LOAD);
+
+	phase_begin(t, "verify", total, "rows");
+	for (i = 0; i < n; i++) {
+		struct ark_transfer_table *tr = &t->result->tables[order[i]];
+
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+					&t->plan->tables[order[i]],
+					&tr->target_digest, err)))
+			goto cleanup;
+		digest_subtract(&tr->target_digest, &before[order[i]]);
+		tr->verified = ark_digest_equal(&tr->source_digest,
+						&tr->target_digest);
+		if (!tr->verified) {
+			rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
+					   "table \"%s\": PostgreSQL holds "
+					   "%" PRIu64 " %srows with another "
+					   "digest than the source's %" PRIu64
+					   " rows; nothing was committed",
+					   tr->target_name,
+					   tr->target_digest.rows,
+					   mode == ARK_IF_EXISTS_APPEND
+					   ? "new " : "",
+					   tr->source_digest.rows);
+			goto cleanup;
+		}
+	}
+	phase_end(t, PHASE_VERIFY);
+
+	phase_begin(t, "commit", 0, "tables");
+	if ((rc = ark_plan_data_only_post_sql(t->plan, t->schema_name, &sql,
+					      err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err))) {
+		ark_error_prefix(err, "moving the sequences past the loaded "
+				 "ids");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(t->pg, "COMMIT", err)))
+		goto cleanup;
+	in_transaction = 0;
+	phase_end(t, PHASE_SWAP);
+cleanup:
+	if (in_transaction) {
+		struct ark_error ignored;
+
+		ark_error_clear(&ignored);
+		ark_pg_exec(t->pg, "ROLLBACK", &ignored);
+	}
+	ark_buf_free(&w.buf);
+	ark_buf_free(&sql);
+	free(order);
+	free(before);
+	return rc;
+}
+
 /* ---- the run ---- */
 
 void ark_transfer_options_init(struct ark_transfer_options *options)
@@ -1213,13 +1701,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 
 	for (i = 0; i < t->plan->ntables; i++)
 		total += t->result->tables[i].rows_read;
-	if ((rc = ark_pg_connect(t->options->target, "ark-transfer", &t->pg,
-				 err)))
-		return rc;
-	free(t->result->target);
-	t->result->target = strdup(ark_pg_safe_conninfo(t->pg));
-	t->result->server_version = ark_pg_server_version(t->pg);
-	if ((rc = take_lock(t, err)) || (rc = check_target(t, err)))
+	if ((rc = connect_target(t, 1, err)) || (rc = check_target(t, err)))
 		return rc;
 
 	phase_begin(t, "load", total, "rows");
@@ -1276,16 +1758,26 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	t.options = options;
 	t.result = result;
 	t.rules.date_numbers = options->date_numbers;
+	/* An application's timestamptz column (Django's DateTimeField) holds
+	 * what SQLite's date functions read as UTC when no zone is given. */
+	t.rules.unzoned_as_utc = options->data_only;
 	t.schema_name = options->schema ? options->schema : "public";
 	pthread_mutex_init(&t.mutex, NULL);
 	result->schema = strdup(t.schema_name);
 	t.progress = ark_progress_new("inspect", 0, options->progress);
 
-	if ((rc = inspect_and_plan(&t, err)) || (rc = check_phase(&t, err)))
+	if ((rc = inspect_and_plan(&t, err)))
+		goto cleanup;
+	if (options->data_only &&
+	    ((rc = connect_target(&t, !options->plan_only, err)) ||
+	     (rc = map_target(&t, err))))
+		goto cleanup;
+	if ((rc = check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;
-	rc = load_verify_swap(&t, err);
+	rc = options->data_only ? load_data_only(&t, err)
+				: load_verify_swap(&t, err);
 cleanup:
 	if (rc && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
