@@ -9,6 +9,7 @@
  * then everything is built in a staging schema and swapped into the
  * target schema in one transaction once verified.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -72,6 +73,12 @@ struct transfer {
 	/* --reject: per plan table, the SQL tail that leaves the rejected
 	 * rows out (NULL: none rejected) */
 	char **reject_tails;
+	struct ark_atomic_file *reject_file;
+	sqlite3 *reject_db;               /* main: the file; src: the copy */
+	unsigned char *reject_created;    /* per plan table: table made */
+	int reject_code;                  /* first failure writing it */
+	struct ark_error reject_err;
+	size_t plan_tables;               /* for freeing reject_tails */
 };
 
 static double seconds_since(const struct timespec *start)
@@ -191,7 +198,19 @@ static void row_label(const struct ark_sqlite_table *table,
 		snprintf(out + used, room - used, ")");
 }
 
-static void refuse(struct transfer *t, size_t plan_table, const char *row,
+static int reject_row(struct transfer *t, size_t plan_table,
+		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
+		      const char *column, const char *value,
+		      const char *reason, int only_new, int *added);
+
+/*
+ * A value or row that cannot be carried.  With --reject and a row that
+ * can be named (key_stmt's first keys columns: the rowid, or a WITHOUT
+ * ROWID table's primary key), the row is set aside instead; otherwise
+ * it is a refusal that stops the run.
+ */
+static void refuse(struct transfer *t, size_t plan_table,
+		   sqlite3_stmt *key_stmt, size_t keys, const char *row,
 		   const char *column, const char *value, const char *reason)
 {
 	struct ark_transfer_refusal refusal = {
@@ -199,8 +218,14 @@ static void refuse(struct transfer *t, size_t plan_table, const char *row,
 		0,
 	};
 
-	t->result->refused++;
 	t->result->tables[plan_table].refused++;
+	if (t->reject_db && key_stmt && keys &&
+	    sqlite3_column_type(key_stmt, 0) != SQLITE_NULL &&
+	    reject_row(t, plan_table, key_stmt, keys, row, column, value,
+		       reason, 0, NULL) == 0)
+		refusal.rejected = 1;
+	else
+		t->result->refused++;
 	if (t->options->on_refusal)
 		t->options->on_refusal(t->options->refusal_context, &refusal);
 }
@@ -296,7 +321,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			row_label(st, stmt, keys, row, sizeof(row));
 			preview_value(stmt, sql_column, preview,
 				      sizeof(preview));
-			refuse(t, plan_table, row,
+			refuse(t, plan_table, stmt, keys, row,
 			       source_column(t, plan_table, i)->name, preview,
 			       reason);
 		}
@@ -331,7 +356,7 @@ static int refuse_rows(struct transfer *t, size_t plan_table,
 
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row_label(st, stmt, keys, row, sizeof(row));
-		refuse(t, plan_table, row, column, NULL, reason);
+		refuse(t, plan_table, stmt, keys, row, column, NULL, reason);
 	}
 	if (step != SQLITE_DONE)
 		return sqlite_failed(t->db, "cannot check", st->name, err);
@@ -498,8 +523,9 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 					 (long long)count,
 					 unique->primary ? "PRIMARY KEY"
 							 : "UNIQUE");
-			refuse(t, plan_table, label.data ? label.data : "",
-			       NULL, NULL, reason);
+			refuse(t, plan_table, NULL, 0,
+			       label.data ? label.data : "", NULL, NULL,
+			       reason);
 		}
 		if (step != SQLITE_DONE && step != SQLITE_ROW)
 			rc = sqlite_failed(t->db, "cannot check", st->name, err);
@@ -545,7 +571,8 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 				parent, sizeof(parent));
 		snprintf(reason, sizeof(reason),
 			 "foreign key to \"%s\" has no parent row", parent);
-		refuse(t, plan_table, row, NULL, NULL, reason);
+		refuse(t, plan_table, st->without_rowid ? NULL : stmt, 1, row,
+		       NULL, NULL, reason);
 	}
 	if (step != SQLITE_DONE) {
 		/* "foreign key mismatch": the parent has no such key; the
@@ -587,6 +614,501 @@ static int check_values(struct transfer *t, size_t plan_table,
 	return rc;
 }
 
+/* ---- --reject: rows set aside in a SQLite database ---- */
+
+/*
+ * The reject file is a SQLite database: each source table that has rows
+ * set aside, created by the source's own CREATE TABLE statement and
+ * holding those rows exactly as they were (storage classes, bytes,
+ * rowids), and a table ark_rejects ("table", "row", "column", "value",
+ * "reason") with one line per reason.  So it can be read with sqlite3,
+ * fixed with SQL, and loaded again by ark-transfer itself (--data-only
+ * --if-exists=append; --ignore-missing leaves ark_rejects out).  It is
+ * built in a temporary file beside FILE and renamed to FILE only when
+ * the run has loaded and verified the other rows (never over an
+ * existing file); a run that fails leaves no FILE.  The rows are copied
+ * inside SQLite from the private copy of the source (attached as "src"),
+ * the same snapshot the run reads.
+ */
+#define REJECTS_TABLE "ark_rejects"
+
+static int reject_failed(struct transfer *t, int code, const char *doing)
+{
+	if (!t->reject_code) {
+		t->reject_code = code;
+		ark_error_set(&t->reject_err, code, 0, "reject file \"%s\": %s: %s",
+			      t->options->reject_path, doing,
+			      t->reject_db ? sqlite3_errmsg(t->reject_db)
+					   : "not open");
+	}
+	return code;
+}
+
+/* The name under which the table's rowid can be read (as ark/rows.h
+ * picks it), or NULL when every one is a column's. */
+static const char *rowid_name(const struct ark_sqlite_table *table)
+{
+	static const char *const names[] = { "rowid", "_rowid_", "oid" };
+	size_t i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < table->ncolumns; j++)
+			if (sqlite3_stricmp(table->columns[j].name, names[i]) == 0)
+				break;
+		if (j == table->ncolumns)
+			return names[i];
+	}
+	return NULL;
+}
+
+/* "key = ?1 AND ..." naming a row by its rowid or primary key, with the
+ * columns qualified by prefix ("" or "x."); 0, or -1 when it cannot. */
+static int append_key_match(struct ark_buf *sql,
+			    const struct ark_sqlite_table *table)
+{
+	size_t i, j, n = 0;
+
+	if (!table->without_rowid) {
+		if (!rowid_name(table))
+			return -1;
+		ark_buf_appendf(sql, "%s = ?1", rowid_name(table));
+		return 0;
+	}
+	for (i = 1; i <= table->ncolumns; i++)
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (n++)
+				ark_buf_append_str(sql, " AND ");
+			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+			ark_buf_appendf(sql, " = ?%zu", n);
+		}
+	return n ? 0 : -1;
+}
+
+/* The table's stored columns: rowid first (rowid tables), generated
+ * columns left out (SQLite computes them again). */
+static void append_stored_columns(struct ark_buf *sql,
+				  const struct ark_sqlite_table *table)
+{
+	size_t j;
+	int n = 0;
+
+	if (!table->without_rowid) {
+		ark_buf_append_str(sql, rowid_name(table));
+		n++;
+	}
+	for (j = 0; j < table->ncolumns; j++) {
+		if (table->columns[j].generated != ARK_GENERATED_NONE)
+			continue;
+		if (n++)
+			ark_buf_append_str(sql, ", ");
+		ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+	}
+}
+
+static int reject_exec(struct transfer *t, const char *sql, const char *doing)
+{
+	if (sqlite3_exec(t->reject_db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return reject_failed(t, ARK_ERR_WRITE, doing);
+	return 0;
+}
+
+static int reject_open(struct transfer *t, struct ark_error *err)
+{
+	const char *path = t->options->reject_path;
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->schema->ntables; i++)
+		if (sqlite3_stricmp(t->schema->tables[i].name, REJECTS_TABLE) == 0)
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "--reject: the source has a table "
+					     "\"%s\", the name of the reject "
+					     "file's table of reasons",
+					     t->schema->tables[i].name);
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return ark_error_set(err, ARK_ERR_REFUSED, 0,
+				     "reject file \"%s\" exists; it is never "
+				     "overwritten: choose another name", path);
+	if ((rc = ark_atomic_open(path, &t->reject_file, err)))
+		return rc;
+	if (!t->copy && (rc = ark_sqlite_source_copy(t->source,
+						     t->options->tmpdir,
+						     &t->copy, err)))
+		return rc;
+	t->reject_created = calloc(t->plan->ntables + 1, 1);
+	if (!t->reject_created)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (sqlite3_open_v2(ark_atomic_temp_path(t->reject_file),
+			    &t->reject_db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot open");
+		goto failed;
+	}
+	/* atomic by the rename: no journal, no sync but the final fsync */
+	if ((rc = reject_exec(t, "PRAGMA journal_mode = OFF; "
+			      "PRAGMA synchronous = OFF", "cannot set up")) ||
+	    (rc = reject_exec(t, "CREATE TABLE " REJECTS_TABLE " (\"table\" "
+			      "TEXT NOT NULL, \"row\" TEXT NOT NULL, "
+			      "\"column\" TEXT, \"value\" TEXT, reason TEXT "
+			      "NOT NULL)", "cannot create its tables")))
+		goto failed;
+	if (sqlite3_prepare_v2(t->reject_db, "ATTACH ?1 AS src", -1, &stmt,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, ark_sqlite_source_copy_path(t->copy),
+			      -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot read the source's "
+				   "copy");
+		goto failed;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((rc = reject_exec(t, "BEGIN", "cannot begin")))
+		goto failed;
+	return 0;
+failed:
+	sqlite3_finalize(stmt);
+	*err = t->reject_err;
+	return rc;
+}
+
+/* A row set aside by reject_orphans(), told as refusals are. */
+static void report_rejected(struct transfer *t, size_t plan_table,
+			    const char *row, const char *reason)
+{
+	struct ark_transfer_refusal refusal = {
+		source_table(t, plan_table)->name, row, NULL, NULL, reason, 1,
+	};
+
+	t->result->tables[plan_table].refused++;
+	if (t->options->on_refusal)
+		t->options->on_refusal(t->options->refusal_context, &refusal);
+}
+
+/*
+ * Copy the row key_stmt names into the reject file (once), with the
+ * reason; counts it as rejected when it is new (*added, when not NULL).
+ * only_new: record the reason only for a row new to the file.  -1 when
+ * the row cannot be named (a refusal then), or the writing's code.
+ */
+static int reject_row(struct transfer *t, size_t plan_table,
+		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
+		      const char *column, const char *value,
+		      const char *reason, int only_new, int *added)
+{
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (t->reject_code)
+		return t->reject_code;
+	if (!st->without_rowid && !rowid_name(st))
+		return -1; /* no way to name the row: a refusal */
+	if (!t->reject_created[plan_table]) {
+		if ((rc = reject_exec(t, st->sql, "cannot create a table")))
+			goto cleanup;
+		t->reject_created[plan_table] = 1;
+	}
+	ark_buf_append_str(&sql, "INSERT OR IGNORE INTO main.");
+	ark_rows_append_sqlite_ident(&sql, st->name);
+	ark_buf_append_str(&sql, " (");
+	append_stored_columns(&sql, st);
+	ark_buf_append_str(&sql, ") SELECT ");
+	append_stored_columns(&sql, st);
+	ark_buf_append_str(&sql, " FROM src.");
+	ark_rows_append_sqlite_ident(&sql, st->name);
+	ark_buf_append_str(&sql, " WHERE ");
+	if (append_key_match(&sql, st) != 0) {
+		rc = -1;
+		goto cleanup;
+	}
+	if (ark_buf_failed(&sql) ||
+	    sqlite3_prepare_v2(t->reject_db, sql.data, -1, &stmt, NULL) !=
+		    SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
+		goto cleanup;
+	}
+	for (i = 0; i < keys; i++)
+		sqlite3_bind_value(stmt, (int)i + 1,
+				   sqlite3_column_value(key_stmt, (int)i));
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
+		goto cleanup;
+	}
+	if (sqlite3_changes(t->reject_db) > 0) {
+		t->result->tables[plan_table].rejected++;
+		t->result->rejected++;
+		if (added)
+			*added = 1;
+	} else if (only_new) {
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (sqlite3_prepare_v2(t->reject_db, "INSERT INTO " REJECTS_TABLE
+			       " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
+		goto cleanup;
+	}
+	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, row, -1, SQLITE_STATIC);
+	if (column)
+		sqlite3_bind_text(stmt, 3, column, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(stmt, 4, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * A row whose parent row was set aside would break its foreign key in
+ * PostgreSQL: set it aside too, and its own children, until nothing
+ * more is found.  Foreign keys as the plan carries them.
+ */
+static int reject_orphans(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char row[256], reason[512], parent[256];
+	uint64_t before;
+	size_t i, k, c, keys;
+	int rc = 0, step;
+
+	do {
+		before = t->result->rejected;
+		for (i = 0; i < t->plan->ntables && rc == 0; i++) {
+			const struct ark_plan_table *pt = &t->plan->tables[i];
+			const struct ark_sqlite_table *st = source_table(t, i);
+
+			for (k = 0; k < pt->nforeign_keys && rc == 0; k++) {
+				const struct ark_plan_foreign_key *fk =
+					&pt->foreign_keys[k];
+				size_t p = fk->ref_table;
+
+				if (fk->dropped || pt->skipped ||
+				    !t->reject_created[p])
+					continue;
+				ark_buf_reset(&sql);
+				ark_buf_append_str(&sql, "SELECT ");
+				if (st->without_rowid) {
+					keys = 0;
+					for (c = 1; c <= st->ncolumns; c++)
+						for (size_t j = 0; j < st->ncolumns; j++)
+							if (st->columns[j].pk_position == (int)c) {
+								if (keys++)
+									ark_buf_append_str(&sql, ", ");
+								ark_rows_append_sqlite_ident(&sql, st->columns[j].name);
+							}
+				} else {
+					keys = 1;
+					ark_buf_append_str(&sql, rowid_name(st)
+							   ? rowid_name(st) : "NULL");
+				}
+				ark_buf_append_str(&sql, " FROM src.");
+				ark_rows_append_sqlite_ident(&sql, st->name);
+				ark_buf_append_str(&sql, " WHERE (");
+				for (c = 0; c < fk->ncolumns; c++) {
+					if (c)
+						ark_buf_append_str(&sql, ", ");
+					ark_rows_append_sqlite_ident(&sql,
+						source_column(t, i, fk->columns[c])->name);
+				}
+				ark_buf_append_str(&sql, ") IN (SELECT ");
+				for (c = 0; c < fk->ncolumns; c++) {
+					if (c)
+						ark_buf_append_str(&sql, ", ");
+					ark_rows_append_sqlite_ident(&sql,
+						source_column(t, p, fk->ref_columns[c])->name);
+				}
+				ark_buf_append_str(&sql, " FROM main.");
+				ark_rows_append_sqlite_ident(&sql,
+							     source_table(t, p)->name);
+				ark_buf_append_char(&sql, ')');
+				if (ark_buf_failed(&sql)) {
+					rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+							   "out of memory");
+					break;
+				}
+				if (sqlite3_prepare_v2(t->reject_db, sql.data, -1,
+						       &stmt, NULL) != SQLITE_OK) {
+					rc = reject_failed(t, ARK_ERR_WRITE,
+							   "cannot follow foreign keys");
+					break;
+				}
+				ark_text_escape(source_table(t, p)->name, parent,
+						sizeof(parent));
+				snprintf(reason, sizeof(reason),
+					 "its parent row in \"%s\" was set aside",
+					 parent);
+				while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+					int added = 0;
+
+					row_label(st, stmt, keys, row, sizeof(row));
+					if (reject_row(t, i, stmt, keys, row, NULL,
+						       NULL, reason, 1, &added)) {
+						rc = t->reject_code ? t->reject_code
+								    : reject_failed(t, ARK_ERR_INTERNAL, "cannot name a row");
+						break;
+					}
+					if (added)
+						report_rejected(t, i, row, reason);
+				}
+				if (rc == 0 && step != SQLITE_DONE)
+					rc = reject_failed(t, ARK_ERR_WRITE,
+							   "cannot follow foreign keys");
+				sqlite3_finalize(stmt);
+				stmt = NULL;
+			}
+		}
+	} while (rc == 0 && t->result->rejected != before);
+	ark_buf_free(&sql);
+	if (rc && t->reject_code)
+		*err = t->reject_err;
+	return rc;
+}
+
+/* Attach the reject file to a connection that reads the source for the
+ * load, so the rows set aside can be left out (reject_tails). */
+static int reject_attach(struct transfer *t, sqlite3 *db, struct ark_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(db, "ATTACH ?1 AS ark_rej", -1, &stmt, NULL) ==
+		     SQLITE_OK &&
+	     sqlite3_bind_text(stmt, 1, ark_atomic_temp_path(t->reject_file), -1,
+			       SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_step(stmt) == SQLITE_DONE;
+	sqlite3_finalize(stmt);
+	if (!ok)
+		return ark_error_set(err, ARK_ERR_READ, 0,
+				     "cannot read the rows set aside: %s",
+				     sqlite3_errmsg(db));
+	return 0;
+}
+
+/*
+ * After the check: the children of rows set aside follow them, the file
+ * is committed (not yet renamed), and each table with rows set aside
+ * gets the tail that leaves them out of the load.
+ */
+static int reject_settle(struct transfer *t, struct ark_error *err)
+{
+	const struct ark_sqlite_table *st;
+	struct ark_buf tail = ARK_BUF_INIT;
+	size_t i, j, c, n;
+	int rc;
+
+	if (t->reject_code) {
+		*err = t->reject_err;
+		return t->reject_code;
+	}
+	if ((rc = reject_orphans(t, err)))
+		return rc;
+	if ((rc = reject_exec(t, "COMMIT", "cannot write")) ||
+	    (rc = reject_exec(t, "DETACH src", "cannot write"))) {
+		*err = t->reject_err;
+		return rc;
+	}
+	t->reject_tails = calloc(t->plan->ntables + 1, sizeof(char *));
+	if (!t->reject_tails)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (i = 0; i < t->plan->ntables; i++) {
+		if (!t->reject_created[i])
+			continue;
+		st = source_table(t, i);
+		ark_buf_reset(&tail);
+		ark_buf_append_str(&tail, " WHERE (");
+		if (!st->without_rowid) {
+			ark_buf_append_str(&tail, rowid_name(st));
+			n = 1;
+		} else {
+			for (c = 1, n = 0; c <= st->ncolumns; c++)
+				for (j = 0; j < st->ncolumns; j++)
+					if (st->columns[j].pk_position == (int)c) {
+						if (n++)
+							ark_buf_append_str(&tail, ", ");
+						ark_rows_append_sqlite_ident(
+							&tail, st->columns[j].name);
+					}
+		}
+		ark_buf_append_str(&tail, ") NOT IN (SELECT ");
+		if (!st->without_rowid)
+			ark_buf_append_str(&tail, rowid_name(st));
+		else
+			for (c = 1, n = 0; c <= st->ncolumns; c++)
+				for (j = 0; j < st->ncolumns; j++)
+					if (st->columns[j].pk_position == (int)c) {
+						if (n++)
+							ark_buf_append_str(&tail, ", ");
+						ark_rows_append_sqlite_ident(
+							&tail, st->columns[j].name);
+					}
+		ark_buf_append_str(&tail, " FROM ark_rej.");
+		ark_rows_append_sqlite_ident(&tail, st->name);
+		ark_buf_append_char(&tail, ')');
+		t->reject_tails[i] = ark_buf_take(&tail);
+		if (!t->reject_tails[i])
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "out of memory");
+	}
+	ark_buf_free(&tail);
+	return reject_attach(t, t->db, err);
+}
+
+/* The end of --reject: the file renamed into place when rows were set
+ * aside and the run succeeded, else removed. */
+static int reject_finish(struct transfer *t, int rc, struct ark_error *err)
+{
+	struct ark_error ignored;
+	int commit_rc;
+
+	if (!t->reject_file)
+		return rc;
+	if (t->reject_db && sqlite3_close(t->reject_db) != SQLITE_OK && rc == 0)
+		rc = ark_error_set(err, ARK_ERR_WRITE, 0, "reject file \"%s\": "
+				   "cannot close it", t->options->reject_path);
+	t->reject_db = NULL;
+	if (rc == 0 && t->result->rejected > 0 && !t->options->plan_only) {
+		commit_rc = ark_atomic_commit(t->reject_file,
+					      ARK_COMMIT_NO_REPLACE, err);
+		if (commit_rc) {
+			ark_error_prefix(err, "the rows were loaded and "
+					 "verified, but the reject file");
+			ark_atomic_abort(t->reject_file);
+			return commit_rc;
+		}
+		t->result->reject_path = strdup(t->options->reject_path);
+		return ark_error_set(err, ARK_ERR_REJECTED, 0,
+				     "%" PRIu64 " row%s set aside in \"%s\"; "
+				     "every other row is loaded and verified",
+				     t->result->rejected,
+				     t->result->rejected == 1 ? "" : "s",
+				     t->options->reject_path);
+	}
+	ark_error_clear(&ignored);
+	ark_atomic_abort(t->reject_file);
+	if (rc == 0 && t->result->rejected > 0)
+		return ark_error_set(err, ARK_ERR_REJECTED, 0,
+				     "%" PRIu64 " row%s would be set aside in "
+				     "\"%s\"; nothing was written",
+				     t->result->rejected,
+				     t->result->rejected == 1 ? "" : "s",
+				     t->options->reject_path);
+	return rc;
+}
+
 static int check_phase(struct transfer *t, struct ark_error *err)
 {
 	uint64_t total = 0;
@@ -606,6 +1128,9 @@ static int check_phase(struct transfer *t, struct ark_error *err)
 		    (rc = check_foreign_keys(t, i, err)))
 			return rc;
 	}
+	if (t->reject_db && t->result->refused == 0 &&
+	    (rc = reject_settle(t, err)))
+		return rc;
 	phase_end(t, PHASE_CHECK);
 	if (t->result->refused)
 		return ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
@@ -656,6 +1181,9 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 			if ((rc = ark_sqlite_source_copy_open(t->copy, &w->db, err)))
 				return rc;
 			w->own_db = 1;
+			if (t->reject_tails &&
+			    (rc = reject_attach(t, w->db, err)))
+				return rc;
 		} else {
 			w->db = t->db;
 		}
@@ -808,6 +1336,7 @@ static int load_table(struct worker *w, size_t plan_table,
 		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
 		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
 		.progress = &t->rows_done,
+		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
 	};
 	uint64_t loaded = 0;
 	int rc, copying = 0;
@@ -838,7 +1367,7 @@ static int load_table(struct worker *w, size_t plan_table,
 	}
 	tr->rows_loaded = loaded;
 	tr->source_digest = stream.digest;
-	if (stream.rows != tr->rows_read)
+	if (stream.rows + tr->rejected != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
 			"%" PRIu64 " loaded", name, tr->rows_read, stream.rows);
 	rc = 0;
@@ -1646,6 +2175,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 				err)))
 		return rc;
 	t->result->ntables = t->plan->ntables;
+	t->plan_tables = t->plan->ntables;
 	t->result->tables = calloc(t->plan->ntables ? t->plan->ntables : 1,
 				   sizeof(*t->result->tables));
 	t->order = calloc(t->plan->ntables ? t->plan->ntables : 1,
@@ -1707,7 +2237,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	phase_begin(t, "load", total, "rows");
 	if ((rc = create_staging(t, err)))
 		return rc;
-	if (t->options->jobs > 1 && t->plan->ntables > 1 &&
+	if (t->options->jobs > 1 && t->plan->ntables > 1 && !t->copy &&
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
@@ -1772,6 +2302,8 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	    ((rc = connect_target(&t, !options->plan_only, err)) ||
 	     (rc = map_target(&t, err))))
 		goto cleanup;
+	if (options->reject_path && (rc = reject_open(&t, err)))
+		goto cleanup;
 	if ((rc = check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
@@ -1779,7 +2311,8 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	rc = options->data_only ? load_data_only(&t, err)
 				: load_verify_swap(&t, err);
 cleanup:
-	if (rc && t.plan && !result->plan_text)
+	rc = reject_finish(&t, rc, err);
+	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
 		drop_staging(&t);
@@ -1805,6 +2338,11 @@ cleanup:
 	ark_sqlite_schema_free(t.schema);
 	ark_sqlite_source_close(t.source);
 	free(t.order);
+	for (size_t i = 0; t.reject_tails && i < t.plan_tables; i++)
+		free(t.reject_tails[i]);
+	free(t.reject_tails);
+	free(t.reject_created);
+	ark_atomic_free(t.reject_file);
 	pthread_mutex_destroy(&t.mutex);
 	result->seconds = seconds_since(&start);
 	return rc;
@@ -1824,5 +2362,6 @@ void ark_transfer_result_free(struct ark_transfer_result *result)
 	free(result->plan_text);
 	free(result->target);
 	free(result->schema);
+	free(result->reject_path);
 	memset(result, 0, sizeof(*result));
 }

@@ -165,3 +165,107 @@ PY
 	[[ $status == 2 ]]
 	[[ $(sed -n 1p <<<"$stderr") == 'ark-transfer: error: --resume does not go with --data-only (it loads in one transaction: run it again)' ]]
 }
+
+# --reject: a database with rows that cannot be carried, and their
+# children (which would lose their parent).
+make_rejecting_db() {
+	sqlite3 "$1" "CREATE TABLE p (id INTEGER PRIMARY KEY, n INTEGER, s TEXT);
+		CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p(id), note TEXT);
+		CREATE TABLE g (id INTEGER PRIMARY KEY, c_id INTEGER REFERENCES c(id));
+		CREATE TABLE k (a TEXT, b INTEGER, v TEXT, PRIMARY KEY (a, b)) WITHOUT ROWID;
+		INSERT INTO p VALUES (1, 10, 'a'), (2, 'abc', 'b'), (3, 30, CAST(x'ff41' AS TEXT)), (4, 40, 'd');
+		INSERT INTO c VALUES (1, 1, 'ok'), (2, 2, 'child of bad'), (3, NULL, 'none');
+		INSERT INTO g VALUES (1, 2), (2, 1);
+		INSERT INTO k VALUES ('x', 1, 'fine'), ('y', 2, CAST(x'00' AS TEXT) || 'nul');"
+}
+
+@test "--reject: rows that cannot be carried are set aside as they were, their children with them; the rest loaded and verified; exit 17" {
+	db=$BATS_TEST_TMPDIR/rej.sqlite
+	make_rejecting_db "$db"
+	run --separate-stderr "$TRANSFER" --reject="$BATS_TEST_TMPDIR/rejected.db" "$db" "$ARK_TEST_DB"
+	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
+	diff - <(printf '%s\n' "$stderr") <<EXP
+ark-transfer: rejected: table "k", key ('y', 2), column "v": NUL byte: '\0nul'
+ark-transfer: rejected: table "p", rowid 2, column "n": text that is not an integer as PostgreSQL prints it: 'abc'
+ark-transfer: rejected: table "p", rowid 3, column "s": invalid UTF-8: '\xffA'
+ark-transfer: rejected: table "c", rowid 2: its parent row in "p" was set aside
+ark-transfer: rejected: table "g", rowid 1: its parent row in "c" was set aside
+ark-transfer: error: 5 rows set aside in "$BATS_TEST_TMPDIR/rejected.db"; every other row is loaded and verified
+EXP
+	grep -Eq '^p +4 +2 +0 +2 +equal$' <<<"$output" || { echo "$output"; false; }
+	grep -Eq '^c +3 +2 +0 +1 +equal$' <<<"$output"
+	grep -Eq '^g +2 +1 +0 +1 +equal$' <<<"$output"
+	grep -Eq '^k +2 +1 +0 +1 +equal$' <<<"$output"
+	[[ $(psql_q "SELECT string_agg(id || ':' || n || ':' || s, ',' ORDER BY id) FROM p") == 1:10:a,4:40:d ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM c") == 1,3 ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM g") == 2 ]]
+	[[ $(psql_q "SELECT string_agg(a || b, ',') FROM k") == x1 ]]
+	# the foreign keys were created: every loaded child has its parent
+	[[ $(psql_q "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == 2 ]]
+	# the rows as they were: rowids, storage classes, bytes
+	rej=$BATS_TEST_TMPDIR/rejected.db
+	[[ $(stat -c %a "$rej") == 600 ]]
+	[[ $(sqlite3 "$rej" "SELECT id, typeof(n), n, hex(s) FROM p ORDER BY id") == $'2|text|abc|62\n3|integer|30|FF41' ]]
+	[[ $(sqlite3 "$rej" "SELECT id, p_id, note FROM c") == '2|2|child of bad' ]]
+	[[ $(sqlite3 "$rej" "SELECT id, c_id FROM g") == '1|2' ]]
+	[[ $(sqlite3 "$rej" "SELECT a, b, hex(v) FROM k") == 'y|2|006E756C' ]]
+	[[ $(sqlite3 "$rej" "SELECT \"table\", \"row\", coalesce(\"column\", '-'), reason FROM ark_rejects ORDER BY rowid") == \
+	   $'k|key (\'y\', 2)|v|NUL byte\np|rowid 2|n|text that is not an integer as PostgreSQL prints it\np|rowid 3|s|invalid UTF-8\nc|rowid 2|-|its parent row in "p" was set aside\ng|rowid 1|-|its parent row in "c" was set aside' ]]
+	# the same definitions as the source's
+	[[ $(sqlite3 "$rej" "SELECT sql FROM sqlite_schema WHERE name = 'p'") == "$(sqlite3 "$db" "SELECT sql FROM sqlite_schema WHERE name = 'p'")" ]]
+
+	# fixed, the rows load with --data-only --if-exists=append
+	sqlite3 "$rej" "UPDATE p SET n = 20 WHERE id = 2; UPDATE p SET s = 'c' WHERE id = 3; UPDATE k SET v = 'nul'; DROP TABLE ark_rejects"
+	run --separate-stderr "$TRANSFER" -q --data-only --if-exists=append "$rej" "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT string_agg(id || ':' || n || ':' || s, ',' ORDER BY id) FROM p") == 1:10:a,2:20:b,3:30:c,4:40:d ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM c") == 1,2,3 ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM g") == 1,2 ]]
+	[[ $(psql_q "SELECT string_agg(a || b || v, ',' ORDER BY a) FROM k") == x1fine,y2nul ]]
+}
+
+@test "--reject: FILE exists: exit 7 before anything, the file untouched; nothing to set aside: no file, exit 0" {
+	db=$BATS_TEST_TMPDIR/rej.sqlite
+	make_rejecting_db "$db"
+	echo keep >"$BATS_TEST_TMPDIR/rejected.db"
+	run --separate-stderr "$TRANSFER" --reject="$BATS_TEST_TMPDIR/rejected.db" "$db" "$ARK_TEST_DB"
+	[[ $status == 7 ]] || { show_run; echo "$stderr"; false; }
+	[[ $stderr == "ark-transfer: error: reject file \"$BATS_TEST_TMPDIR/rejected.db\" exists; it is never overwritten: choose another name" ]]
+	[[ $(cat "$BATS_TEST_TMPDIR/rejected.db") == keep ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0 ]]
+
+	run --separate-stderr "$TRANSFER" -q --reject="$BATS_TEST_TMPDIR/none.db" "$DB" "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ ! -e $BATS_TEST_TMPDIR/none.db ]]
+	[[ -z $(ls -A "$BATS_TEST_TMPDIR" | grep -v -e '\.sqlite$' -e '^rejected\.db$' -e '^separate-stderr') ]]
+}
+
+@test "--reject --plan: lists what would be set aside, exit 17, writes nothing" {
+	db=$BATS_TEST_TMPDIR/rej.sqlite
+	make_rejecting_db "$db"
+	run --separate-stderr "$TRANSFER" --plan --reject="$BATS_TEST_TMPDIR/rejected.db" "$db"
+	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(tail -n 1 <<<"$stderr") == "ark-transfer: error: 5 rows would be set aside in \"$BATS_TEST_TMPDIR/rejected.db\"; nothing was written" ]]
+	[[ ! -e $BATS_TEST_TMPDIR/rejected.db ]]
+}
+
+@test "--data-only --reject: values the application's types cannot hold are set aside; the rest committed" {
+	create_app_schema
+	sqlite3 "$DB" "INSERT INTO Author VALUES (5, 'a name longer than the application''s forty characters', 1);
+		INSERT INTO book VALUES (13, 5, 'by the long name', NULL);"
+	run --separate-stderr "$TRANSFER" --json --data-only --reject="$BATS_TEST_TMPDIR/r.db" "$DB" "$ARK_TEST_DB"
+	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
+	python3 - "$output" <<'PY'
+import json, sys
+o = json.loads(sys.argv[1])
+assert o["exit_code"] == 17 and o["rejected"] == 2, o
+t = {x["source"]: x for x in o["tables"]}
+assert t["Author"]["rejected"] == 1 and t["Author"]["rows_loaded"] == 3, t
+assert t["book"]["rejected"] == 1 and t["book"]["rows_loaded"] == 3, t
+assert all(x["verified"] is True for x in o["tables"]), o
+assert o["reject_file"].endswith("/r.db"), o
+PY
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM author") == 1,2,3 ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM book") == 10,11,12 ]]
+	[[ $(sqlite3 "$BATS_TEST_TMPDIR/r.db" "SELECT id FROM Author; SELECT id FROM book") == $'5\n13' ]]
+}
