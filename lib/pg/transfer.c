@@ -79,6 +79,14 @@ struct transfer {
 	int reject_code;                  /* first failure writing it */
 	struct ark_error reject_err;
 	size_t plan_tables;               /* for freeing reject_tails */
+	/* per plan table: the digest of the check pass's lines (every row,
+	 * a refused value marked), the source's identity for --resume */
+	struct ark_digest *check_digests;
+	/* --resume: per plan table, loaded by the run that stopped */
+	unsigned char *resumed;
+	int post_data_done;               /* --resume: so was post-data */
+	size_t kept_tables;               /* resumed from the run that stopped */
+	atomic_size_t kept;               /* loaded and recorded by this run */
 };
 
 static double seconds_since(const struct timespec *start)
@@ -286,7 +294,12 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 
 	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
+	ark_digest_init(&t->check_digests[plan_table]);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* the row's line (a refused value marked) into the table's
+		 * check digest: what --resume compares with the run that
+		 * stopped */
+		ark_buf_reset(&scratch);
 		if (++rows % CHECK_EVERY == 0) {
 			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
 			ark_progress_update(t->progress,
@@ -299,7 +312,8 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				continue;
 			sql_column = (int)(keys + k++);
 			ark_rows_value(stmt, sql_column, &value);
-			ark_buf_reset(&scratch);
+			if (k > 1)
+				ark_buf_append_char(&scratch, '\t');
 			if (ark_pgtext_append(&scratch, &value,
 					      &pt->columns[i].type, &t->rules,
 					      &reason) == 0) {
@@ -318,6 +332,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				(*unwidenable)++;
 				continue;
 			}
+			ark_buf_append_char(&scratch, '\001');
 			row_label(st, stmt, keys, row, sizeof(row));
 			preview_value(stmt, sql_column, preview,
 				      sizeof(preview));
@@ -330,6 +345,9 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 					   "out of memory");
 			goto cleanup;
 		}
+		ark_digest_add_row(&t->check_digests[plan_table],
+				   scratch.data ? scratch.data : "",
+				   scratch.len);
 	}
 	if (step != SQLITE_DONE) {
 		rc = sqlite_failed(t->db, "cannot read", st->name, err);
@@ -1543,13 +1561,175 @@ static int schema_exists(struct ark_pg *pg, const char *schema, int *exists,
 	return rc;
 }
 
+/*
+ * --resume: what the staging schema records.  Its comment names the plan
+ * it was made for, "ark-transfer plan <hash>" (the hash of the pre- and
+ * post-data SQL and of whether rows are set aside: a change of the
+ * source's schema, of an identity position or of the options changes
+ * it), and " post-data" once keys, indexes and foreign keys are made
+ * (in the transaction that made them).  Each staging table is loaded in
+ * a transaction that also sets its comment, "ark-transfer loaded <check
+ * digest> <loaded digest>": the digest of the table's lines as the check
+ * pass read them (every row: the source's content) and of the rows
+ * loaded.  So a table is either recorded and complete, or empty; a run
+ * that stopped anywhere leaves a state the next --resume can trust.
+ */
+#define PLAN_COMMENT "ark-transfer plan "
+#define LOADED_COMMENT "ark-transfer loaded "
+#define POST_DATA_MARK " post-data"
+
+static int plan_identity(struct transfer *t, char *out, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	int rc;
+
+	if ((rc = ark_plan_pre_data_sql(t->plan, t->staging, &sql, err)) ||
+	    (rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
+		goto cleanup;
+	ark_buf_appendf(&sql, "\nreject %d\n", t->options->reject_path != NULL);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	ark_hash_to_hex(ark_hash_buffer(sql.data, sql.len), out);
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* "<rows>:<32 hex>" as ark_digest_format() writes it: 0 or -1. */
+static int parse_digest(const char *text, size_t len, struct ark_digest *out)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+	const char *colon = memchr(text, ':', len);
+	char *end;
+
+	if (!colon || (size_t)(text + len - colon - 1) != ARK_HASH_HEX_LEN ||
+	    colon == text || text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	out->rows = strtoull(text, &end, 10);
+	if (errno || end != colon)
+		return -1;
+	memcpy(hex, colon + 1, ARK_HASH_HEX_LEN);
+	hex[ARK_HASH_HEX_LEN] = '\0';
+	return ark_hash_from_hex(hex, &out->sum);
+}
+
+/* A staging schema kept by a run that stopped: which tables it loaded,
+ * refusing when the source or the plan changed since. */
+static int read_resume_state(struct transfer *t, const char *identity,
+			     struct ark_error *err)
+{
+	const char *params[1] = { t->staging };
+	struct ark_pg_result *res = NULL;
+	struct ark_buf expect = ARK_BUF_INIT, out = ARK_BUF_INIT;
+	char check[ARK_DIGEST_TEXT_MAX];
+	int is_null, r, rc;
+	size_t i;
+
+	rc = ark_pg_query_value(t->pg,
+				"SELECT coalesce(obj_description(oid, "
+				"'pg_namespace'), '') FROM pg_namespace WHERE "
+				"nspname = $1",
+				1, params, &out, &is_null, err);
+	if (rc)
+		goto cleanup;
+	ark_buf_append_str(&expect, PLAN_COMMENT);
+	ark_buf_append_str(&expect, identity);
+	if (ark_buf_failed(&expect)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (strcmp(out.data, expect.data) == 0) {
+		t->post_data_done = 0;
+	} else if (strncmp(out.data, expect.data, expect.len) == 0 &&
+		   strcmp(out.data + expect.len, POST_DATA_MARK) == 0) {
+		t->post_data_done = 1;
+	} else {
+		rc = ark_error_set(err, ARK_ERR_REFUSED, 0,
+				   "--resume: the staging schema \"%s\" was "
+				   "made for another plan (the source's schema "
+				   "or identity positions, or the options, "
+				   "changed since the run that stopped); run "
+				   "without --resume to start over",
+				   t->staging);
+		goto cleanup;
+	}
+	rc = ark_pg_query(t->pg,
+			  "SELECT c.relname, obj_description(c.oid, "
+			  "'pg_class') FROM pg_class c JOIN pg_namespace n "
+			  "ON n.oid = c.relnamespace WHERE n.nspname = $1 "
+			  "AND c.relkind = 'r'",
+			  1, params, &res, err);
+	if (rc)
+		goto cleanup;
+	for (i = 0; i < t->plan->ntables; i++) {
+		struct ark_transfer_table *tr = &t->result->tables[i];
+
+		for (r = 0; r < ark_pg_result_rows(res); r++) {
+			const char *comment = ark_pg_result_value(res, r, 1);
+			const char *space;
+			struct ark_digest loaded;
+
+			if (strcmp(ark_pg_result_value(res, r, 0),
+				   t->plan->tables[i].name) != 0)
+				continue;
+			if (!comment || strncmp(comment, LOADED_COMMENT,
+						strlen(LOADED_COMMENT)) != 0)
+				break; /* not loaded: loaded again */
+			comment += strlen(LOADED_COMMENT);
+			space = strchr(comment, ' ');
+			ark_digest_format(&t->check_digests[i], check);
+			if (!space ||
+			    parse_digest(space + 1, strlen(space + 1),
+					 &loaded) != 0 ||
+			    (size_t)(space - comment) != strlen(check) ||
+			    memcmp(comment, check, strlen(check)) != 0) {
+				rc = ark_error_set(err, ARK_ERR_REFUSED, 0,
+					"--resume: table \"%s\" changed in the "
+					"source since the run that stopped; run "
+					"without --resume to start over",
+					tr->source_name);
+				goto cleanup;
+			}
+			t->resumed[i] = 1;
+			tr->resumed = 1;
+			tr->source_digest = loaded;
+			tr->rows_loaded = loaded.rows;
+			break;
+		}
+	}
+	rc = 0;
+cleanup:
+	ark_pg_result_free(res);
+	ark_buf_free(&expect);
+	ark_buf_free(&out);
+	return rc;
+}
+
 static int create_staging(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
+	char identity[ARK_HASH_HEX_LEN + 1];
 	int exists, rc;
+	size_t i, resumed = 0;
 
-	if ((rc = schema_exists(t->pg, t->staging, &exists, err)))
+	if ((rc = plan_identity(t, identity, err)) ||
+	    (rc = schema_exists(t->pg, t->staging, &exists, err)))
 		return rc;
+	if (exists && t->options->resume) {
+		/* We hold the lock: it is a stopped run's, to continue. */
+		t->staging_created = 1;
+		if ((rc = read_resume_state(t, identity, err)))
+			return rc;
+		for (i = 0; i < t->plan->ntables; i++)
+			resumed += t->resumed[i];
+		t->kept_tables = resumed;
+		ark_log(ARK_LOG_INFO, "resuming: %zu of %zu tables were loaded "
+			"by the run that stopped", resumed, t->plan->ntables);
+		return 0;
+	}
 	if (exists) {
 		/* We hold the lock: it is a dead run's. */
 		ark_log(ARK_LOG_WARN, "dropping schema \"%s\" left by an "
@@ -1560,18 +1740,81 @@ static int create_staging(struct transfer *t, struct ark_error *err)
 		if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 			goto cleanup;
 		ark_buf_reset(&sql);
+	} else if (t->options->resume) {
+		ark_log(ARK_LOG_INFO, "nothing to resume in schema \"%s\": "
+			"starting from the beginning", t->schema_name);
 	}
-	ark_buf_append_str(&sql, "CREATE SCHEMA ");
+	ark_buf_append_str(&sql, "BEGIN;\nCREATE SCHEMA ");
 	ark_pg_append_ident(&sql, t->staging);
-	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
-		goto cleanup;
-	t->staging_created = 1;
-	ark_buf_reset(&sql);
+	ark_buf_append_str(&sql, ";\n");
 	if ((rc = ark_plan_pre_data_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
-	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, " IS ");
+	ark_buf_append_str(&sql, "'" PLAN_COMMENT);
+	ark_buf_append_str(&sql, identity);
+	ark_buf_append_str(&sql, "';\nCOMMIT");
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	t->staging_created = 1;
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 		ark_error_prefix(err, "creating the tables");
 cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * The load of one table in a transaction that records it (see above):
+ * skipped when the run that stopped loaded it already.
+ */
+static int load_table_recorded(struct worker *w, size_t plan_table,
+			       struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_buf sql = ARK_BUF_INIT;
+	char check[ARK_DIGEST_TEXT_MAX], loaded[ARK_DIGEST_TEXT_MAX];
+	int rc;
+
+	if (t->resumed[plan_table]) {
+		atomic_fetch_add(&t->rows_done, tr->rows_read);
+		return 0;
+	}
+	ark_buf_append_str(&sql, "BEGIN;\nTRUNCATE ");
+	ark_pg_append_qualified(&sql, t->staging, pt->name);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(w->pg, sql.data, err)) ||
+	    (rc = load_table(w, plan_table, err)))
+		goto cleanup;
+	ark_digest_format(&t->check_digests[plan_table], check);
+	ark_digest_format(&tr->source_digest, loaded);
+	ark_buf_reset(&sql);
+	ark_buf_append_str(&sql, "COMMENT ON TABLE ");
+	ark_pg_append_qualified(&sql, t->staging, pt->name);
+	ark_buf_appendf(&sql, " IS '" LOADED_COMMENT "%s %s';\nCOMMIT",
+			check, loaded);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(w->pg, sql.data, err)))
+		goto cleanup;
+	atomic_fetch_add(&t->kept, 1);
+cleanup:
+	if (rc) {
+		struct ark_error ignored;
+
+		ark_error_clear(&ignored);
+		ark_pg_exec(w->pg, "ROLLBACK", &ignored);
+	}
 	ark_buf_free(&sql);
 	return rc;
 }
@@ -1612,14 +1855,52 @@ cleanup:
 	ark_buf_free(&sql);
 }
 
+/*
+ * After a failure: a run stopped by a signal, a lost connection or a
+ * failed statement keeps the tables it loaded and recorded, for
+ * --resume (a run without --resume drops them); any other failure (a
+ * verification that failed, a refusal) drops the staging schema.
+ */
+static void keep_or_drop_staging(struct transfer *t, int rc)
+{
+	size_t kept = t->kept_tables + atomic_load(&t->kept);
+
+	if (t->staging_created && kept > 0 &&
+	    (rc == ARK_ERR_INTERRUPTED || rc == ARK_ERR_PG_QUERY ||
+	     rc == ARK_ERR_PG_CONNECT)) {
+		ark_log(ARK_LOG_WARN, "the schema \"%s\" keeps the %zu "
+			"table%s loaded so far; the target schema is "
+			"untouched; --resume continues, a run without it "
+			"starts over", t->staging, kept, kept == 1 ? "" : "s");
+		return;
+	}
+	drop_staging(t);
+}
+
 static int post_data(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
 	int rc;
 
+	char identity[ARK_HASH_HEX_LEN + 1];
+
+	if (t->post_data_done)
+		return 0; /* --resume: the run that stopped made them */
+	if ((rc = plan_identity(t, identity, err)))
+		return rc;
+	/* one transaction, recorded (--resume) */
+	ark_buf_append_str(&sql, "BEGIN;\n");
 	if ((rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
-	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_appendf(&sql, " IS '" PLAN_COMMENT "%s" POST_DATA_MARK
+			"';\nCOMMIT", identity);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 		ark_error_prefix(err, "creating keys, indexes and foreign keys");
 cleanup:
 	ark_buf_free(&sql);
@@ -2180,7 +2461,11 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 				   sizeof(*t->result->tables));
 	t->order = calloc(t->plan->ntables ? t->plan->ntables : 1,
 			  sizeof(*t->order));
-	if (!t->result->tables || !t->order)
+	t->check_digests = calloc(t->plan->ntables + 1,
+				  sizeof(*t->check_digests));
+	t->resumed = calloc(t->plan->ntables + 1, 1);
+	if (!t->result->tables || !t->order || !t->check_digests ||
+	    !t->resumed)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	for (i = 0; i < t->plan->ntables; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[i];
@@ -2241,7 +2526,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
-	if ((rc = run_tables(t, load_table, 1, err)))
+	if ((rc = run_tables(t, load_table_recorded, 1, err)))
 		return rc;
 	ark_sqlite_source_copy_free(t->copy);
 	t->copy = NULL;
@@ -2315,7 +2600,7 @@ cleanup:
 	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
-		drop_staging(&t);
+		keep_or_drop_staging(&t, rc);
 		if (t.lock_held) {
 			char key[32];
 			const char *params[1] = { key };
@@ -2338,6 +2623,8 @@ cleanup:
 	ark_sqlite_schema_free(t.schema);
 	ark_sqlite_source_close(t.source);
 	free(t.order);
+	free(t.check_digests);
+	free(t.resumed);
 	for (size_t i = 0; t.reject_tails && i < t.plan_tables; i++)
 		free(t.reject_tails[i]);
 	free(t.reject_tails);
