@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "ark/buf.h"
@@ -86,6 +87,7 @@ struct transfer {
 	unsigned char *resumed;
 	int post_data_done;               /* --resume: so was post-data */
 	size_t kept_tables;               /* resumed from the run that stopped */
+	int staging_inherited;            /* --resume found the staging schema */
 	atomic_size_t kept;               /* loaded and recorded by this run */
 };
 
@@ -1721,6 +1723,7 @@ static int create_staging(struct transfer *t, struct ark_error *err)
 	if (exists && t->options->resume) {
 		/* We hold the lock: it is a stopped run's, to continue. */
 		t->staging_created = 1;
+		t->staging_inherited = 1;
 		if ((rc = read_resume_state(t, identity, err)))
 			return rc;
 		for (i = 0; i < t->plan->ntables; i++)
@@ -1829,7 +1832,11 @@ static void drop_staging(struct transfer *t)
 	if (!t->staging_created)
 		return;
 	ark_error_clear(&ignored);
-	ark_buf_append_str(&sql, "ROLLBACK; DROP SCHEMA IF EXISTS ");
+	/* ROLLBACK only inside a transaction: outside, the server warns */
+	ark_buf_append_str(&sql, PQtransactionStatus(ark_pg_conn(pg)) ==
+					 PQTRANS_IDLE
+				 ? "          DROP SCHEMA IF EXISTS "
+				 : "ROLLBACK; DROP SCHEMA IF EXISTS ");
 	ark_pg_append_ident(&sql, t->staging);
 	ark_buf_append_str(&sql, " CASCADE");
 	if (ark_buf_failed(&sql))
@@ -1865,6 +1872,12 @@ static void keep_or_drop_staging(struct transfer *t, int rc)
 {
 	size_t kept = t->kept_tables + atomic_load(&t->kept);
 
+	if (t->staging_created && t->staging_inherited) {
+		/* --resume: what the stopped run left stays for the next
+		 * --resume, or a run without it */
+		ark_log(ARK_LOG_INFO, "the schema \"%s\" is kept", t->staging);
+		return;
+	}
 	if (t->staging_created && kept > 0 &&
 	    (rc == ARK_ERR_INTERRUPTED || rc == ARK_ERR_PG_QUERY ||
 	     rc == ARK_ERR_PG_CONNECT)) {
@@ -1872,6 +1885,14 @@ static void keep_or_drop_staging(struct transfer *t, int rc)
 			"table%s loaded so far; the target schema is "
 			"untouched; --resume continues, a run without it "
 			"starts over", t->staging, kept, kept == 1 ? "" : "s");
+		return;
+	}
+	if (t->staging_created && rc == ARK_ERR_INTERRUPTED) {
+		/* after a stop signal no statement is sent (ark/pg.h) */
+		ark_log(ARK_LOG_WARN, "the schema \"%s\" is left behind "
+			"(stopped by a signal); the target schema is "
+			"untouched, and the next ark-transfer into it removes "
+			"it", t->staging);
 		return;
 	}
 	drop_staging(t);
@@ -2581,6 +2602,10 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	result->schema = strdup(t.schema_name);
 	t.progress = ark_progress_new("inspect", 0, options->progress);
 
+	/* One run per target schema: a second one stops at once, before
+	 * reading the source (the lock writes nothing). */
+	if (!options->plan_only && (rc = connect_target(&t, 1, err)))
+		goto cleanup;
 	if ((rc = inspect_and_plan(&t, err)))
 		goto cleanup;
 	if (options->data_only &&
