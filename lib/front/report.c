@@ -463,6 +463,13 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 		set(table, "converted", json_integer((json_int_t)t->converted));
 		set(table, "refused", json_integer((json_int_t)t->refused));
 		set(table, "rejected", json_integer((json_int_t)t->rejected));
+		if (t->rows_before)
+			set(table, "rows_before",
+			    json_integer((json_int_t)t->rows_before));
+		if (t->resumed)
+			set(table, "resumed", json_true());
+		if (t->skipped)
+			set(table, "skipped", json_true());
 		ark_digest_format(&t->source_digest, text);
 		set(table, "source_digest", json_string(text));
 		if (t->verified >= 0) {

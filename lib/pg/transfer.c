@@ -1940,6 +1940,16 @@ static int swap(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	if ((rc = schema_exists(t->pg, t->schema_name, &exists, err)))
 		goto cleanup;
+	/* the --resume records (comments) do not go with the tables */
+	for (i = 0; i < t->plan->ntables; i++) {
+		ark_buf_append_str(&sql, "COMMENT ON TABLE ");
+		ark_pg_append_qualified(&sql, t->staging,
+					t->plan->tables[i].name);
+		ark_buf_append_str(&sql, " IS NULL;\n");
+	}
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, " IS NULL;\n");
 	if (!exists) {
 		ark_buf_append_str(&sql, "ALTER SCHEMA ");
 		ark_pg_append_ident(&sql, t->staging);

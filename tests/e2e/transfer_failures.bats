@@ -99,6 +99,9 @@ EOF
 	# a was kept as the first run loaded it; b was loaded again
 	[[ $(relfilenode public a) == "$a_before" ]]
 	[[ $(relfilenode public b) != "$b_before" ]]
+	# ark's records do not go with the tables
+	[[ $(psql_q "SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid WHERE c.relname IN ('a', 'b', 'c')") == 0 ]]
+	[[ $(psql_q "SELECT obj_description('public'::regnamespace, 'pg_namespace')") == 'standard public schema' ]]
 }
 
 @test "SIGKILL mid-load: target untouched; a plain rerun drops what the dead run left and completes" {

@@ -269,3 +269,32 @@ PY
 	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM book") == 10,11,12 ]]
 	[[ $(sqlite3 "$BATS_TEST_TMPDIR/r.db" "SELECT id FROM Author; SELECT id FROM book") == $'5\n13' ]]
 }
+
+@test "--reject with hostile names: quotes, a newline, unicode in table and column names; a generated column recomputed" {
+	db=$BATS_TEST_TMPDIR/hostile.sqlite
+	sqlite3 "$db" "CREATE TABLE \"we\"\"ird
+tab\" (\"ïd\" INTEGER PRIMARY KEY, \"co\"\"l\" INTEGER, twice INTEGER GENERATED ALWAYS AS (\"co\"\"l\" * 2) STORED);
+		INSERT INTO \"we\"\"ird
+tab\" (\"ïd\", \"co\"\"l\") VALUES (1, 5), (2, 'five'), (3, 7);"
+	run --separate-stderr "$TRANSFER" --reject="$BATS_TEST_TMPDIR/r.db" "$db" "$ARK_TEST_DB"
+	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(sed -n 1p <<<"$stderr") == "ark-transfer: rejected: table \"we\"ird\\ntab\", rowid 2, column \"co\"l\": text that is not an integer as PostgreSQL prints it: 'five'" ]] || { echo "$stderr"; false; }
+	[[ $(psql_q "SELECT string_agg(\"ïd\" || ':' || \"co\"\"l\" || ':' || twice, ',' ORDER BY 1) FROM \"we\"\"ird
+tab\"") == 1:5:10,3:7:14 ]]
+	[[ $(sqlite3 "$BATS_TEST_TMPDIR/r.db" "SELECT \"ïd\", \"co\"\"l\", typeof(twice) FROM \"we\"\"ird
+tab\"") == '2|five|integer' ]]
+	[[ $(sqlite3 "$BATS_TEST_TMPDIR/r.db" "SELECT \"table\" FROM ark_rejects") == $'we"ird\ntab' ]]
+}
+
+@test "--resume with nothing to resume: the whole transfer, as without it" {
+	run --separate-stderr "$TRANSFER" --resume "$DB" "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ -z $stderr ]]
+	[[ $(psql_q "SELECT string_agg(id::text, ',' ORDER BY id) FROM author") == 1,2,3 ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark_%'") == 0 ]]
+	# into a new schema: the schema is the staging one renamed, without ark's records
+	run --separate-stderr "$TRANSFER" -q --schema=app "$DB" "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT coalesce(obj_description('app'::regnamespace, 'pg_namespace'), 'none')") == none ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_description d JOIN pg_class c ON c.oid = d.objoid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'app'") == 0 ]]
+}
