@@ -18,8 +18,24 @@
  *     on the PostgreSQL side equal to the source's;
  *  5. swap: the staging tables moved into the target schema in one
  *     transaction, so the target is either untouched or complete.
- * A failure before the swap drops the staging schema: the target is as
- * it was.  One run per target schema at a time (an advisory lock).
+ * A failure before the swap leaves the target schema as it was: the
+ * staging schema is dropped, or kept when it holds tables loaded before
+ * a stop signal, a lost connection or a failed statement (each staging
+ * table is loaded in a transaction that records it), so that
+ * options.resume continues; a run without resume drops it.  One run per
+ * target schema at a time (an advisory lock, taken before the source is
+ * read).
+ *
+ * --data-only (options.data_only): no staging schema; the plan is pointed
+ * at the existing tables (ark_plan_map_existing) before the check, and
+ * the load is one transaction on one connection (tables locked, parents
+ * first, verified, sequences moved, then COMMIT), so any failure leaves
+ * every table as it was.
+ *
+ * --reject (options.reject_path): rows that cannot be carried (and rows
+ * whose parent row is set aside) are copied into a new SQLite database
+ * at that path instead of stopping the run; the rest is loaded and
+ * verified; ARK_ERR_REJECTED then.  See lib/pg/transfer.c for the file.
  */
 #ifndef ARK_TRANSFER_H
 #define ARK_TRANSFER_H
@@ -118,7 +134,11 @@ void ark_transfer_options_init(struct ark_transfer_options *options);
 /*
  * Run the transfer.  0 when every table is loaded and verified equal;
  * ARK_ERR_UNCONVERTIBLE when values cannot be carried (nothing written);
- * ARK_ERR_NOT_EMPTY when a target table exists; ARK_ERR_MISMATCH when the
+ * ARK_ERR_REJECTED when done but rows were set aside (reject_path);
+ * ARK_ERR_REFUSED when reject_path exists, when data_only finds no target
+ * for a source table or column (without ignore_missing), when resume
+ * finds the source or plan changed; ARK_ERR_NOT_EMPTY when a target
+ * table exists (data_only: holds rows); ARK_ERR_MISMATCH when the
  * verification failed (nothing swapped in); ARK_ERR_PG_* for the server;
  * ARK_ERR_SOURCE / ARK_ERR_READ for the source; ARK_ERR_LOCKED when
  * another transfer to the same schema runs; ARK_ERR_INTERRUPTED.
