@@ -486,7 +486,35 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 		}
 		ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
 				cols.data ? cols.data : "1");
-		if (unique->primary) {
+		if (unique->primary && t->reject_db && !t->options->widen) {
+			/* --reject: the rows with a NULL under the primary
+			 * key are set aside, named by their rowid */
+			size_t keys;
+
+			ark_buf_reset(&label);
+			ark_buf_append_str(&label, " WHERE 0");
+			for (c = 0; c < unique->ncolumns; c++) {
+				ark_buf_append_str(&label, " OR ");
+				ark_rows_append_sqlite_ident(&label,
+					source_column(t, plan_table,
+						      unique->columns[c])->name);
+				ark_buf_append_str(&label, " IS NULL");
+			}
+			if (ark_buf_failed(&label)) {
+				rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+						   "out of memory");
+				break;
+			}
+			if ((rc = ark_rows_prepare(t->db, st, pt, 1, label.data,
+						   &keys, &stmt, err)))
+				break;
+			rc = refuse_rows(t, plan_table, stmt, keys, NULL,
+					 "NULL in the PRIMARY KEY", err);
+			sqlite3_finalize(stmt);
+			stmt = NULL;
+			if (rc)
+				break;
+		} else if (unique->primary) {
 			/* NULL under a primary key: SQLite allows it */
 			ark_buf_append_str(&sql, " UNION ALL SELECT ");
 			for (c = 0; c < unique->ncolumns; c++) {
@@ -1863,14 +1891,20 @@ cleanup:
 }
 
 /*
- * After a failure: a run stopped by a signal, a lost connection or a
- * failed statement keeps the tables it loaded and recorded, for
- * --resume (a run without --resume drops them); any other failure (a
+ * After a failure: a run stopped by a signal or a lost connection keeps
+ * the tables it loaded and recorded, for --resume (a run without
+ * --resume drops them); any other failure (a statement that failed, a
  * verification that failed, a refusal) drops the staging schema.
  */
-static void keep_or_drop_staging(struct transfer *t, int rc)
+static void keep_or_drop_staging(struct transfer *t, int rc,
+				 const struct ark_error *err)
 {
 	size_t kept = t->kept_tables + atomic_load(&t->kept);
+	/* a statement the data made fail would fail again: only a lost
+	 * connection ("connection lost: ", ark/pg.h) is worth resuming */
+	int lost = rc == ARK_ERR_PG_CONNECT ||
+		   (rc == ARK_ERR_PG_QUERY &&
+		    strstr(err->msg, "connection lost: ") != NULL);
 
 	if (t->staging_created && t->staging_inherited) {
 		/* --resume: what the stopped run left stays for the next
@@ -1879,8 +1913,7 @@ static void keep_or_drop_staging(struct transfer *t, int rc)
 		return;
 	}
 	if (t->staging_created && kept > 0 &&
-	    (rc == ARK_ERR_INTERRUPTED || rc == ARK_ERR_PG_QUERY ||
-	     rc == ARK_ERR_PG_CONNECT)) {
+	    (rc == ARK_ERR_INTERRUPTED || lost)) {
 		ark_log(ARK_LOG_WARN, "the schema \"%s\" keeps the %zu "
 			"table%s loaded so far; the target schema is "
 			"untouched; --resume continues, a run without it "
@@ -2635,7 +2668,7 @@ cleanup:
 	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
-		keep_or_drop_staging(&t, rc);
+		keep_or_drop_staging(&t, rc, err);
 		if (t.lock_held) {
 			char key[32];
 			const char *params[1] = { key };
