@@ -709,8 +709,8 @@ static const char *rowid_name(const struct ark_sqlite_table *table)
 	return NULL;
 }
 
-/* "key = ?1 AND ..." naming a row by its rowid or primary key, with the
- * columns qualified by prefix ("" or "x."); 0, or -1 when it cannot. */
+/* "key = ?1 AND ..." naming a row by its rowid or primary key; 0, or -1
+ * when it cannot. */
 static int append_key_match(struct ark_buf *sql,
 			    const struct ark_sqlite_table *table)
 {
@@ -732,6 +732,29 @@ static int append_key_match(struct ark_buf *sql,
 			ark_buf_appendf(sql, " = ?%zu", n);
 		}
 	return n ? 0 : -1;
+}
+
+/* The columns that name a row: its rowid, or a WITHOUT ROWID table's
+ * primary key in key order; returns how many. */
+static size_t append_row_name(struct ark_buf *sql,
+			      const struct ark_sqlite_table *table)
+{
+	size_t i, j, n = 0;
+
+	if (!table->without_rowid) {
+		ark_buf_append_str(sql, rowid_name(table) ? rowid_name(table)
+							  : "NULL");
+		return 1;
+	}
+	for (i = 1; i <= table->ncolumns; i++)
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (n++)
+				ark_buf_append_str(sql, ", ");
+			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+		}
+	return n;
 }
 
 /* The table's stored columns: rowid first (rowid tables), generated
@@ -949,20 +972,7 @@ static int reject_orphans(struct transfer *t, struct ark_error *err)
 					continue;
 				ark_buf_reset(&sql);
 				ark_buf_append_str(&sql, "SELECT ");
-				if (st->without_rowid) {
-					keys = 0;
-					for (c = 1; c <= st->ncolumns; c++)
-						for (size_t j = 0; j < st->ncolumns; j++)
-							if (st->columns[j].pk_position == (int)c) {
-								if (keys++)
-									ark_buf_append_str(&sql, ", ");
-								ark_rows_append_sqlite_ident(&sql, st->columns[j].name);
-							}
-				} else {
-					keys = 1;
-					ark_buf_append_str(&sql, rowid_name(st)
-							   ? rowid_name(st) : "NULL");
-				}
+				keys = append_row_name(&sql, st);
 				ark_buf_append_str(&sql, " FROM src.");
 				ark_rows_append_sqlite_ident(&sql, st->name);
 				ark_buf_append_str(&sql, " WHERE (");
@@ -1055,7 +1065,7 @@ static int reject_settle(struct transfer *t, struct ark_error *err)
 {
 	const struct ark_sqlite_table *st;
 	struct ark_buf tail = ARK_BUF_INIT;
-	size_t i, j, c, n;
+	size_t i;
 	int rc;
 
 	if (t->reject_code) {
@@ -1078,31 +1088,9 @@ static int reject_settle(struct transfer *t, struct ark_error *err)
 		st = source_table(t, i);
 		ark_buf_reset(&tail);
 		ark_buf_append_str(&tail, " WHERE (");
-		if (!st->without_rowid) {
-			ark_buf_append_str(&tail, rowid_name(st));
-			n = 1;
-		} else {
-			for (c = 1, n = 0; c <= st->ncolumns; c++)
-				for (j = 0; j < st->ncolumns; j++)
-					if (st->columns[j].pk_position == (int)c) {
-						if (n++)
-							ark_buf_append_str(&tail, ", ");
-						ark_rows_append_sqlite_ident(
-							&tail, st->columns[j].name);
-					}
-		}
+		append_row_name(&tail, st);
 		ark_buf_append_str(&tail, ") NOT IN (SELECT ");
-		if (!st->without_rowid)
-			ark_buf_append_str(&tail, rowid_name(st));
-		else
-			for (c = 1, n = 0; c <= st->ncolumns; c++)
-				for (j = 0; j < st->ncolumns; j++)
-					if (st->columns[j].pk_position == (int)c) {
-						if (n++)
-							ark_buf_append_str(&tail, ", ");
-						ark_rows_append_sqlite_ident(
-							&tail, st->columns[j].name);
-					}
+		append_row_name(&tail, st);
 		ark_buf_append_str(&tail, " FROM ark_rej.");
 		ark_rows_append_sqlite_ident(&tail, st->name);
 		ark_buf_append_char(&tail, ')');
@@ -1175,6 +1163,10 @@ static int check_phase(struct transfer *t, struct ark_error *err)
 		    (rc = check_uniques(t, i, err)) ||
 		    (rc = check_foreign_keys(t, i, err)))
 			return rc;
+	}
+	if (t->reject_code) {
+		*err = t->reject_err;
+		return t->reject_code;
 	}
 	if (t->reject_db && t->result->refused == 0 &&
 	    (rc = reject_settle(t, err)))
