@@ -1095,9 +1095,11 @@ static int reject_settle(struct transfer *t, struct ark_error *err)
 		ark_rows_append_sqlite_ident(&tail, st->name);
 		ark_buf_append_char(&tail, ')');
 		t->reject_tails[i] = ark_buf_take(&tail);
-		if (!t->reject_tails[i])
+		if (!t->reject_tails[i]) {
+			ark_buf_free(&tail);
 			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
 					     "out of memory");
+		}
 	}
 	ark_buf_free(&tail);
 	return reject_attach(t, t->db, err);
@@ -1107,7 +1109,6 @@ static int reject_settle(struct transfer *t, struct ark_error *err)
  * aside and the run succeeded, else removed. */
 static int reject_finish(struct transfer *t, int rc, struct ark_error *err)
 {
-	struct ark_error ignored;
 	int commit_rc;
 
 	if (!t->reject_file)
@@ -1133,7 +1134,6 @@ static int reject_finish(struct transfer *t, int rc, struct ark_error *err)
 				     t->result->rejected == 1 ? "" : "s",
 				     t->options->reject_path);
 	}
-	ark_error_clear(&ignored);
 	ark_atomic_abort(t->reject_file);
 	if (rc == 0 && t->result->rejected > 0)
 		return ark_error_set(err, ARK_ERR_REJECTED, 0,
