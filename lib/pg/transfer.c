@@ -2128,14 +2128,33 @@ nomem:
 static int map_target(struct transfer *t, struct ark_error *err)
 {
 	struct ark_pg_existing existing;
-	size_t i;
+	size_t i, first_note;
 	int rc;
 
 	if ((rc = read_existing(t, &existing, err)))
 		return rc;
+	first_note = t->plan->nnotes;
 	rc = ark_plan_map_existing(t->plan, &existing, t->options->ignore_missing,
 				   err);
 	existing_free(&existing);
+	/* what is on one side only: left out (a warning), or left as it is
+	 * (-v); --plan lists them with the plan */
+	for (i = first_note; rc == 0 && !t->options->plan_only &&
+			     i < t->plan->nnotes; i++) {
+		const struct ark_plan_note *note = &t->plan->notes[i];
+		enum ark_log_level level = note->kind == ARK_NOTE_NOT_CARRIED
+						   ? ARK_LOG_WARN
+						   : ARK_LOG_INFO;
+
+		if (note->table && note->column)
+			ark_log(level, "table \"%s\", column \"%s\": %s",
+				note->table, note->column, note->message);
+		else if (note->table)
+			ark_log(level, "table \"%s\": %s", note->table,
+				note->message);
+		else
+			ark_log(level, "%s", note->message);
+	}
 	for (i = 0; i < t->plan->ntables; i++)
 		t->result->tables[i].skipped = t->plan->tables[i].skipped;
 	return rc;
