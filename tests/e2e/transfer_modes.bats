@@ -156,6 +156,16 @@ EXP
 	[[ $(psql_q "SELECT (SELECT count(*) FROM author) + (SELECT count(*) FROM book)") == 0 ]]
 }
 
+@test "--help names the modes and their exit codes" {
+	run --separate-stderr "$TRANSFER" --help
+	[[ $status == 0 ]]
+	for opt in '--data-only' '--if-exists=WHAT' '--ignore-missing' '--reject=FILE' '--resume'; do
+		grep -qE "^ +$opt " <<<"$output" || fail "--help lacks $opt"
+	done
+	grep -qxF '  7    refused: --reject FILE exists; --data-only: the target lacks a source table or column; --resume: the source changed since' <<<"$output"
+	grep -qxF '  17   rows rejected: loaded and verified, but rows were set aside in the --reject file' <<<"$output"
+}
+
 @test "options that go together only" {
 	run --separate-stderr "$TRANSFER" --if-exists=append "$DB"
 	[[ $status == 2 ]]

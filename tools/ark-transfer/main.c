@@ -67,12 +67,14 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_ERR_READ, "the source cannot be read" },
 	{ ARK_ERR_WRITE, "the private copy or the output cannot be written" },
 	{ ARK_ERR_SOURCE, NULL },
+	{ ARK_ERR_REFUSED, "--reject FILE exists; --data-only: the target "
+			   "lacks a source table or column; --resume: the "
+			   "source changed since" },
 	{ ARK_ERR_LOCKED, "another ark-transfer into the same schema runs" },
 	{ ARK_ERR_PG_CONNECT, NULL },
 	{ ARK_ERR_PG_AUTH, NULL },
-	{ ARK_ERR_PG_QUERY, "a statement failed; the target is as it was" },
-	{ ARK_ERR_REFUSED, "--reject FILE exists; --data-only: the target "
-			   "lacks a source table or column" },
+	{ ARK_ERR_PG_QUERY, "a statement failed or the connection was lost; "
+			    "the target is as it was" },
 	{ ARK_ERR_NOT_EMPTY, "a table of the plan exists in the schema "
 			     "(--data-only: holds rows)" },
 	{ ARK_ERR_UNCONVERTIBLE, "values cannot be carried (listed); nothing "
