@@ -345,3 +345,13 @@ EXP
 	[[ $(psql_q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == 0 ]]
 	[[ $(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark_%'") == 0 ]]
 }
+
+@test "--data-only --if-exists=truncate: a table outside the load references one: the server refuses (exit 13), nothing changes" {
+	create_app_schema
+	psql_q "CREATE TABLE audit (author_id bigint REFERENCES author(id)); INSERT INTO author (id, name) VALUES (100, 'existing'); INSERT INTO audit VALUES (100)" >/dev/null
+	run --separate-stderr "$TRANSFER" --data-only --if-exists=truncate "$DB" "$ARK_TEST_DB"
+	[[ $status == 13 ]] || { show_run; echo "$stderr"; false; }
+	[[ $stderr == "ark-transfer: error: --if-exists=truncate: server \"$ARK_TEST_DB\": cannot truncate a table referenced in a foreign key constraint; Table \"audit\" references \"author\". (SQLSTATE 0A000)" ]] || { echo "$stderr"; false; }
+	[[ $(psql_q "SELECT string_agg(name, ',') FROM author") == existing ]]
+	[[ $(psql_q "SELECT count(*) FROM audit") == 1 ]]
+}
