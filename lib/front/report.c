@@ -381,7 +381,8 @@ json_t *ark_report_manifest_json(const char *path,
 
 void ark_report_refusal(FILE *out, const struct ark_transfer_refusal *refusal)
 {
-	fputs("refused: table \"", out);
+	fputs(refusal->rejected ? "rejected: table \"" : "refused: table \"",
+	      out);
 	ark_text_put_escaped(out, refusal->table);
 	fputs("\", ", out);
 	ark_text_put_escaped(out, refusal->row);
@@ -461,6 +462,14 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 		    json_integer((json_int_t)t->rows_loaded));
 		set(table, "converted", json_integer((json_int_t)t->converted));
 		set(table, "refused", json_integer((json_int_t)t->refused));
+		set(table, "rejected", json_integer((json_int_t)t->rejected));
+		if (t->rows_before)
+			set(table, "rows_before",
+			    json_integer((json_int_t)t->rows_before));
+		if (t->resumed)
+			set(table, "resumed", json_true());
+		if (t->skipped)
+			set(table, "skipped", json_true());
 		ark_digest_format(&t->source_digest, text);
 		set(table, "source_digest", json_string(text));
 		if (t->verified >= 0) {
@@ -480,6 +489,9 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 	set(obj, "tables", tables);
 	set(obj, "refused", json_integer((json_int_t)result->refused));
 	set(obj, "relaxed", json_integer((json_int_t)result->relaxed));
+	set(obj, "rejected", json_integer((json_int_t)result->rejected));
+	if (result->reject_path)
+		set(obj, "reject_file", ark_text_json_string(result->reject_path));
 	set(obj, "seconds", json_real(result->seconds));
 	{
 		static const char *const names[] = {
