@@ -200,9 +200,9 @@ make_rejecting_db() {
 	run --separate-stderr "$TRANSFER" --reject="$BATS_TEST_TMPDIR/rejected.db" "$db" "$ARK_TEST_DB"
 	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
 	diff - <(printf '%s\n' "$stderr") <<EXP
-ark-transfer: rejected: table "k", key ('y', 2), column "v": NUL byte: '\0nul'
+ark-transfer: rejected: table "k", key ('y', 2), column "v": NUL byte at byte 0: '\0nul'
 ark-transfer: rejected: table "p", rowid 2, column "n": text that is not an integer as PostgreSQL prints it: 'abc'
-ark-transfer: rejected: table "p", rowid 3, column "s": invalid UTF-8: '\xffA'
+ark-transfer: rejected: table "p", rowid 3, column "s": invalid UTF-8 at byte 0: '\xffA'
 ark-transfer: rejected: table "c", rowid 2: its parent row in "p" was set aside
 ark-transfer: rejected: table "g", rowid 1: its parent row in "c" was set aside
 ark-transfer: error: 5 rows set aside in "$BATS_TEST_TMPDIR/rejected.db"; every other row is loaded and verified
@@ -225,7 +225,7 @@ EXP
 	[[ $(sqlite3 "$rej" "SELECT id, c_id FROM g") == '1|2' ]]
 	[[ $(sqlite3 "$rej" "SELECT a, b, hex(v) FROM k") == 'y|2|006E756C' ]]
 	[[ $(sqlite3 "$rej" "SELECT \"table\", \"row\", coalesce(\"column\", '-'), reason FROM ark_rejects ORDER BY rowid") == \
-	   $'k|key (\'y\', 2)|v|NUL byte\np|rowid 2|n|text that is not an integer as PostgreSQL prints it\np|rowid 3|s|invalid UTF-8\nc|rowid 2|-|its parent row in "p" was set aside\ng|rowid 1|-|its parent row in "c" was set aside' ]]
+	   $'k|key (\'y\', 2)|v|NUL byte at byte 0\np|rowid 2|n|text that is not an integer as PostgreSQL prints it\np|rowid 3|s|invalid UTF-8 at byte 0\nc|rowid 2|-|its parent row in "p" was set aside\ng|rowid 1|-|its parent row in "c" was set aside' ]]
 	# the same definitions as the source's
 	[[ $(sqlite3 "$rej" "SELECT sql FROM sqlite_schema WHERE name = 'p'") == "$(sqlite3 "$db" "SELECT sql FROM sqlite_schema WHERE name = 'p'")" ]]
 
