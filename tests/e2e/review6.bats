@@ -47,3 +47,57 @@ print(','.join(n.encode().hex() for n in sorted(names, key=lambda s: s.encode())
 	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
 	grep -q '^9 tables: 9 equal, 0 different' <<<"$output"
 }
+
+# A writer moves money between two tables in WAL mode, one transaction per
+# move, while ark-transfer runs: PostgreSQL must hold one committed state
+# (the sum over both tables is constant), whatever --jobs.
+money_db() {
+	python3 - <<'PY'
+import sqlite3
+c = sqlite3.connect('bank.db')
+c.execute('PRAGMA journal_mode=WAL')
+c.execute('CREATE TABLE a (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)')
+c.execute('CREATE TABLE b (id INTEGER PRIMARY KEY, amount INTEGER NOT NULL)')
+c.execute('CREATE TABLE pad (id INTEGER PRIMARY KEY, t TEXT)')
+c.executemany('INSERT INTO a VALUES (?, 1000)', ((i,) for i in range(1, 20001)))
+c.executemany('INSERT INTO b VALUES (?, 1000)', ((i,) for i in range(1, 20001)))
+c.executemany('INSERT INTO pad VALUES (?, ?)', ((i, 'x' * 200) for i in range(1, 200001)))
+c.commit()
+PY
+}
+
+mover() {
+	python3 - "$1" <<'PY' &
+import sqlite3, random, sys, os
+c = sqlite3.connect('bank.db', timeout=30, isolation_level=None)
+n = 0
+while not os.path.exists(sys.argv[1]):
+    i, j, v = random.randint(1, 20000), random.randint(1, 20000), random.randint(1, 50)
+    c.execute('BEGIN IMMEDIATE')
+    c.execute('UPDATE a SET amount = amount - ? WHERE id = ?', (v, i))
+    c.execute('UPDATE b SET amount = amount + ? WHERE id = ?', (v, j))
+    c.execute('COMMIT')
+    n += 1
+open('moves', 'w').write(str(n))
+PY
+}
+
+@test "a writer moving money between tables while the transfer runs: one consistent state loaded, for --jobs 1 and --jobs 8" {
+	money_db
+	for jobs in 1 8; do
+		pg_newdb
+		rm -f stop moves
+		mover stop
+		sleep 0.5
+		run --separate-stderr "$TRANSFER" -q --jobs "$jobs" bank.db "$ARK_TEST_DB"
+		touch stop
+		wait
+		[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+		(($(cat moves) > 0)) || fail "the writer made no move"
+		run psql_q "SELECT (SELECT sum(amount) FROM a) + (SELECT sum(amount) FROM b), (SELECT count(*) FROM pad)"
+		[[ $output == '40000000|200000' ]] || fail "--jobs $jobs: $output"
+		[[ ! -e ${TMPDIR:-/tmp}/ark-source-copy ]]
+	done
+	run sqlite3 bank.db "PRAGMA integrity_check; SELECT (SELECT sum(amount) FROM a) + (SELECT sum(amount) FROM b)"
+	[[ $output == $'ok\n40000000' ]]
+}
