@@ -101,3 +101,51 @@ PY
 	run sqlite3 bank.db "PRAGMA integrity_check; SELECT (SELECT sum(amount) FROM a) + (SELECT sum(amount) FROM b)"
 	[[ $output == $'ok\n40000000' ]]
 }
+
+# relations and schemas in the test's database other than the catalogs
+target_state() {
+	psql_q "SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') UNION ALL SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema' ORDER BY 1"
+}
+
+@test "a user without CREATE on the database: exit 13, the reason named, the target untouched" {
+	cp "$CHINOOK_SRC" c.db
+	psql_q "CREATE ROLE weak_$$ LOGIN; REVOKE CREATE ON DATABASE \"$PGDATABASE\" FROM PUBLIC; CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (7)" >/dev/null
+	before=$(target_state)
+	run --separate-stderr "$TRANSFER" -q c.db "host=$PGHOST port=$PGPORT user=weak_$$ dbname=$PGDATABASE"
+	[[ $status == 13 ]] || { show_run; echo "$stderr"; false; }
+	[[ $stderr == "ark-transfer: error: server \"host=$PGHOST port=$PGPORT user=weak_$$ dbname=$PGDATABASE\": permission denied for database $PGDATABASE (SQLSTATE 42501)" ]] || fail "$stderr"
+	[[ $(target_state) == "$before" ]]
+	[[ $(psql_q "TABLE public.keep") == 7 ]]
+	psql_q "DROP ROLE weak_$$" >/dev/null
+}
+
+@test "a user who may create tables in the target schema but not schemas: the transfer should still work" {
+	skip "BUG: transfer.c stages in a new schema, so a role with CREATE on the target schema only (a common app role) is refused with 'permission denied for database' (exit 13) and no hint; stage in the target schema, or name the missing privilege"
+	cp "$CHINOOK_SRC" c.db
+	psql_q "CREATE ROLE app_$$ LOGIN; REVOKE CREATE ON DATABASE \"$PGDATABASE\" FROM PUBLIC; GRANT ALL ON SCHEMA public TO app_$$" >/dev/null
+	run --separate-stderr "$TRANSFER" -q c.db "host=$PGHOST port=$PGPORT user=app_$$ dbname=$PGDATABASE"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT count(*) FROM public.track") == 3503 ]]
+}
+
+@test "passwords: never shown, from a URL, DATABASE_URL or a wrong .pgpass; a right .pgpass works" {
+	cp "$CHINOOK_SRC" c.db
+	psql_q "CREATE ROLE pw_$$ LOGIN PASSWORD 'Sekrit-99'; GRANT CREATE ON DATABASE \"$PGDATABASE\" TO pw_$$; GRANT ALL ON SCHEMA public TO pw_$$" >/dev/null
+	url="postgresql://pw_$$:Wrong-77@127.0.0.1:$PGPORT/$PGDATABASE"
+	want="ark-transfer: error: cannot connect to \"postgresql://pw_$$@127.0.0.1:$PGPORT/$PGDATABASE\": connection to server at \"127.0.0.1\", port $PGPORT failed: FATAL: password authentication failed for user \"pw_$$\""
+	run --separate-stderr "$TRANSFER" -q c.db "$url"
+	[[ $status == 12 && $stderr == "$want" ]] || { show_run; echo "$stderr"; false; }
+	DATABASE_URL=$url run --separate-stderr "$TRANSFER" -q --json c.db
+	[[ $status == 12 && $stderr == "$want" ]] || { show_run; echo "$stderr"; false; }
+	[[ $output != *Wrong-77* ]]
+	# the server is down: a different code, still no password
+	run --separate-stderr "$TRANSFER" -q c.db "postgresql://pw_$$:Wrong-77@127.0.0.1:1/x"
+	[[ $status == 11 && $stderr != *Wrong-77* ]] || { show_run; echo "$stderr"; false; }
+	[[ $stderr == 'ark-transfer: error: cannot connect to "postgresql://pw_'$$'@127.0.0.1:1/x": connection to server at "127.0.0.1", port 1 failed: Connection refused'* ]]
+	printf '127.0.0.1:%s:*:pw_%s:Sekrit-99\n' "$PGPORT" "$$" >pgpass
+	chmod 600 pgpass
+	PGPASSFILE=$PWD/pgpass run --separate-stderr "$TRANSFER" --json c.db "host=127.0.0.1 port=$PGPORT user=pw_$$ dbname=$PGDATABASE"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $output != *Sekrit* && $stderr != *Sekrit* ]]
+	[[ $(psql_q "SELECT count(*) FROM public.track") == 3503 ]]
+}
