@@ -149,3 +149,41 @@ target_state() {
 	[[ $output != *Sekrit* && $stderr != *Sekrit* ]]
 	[[ $(psql_q "SELECT count(*) FROM public.track") == 3503 ]]
 }
+
+# ark-checksum-verify v.db TARGET after one change in PostgreSQL: its
+# per-difference lines (no header, no summary timing).
+compare_after() {
+	psql_q "SET client_min_messages = warning; DROP TABLE IF EXISTS t, u, extra" >/dev/null
+	"$TRANSFER" -q v.db "$ARK_TEST_DB"
+	psql_q "$1" >/dev/null
+	run --separate-stderr "$VERIFY" v.db "$ARK_TEST_DB"
+	output=$(grep -E '^table "|  (DIFFERENT|only in SOURCE|only in TARGET)$' <<<"$output" || true)
+}
+
+@test "compare: NULL vs '', -0 vs 0, a microsecond, JSON and numeric spelling, a key's case, a table on one side" {
+	sqlite3 v.db "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT, f REAL, n NUMERIC(10,2), d DATETIME, j JSON);
+		INSERT INTO t VALUES (1, '', 0.0, 1.5, '2020-01-01 10:00:00', '{\"a\":1,\"bb\":2}');
+		INSERT INTO t VALUES (2, NULL, 2.5, 2, '2020-01-01T10:00:00.5', '[1, 2.50]');
+		CREATE TABLE u (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID; INSERT INTO u VALUES ('a	b', 'x'), ('Ä', 'y');"
+	compare_after "UPDATE t SET s = NULL WHERE id = 1"
+	[[ $status == 16 && $output == $'t                2            2  DIFFERENT\ntable "t": 1 changed, 0 missing in TARGET, 0 extra in TARGET (key id)\ntable "t", key (id=1), column "s": SOURCE \'\', TARGET NULL' ]] || { show_run; false; }
+	compare_after "UPDATE t SET s = '' WHERE id = 2"
+	[[ $status == 16 && $output == *$'\ntable "t", key (id=2), column "s": SOURCE NULL, TARGET \'\'' ]] || { show_run; false; }
+	compare_after "UPDATE t SET f = '-0' WHERE id = 1"
+	[[ $status == 16 && $output == *$'\ntable "t", key (id=1), column "f": SOURCE 0, TARGET -0' ]] || { show_run; false; }
+	compare_after "UPDATE t SET d = d + interval '1 microsecond' WHERE id = 1"
+	[[ $status == 16 && $output == *$'\ntable "t", key (id=1), column "d": SOURCE \'2020-01-01 10:00:00\', TARGET \'2020-01-01 10:00:00.000001\'' ]] || { show_run; false; }
+	compare_after "UPDATE t SET j = '[1, 2.5]' WHERE id = 2"
+	[[ $status == 16 && $output == *$'\ntable "t", key (id=2), column "j": SOURCE \'[1, 2.50]\', TARGET \'[1, 2.5]\'' ]] || { show_run; false; }
+	compare_after "UPDATE u SET v = 'z' WHERE k = E'a\\tb'"
+	[[ $status == 16 && $output == *$'\ntable "u", key (k=\'a\\tb\'), column "v": SOURCE \'x\', TARGET \'z\'' ]] || { show_run; false; }
+	compare_after "UPDATE u SET k = 'ä' WHERE k = 'Ä'"
+	[[ $status == 16 && $output == *$'\ntable "u", key (k=\'Ä\'): missing in TARGET\ntable "u", key (k=\'ä\'): extra in TARGET' ]] || { show_run; false; }
+	compare_after "CREATE TABLE extra (x int)"
+	[[ $status == 16 && $output == 'extra            -            0  only in TARGET' ]] || { show_run; false; }
+	compare_after "DROP TABLE u"
+	[[ $status == 16 && $output == 'u                2            -  only in SOURCE' ]] || { show_run; false; }
+	# the same values spelled otherwise by PostgreSQL: equal
+	compare_after "UPDATE t SET j = '{\"bb\": 2, \"a\": 1}', n = 1.50 WHERE id = 1"
+	[[ $status == 0 ]] || { show_run; false; }
+}
