@@ -187,3 +187,33 @@ compare_after() {
 	compare_after "UPDATE t SET j = '{\"bb\": 2, \"a\": 1}', n = 1.50 WHERE id = 1"
 	[[ $status == 0 ]] || { show_run; false; }
 }
+
+@test "a table wider than PostgreSQL's 1600 columns: refused by the plan (exit 15), PostgreSQL untouched; compared SQLite to SQLite" {
+	# was: --plan said all is well (exit 0), the transfer failed at
+	# CREATE TABLE (exit 13); at 2000 columns the check phase failed
+	# with "too many columns in result set" (exit 6)
+	for n in 1601 2000; do
+		rm -f w.db
+		python3 - "$n" <<'PY'
+import sqlite3, sys
+n = int(sys.argv[1])
+c = sqlite3.connect('w.db')
+c.execute('CREATE TABLE "w\nide" (id INTEGER PRIMARY KEY, %s)' % ', '.join(f'c{i} INTEGER' for i in range(n - 1)))
+c.execute('INSERT INTO "w\nide" (id, c0) VALUES (1, 2)')
+c.execute('CREATE TABLE ok (id INTEGER PRIMARY KEY)')
+c.commit()
+PY
+		want="ark-transfer: error: table \"w\\nide\" has $n columns; a PostgreSQL table holds at most 1600"
+		run --separate-stderr "$TRANSFER" --plan w.db
+		[[ $status == 15 && $stderr == "$want" ]] || { show_run; echo "$stderr"; false; }
+		before=$(target_state)
+		run --separate-stderr "$TRANSFER" w.db "$ARK_TEST_DB"
+		[[ $status == 15 && $stderr == "$want" ]] || { show_run; echo "$stderr"; false; }
+		[[ $(target_state) == "$before" ]]
+		cp w.db w2.db
+		sqlite3 w2.db "UPDATE \"w"$'\n'"ide\" SET c0 = 3"
+		run --separate-stderr "$VERIFY" w.db w2.db
+		[[ $status == 16 ]] || { show_run; echo "$stderr"; false; }
+		grep -qxF 'table "w\nide", key (id=1), column "c0": SOURCE 2, TARGET 3' <<<"$output" || { show_run; false; }
+	done
+}
