@@ -217,3 +217,35 @@ PY
 		grep -qxF 'table "w\nide", key (id=1), column "c0": SOURCE 2, TARGET 3' <<<"$output" || { show_run; false; }
 	done
 }
+
+@test "the connections killed mid-COPY (pg_terminate_backend): exit 13, the target as it was, no staging schema left" {
+	python3 - <<'PY'
+import sqlite3
+c = sqlite3.connect('big.db')
+for t in ('a', 'b'):
+    c.execute(f'CREATE TABLE {t} (id INTEGER PRIMARY KEY, v TEXT)')
+    c.executemany(f'INSERT INTO {t} VALUES (?, ?)', ((i, 'x' * 300) for i in range(1, 300001)))
+c.commit()
+PY
+	psql_q "CREATE TABLE public.keep (x int); INSERT INTO public.keep VALUES (7)" >/dev/null
+	before=$(target_state)
+	"$TRANSFER" -q --jobs 2 big.db "$ARK_TEST_DB" 2>err &
+	pid=$!
+	for ((i = 0; i < 300; i++)); do
+		n=$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY %FROM STDIN%'")
+		((n > 0)) && break
+		sleep 0.05
+	done
+	((n > 0)) || fail "no COPY seen"
+	psql_q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'ark-transfer'" >/dev/null
+	status=0
+	wait "$pid" || status=$?
+	[[ $status == 13 ]] || { cat err; fail "exit $status"; }
+	grep -q 'terminating connection due to administrator command\|server closed the connection unexpectedly' err || { cat err; false; }
+	[[ $(target_state) == "$before" ]] || { target_state; false; }
+	[[ $(psql_q "TABLE public.keep") == 7 ]]
+	# and the next run completes
+	run --separate-stderr "$TRANSFER" -q big.db "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT count(*) FROM a") == 300000 ]]
+}
