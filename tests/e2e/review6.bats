@@ -249,3 +249,36 @@ PY
 	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
 	[[ $(psql_q "SELECT count(*) FROM a") == 300000 ]]
 }
+
+@test "values: a 50 MB text and 20 MB blob of backslashes and NULs, an empty table, untyped 2^53+1 with a real, a mixed column, timestamp edges, hostile text keys" {
+	python3 - <<'PY'
+import sqlite3
+c = sqlite3.connect('v.db')
+c.execute('CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT, b BLOB)')
+c.execute('INSERT INTO big VALUES (1, ?, ?)', ('\\' * (50 << 20), b'\x00\\' * (10 << 20)))
+c.execute('CREATE TABLE empty (id INTEGER PRIMARY KEY, v TEXT)')
+c.execute('CREATE TABLE nt (v)')
+c.executemany('INSERT INTO nt VALUES (?)', [(9007199254740993,), (1.5,), (None,)])
+c.execute('CREATE TABLE mix (id INTEGER PRIMARY KEY, v)')
+c.executemany('INSERT INTO mix (v) VALUES (?)', [(1e100,), ('x',), (0.1,), (-0.0,), (9223372036854775807,), (float('inf'),)])
+c.execute('CREATE TABLE ts (id INTEGER PRIMARY KEY, t TIMESTAMP, d DATE)')
+c.executemany('INSERT INTO ts VALUES (?,?,?)', [(1, '9999-12-31 23:59:59.999999', '2000-02-29'), (2, '0001-01-01 00:00:00', '2000-02-28'), (3, '2020-06-30T23:59:59.9999990', '1999-12-31'), (4, '2020-01-01 00:00', '2020-01-01')])
+c.execute('CREATE TABLE k (k TEXT PRIMARY KEY, v INTEGER) WITHOUT ROWID')
+c.executemany('INSERT INTO k VALUES (?, ?)', [('\\N', 1), ('\\.', 2), ('a\tb\nc', 3), ('', 4), (' ', 5), ('%s', 6)])
+c.commit()
+PY
+	run --separate-stderr "$TRANSFER" -q --jobs 8 v.db "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT length(v), v = repeat(E'\\\\', 50 << 20), length(b), b = decode(repeat('005c', 10 << 20), 'hex') FROM big") == '52428800|t|20971520|t' ]]
+	[[ $(psql_q "SELECT count(*) FROM empty") == 0 ]]
+	[[ $(psql_q "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'nt'::regclass AND attname = 'v'") == numeric ]]
+	[[ $(psql_q "SELECT string_agg(coalesce(v::text, 'NULL'), ',' ORDER BY v) FROM nt") == '1.5,9007199254740993,NULL' ]]
+	[[ $(psql_q "SELECT string_agg(v, ',' ORDER BY id) FROM mix") == '1.0e+100,x,0.1,-0,9223372036854775807,Inf' ]]
+	[[ $(psql_q "SELECT string_agg(t || '/' || d, ',' ORDER BY id) FROM ts") == '9999-12-31 23:59:59.999999/2000-02-29,0001-01-01 00:00:00/2000-02-28,2020-06-30 23:59:59.999999/1999-12-31,2020-01-01 00:00:00/2020-01-01' ]]
+	[[ $(psql_q "SELECT string_agg(encode(convert_to(k, 'UTF8'), 'hex') || '=' || v, ',' ORDER BY v) FROM k") == '5c4e=1,5c2e=2,6109620a63=3,=4,20=5,2573=6' ]]
+	run --separate-stderr "$VERIFY" v.db "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	psql_q "UPDATE k SET v = 9 WHERE k = E'a\\tb\\nc'" >/dev/null
+	run --separate-stderr "$VERIFY" v.db "$ARK_TEST_DB"
+	[[ $status == 16 ]] && grep -qxF 'table "k", key (k='"'"'a\tb\nc'"'"'), column "v": SOURCE 3, TARGET 9' <<<"$output" || { show_run; false; }
+}
