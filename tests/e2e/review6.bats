@@ -282,3 +282,35 @@ PY
 	run --separate-stderr "$VERIFY" v.db "$ARK_TEST_DB"
 	[[ $status == 16 ]] && grep -qxF 'table "k", key (k='"'"'a\tb\nc'"'"'), column "v": SOURCE 3, TARGET 9' <<<"$output" || { show_run; false; }
 }
+
+@test "the summary table stays aligned with non-ASCII table names" {
+	skip "BUG: lib/front/report.c pads the transfer summary by bytes, not characters: a row for table \"äb\" is one column short (ark-checksum-verify's table is right)"
+	sqlite3 n.db "CREATE TABLE \"äb\" (x); CREATE TABLE ab (x); INSERT INTO \"äb\" VALUES (1); INSERT INTO ab VALUES (1);"
+	run --separate-stderr "$TRANSFER" n.db "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	python3 - "$output" <<'PY2'
+import sys
+rows = [l for l in sys.argv[1].split('\n') if l.startswith(('ab ', '\u00e4b '))]
+assert len(rows) == 2 and len(rows[0]) == len(rows[1]), rows
+PY2
+}
+
+@test "an existing schema that needs quoting, with other relations: the transfer joins them; a colliding sequence name: exit 14, untouched" {
+	cp "$CHINOOK_SRC" c.db
+	psql_q 'CREATE SCHEMA "My ""S"; CREATE TABLE "My ""S".other (x int); CREATE SEQUENCE "My ""S".album_albumid_seq; CREATE VIEW "My ""S".v AS SELECT 1 AS one' >/dev/null
+	before=$(target_state)
+	# (found only at the swap, after the whole load: check_target in
+	# transfer.c looks at table names only, not indexes and sequences)
+	run --separate-stderr "$TRANSFER" -q --schema 'My "S' c.db "$ARK_TEST_DB"
+	[[ $status == 14 && $stderr == 'ark-transfer: error: schema "My "S" already has a relation "album_albumid_seq"' ]] || { show_run; echo "$stderr"; false; }
+	[[ $(target_state) == "$before" ]]
+	psql_q 'DROP SEQUENCE "My ""S".album_albumid_seq' >/dev/null
+	run --separate-stderr "$TRANSFER" -q --schema 'My "S' c.db "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q 'SELECT (SELECT count(*) FROM "My ""S".track), (SELECT one FROM "My ""S".v), (SELECT count(*) FROM "My ""S".other)') == '3503|1|0' ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark%'") == 0 ]]
+	run --separate-stderr "$VERIFY" --schema 'My "S' c.db "$ARK_TEST_DB"
+	[[ $status == 16 ]] || { show_run; false; }   # "other" is only in TARGET
+	grep -qx 'other            -            0  only in TARGET' <<<"$output" || { show_run; false; }
+	grep -q '^12 tables: 11 equal, 0 different, 0 only in SOURCE, 1 only in TARGET;' <<<"$output" || { show_run; false; }
+}
