@@ -311,6 +311,6 @@ PY2
 	[[ $(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark%'") == 0 ]]
 	run --separate-stderr "$VERIFY" --schema 'My "S' c.db "$ARK_TEST_DB"
 	[[ $status == 16 ]] || { show_run; false; }   # "other" is only in TARGET
-	grep -qx 'other            -            0  only in TARGET' <<<"$output" || { show_run; false; }
+	grep -qx 'other                    -            0  only in TARGET' <<<"$output" || { show_run; false; }
 	grep -q '^12 tables: 11 equal, 0 different, 0 only in SOURCE, 1 only in TARGET;' <<<"$output" || { show_run; false; }
 }
