@@ -568,6 +568,7 @@ static int make_plan(struct compare *c, struct side *side, int profile,
 	memset(&options, 0, sizeof(options));
 	options.keep_case = c->options->keep_case;
 	options.rules = c->rules;
+	options.any_width = 1; /* two SQLite sides may be wider than PG */
 	return ark_plan_make(side->schema, side->profile, &options,
 			     &side->plan, err);
 }
