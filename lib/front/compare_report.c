@@ -112,17 +112,6 @@ static void put_diff(FILE *out, const char *table,
 	}
 }
 
-/* Characters (UTF-8 code points) of text: what a terminal column holds,
- * near enough (wide CJK characters take two). */
-static int columns_of(const char *text)
-{
-	int n = 0;
-
-	for (; *text; text++)
-		n += ((unsigned char)*text & 0xc0) != 0x80;
-	return n;
-}
-
 void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 {
 	char name[256];
@@ -141,7 +130,7 @@ void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 	ark_text_put_escaped(out, result->target ? result->target : "");
 	fputc('\n', out);
 	for (i = 0; i < result->ntables; i++) {
-		int len = columns_of(ark_text_escape(result->tables[i].name,
+		int len = ark_text_columns(ark_text_escape(result->tables[i].name,
 						     name, 64));
 		if (len > width)
 			width = len;
@@ -152,7 +141,7 @@ void ark_compare_report(FILE *out, const struct ark_compare_result *result)
 		const struct ark_compare_table *t = &result->tables[i];
 
 		ark_text_escape(t->name, name, 64);
-		fprintf(out, "%s%*s", name, width - columns_of(name), "");
+		fprintf(out, "%s%*s", name, width - ark_text_columns(name), "");
 		put_rows(out, t->has_source, t->source_digested,
 			 t->source_digest.rows);
 		put_rows(out, t->has_target, t->target_digested,

@@ -416,8 +416,8 @@ void ark_report_transfer(FILE *out, const struct ark_transfer_result *result)
 	int width = 5;
 
 	for (i = 0; i < result->ntables; i++) {
-		int len = (int)strlen(ark_text_escape(result->tables[i].target_name,
-						      name, 64));
+		int len = ark_text_columns(ark_text_escape(
+			result->tables[i].target_name, name, 64));
 		if (len > width)
 			width = len;
 	}
@@ -427,8 +427,9 @@ void ark_report_transfer(FILE *out, const struct ark_transfer_result *result)
 		const struct ark_transfer_table *t = &result->tables[i];
 
 		ark_text_escape(t->target_name, name, 64);
-		fprintf(out, "%-*s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-			" %8" PRIu64 "  %s\n", width, name, t->rows_read,
+		fprintf(out, "%s%*s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
+			" %8" PRIu64 "  %s\n", name,
+			width - ark_text_columns(name), "", t->rows_read,
 			t->rows_loaded, t->converted, t->refused,
 			digest_word(t->verified));
 		rows += t->rows_read;

@@ -1742,6 +1742,37 @@ cleanup:
 	return rc;
 }
 
+
+/*
+ * The staging schema needs CREATE on the database, which an application
+ * role often lacks even where it may create tables in the target schema:
+ * say so, and what to grant, before anything is created.
+ */
+static int check_create_privilege(struct transfer *t, struct ark_error *err)
+{
+	struct ark_pg_result *res = NULL;
+	int rc;
+
+	rc = ark_pg_query(t->pg,
+			  "SELECT has_database_privilege(current_database(), "
+			  "'CREATE')::text, current_user::text, "
+			  "current_database()::text",
+			  0, NULL, &res, err);
+	if (rc == 0 && strcmp(ark_pg_result_value(res, 0, 0), "true") != 0)
+		rc = ark_error_set(err, ARK_ERR_PG_QUERY, 0,
+				   "role \"%s\" may not create schemas in "
+				   "database \"%s\": ark-transfer builds the "
+				   "tables in a staging schema and moves them "
+				   "into \"%s\" once verified; allow it with "
+				   "GRANT CREATE ON DATABASE \"%s\" TO \"%s\"",
+				   ark_pg_result_value(res, 0, 1),
+				   ark_pg_result_value(res, 0, 2),
+				   t->schema_name,
+				   ark_pg_result_value(res, 0, 2),
+				   ark_pg_result_value(res, 0, 1));
+	ark_pg_result_free(res);
+	return rc;
+}
 static int create_staging(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
@@ -1779,6 +1810,8 @@ static int create_staging(struct transfer *t, struct ark_error *err)
 		ark_log(ARK_LOG_INFO, "nothing to resume in schema \"%s\": "
 			"starting from the beginning", t->schema_name);
 	}
+	if ((rc = check_create_privilege(t, err)))
+		goto cleanup;
 	ark_buf_append_str(&sql, "BEGIN;\nCREATE SCHEMA ");
 	ark_pg_append_ident(&sql, t->staging);
 	ark_buf_append_str(&sql, ";\n");
