@@ -36,7 +36,7 @@ setup() {
 wait_for_copy() {
 	local pid i
 	for ((i = 0; i < 3000; i++)); do
-		pid=$(psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'ark-transfer' AND query LIKE 'COPY \"ark\\_staging\\_%\".\"$1\" %FROM STDIN' LIMIT 1")
+		pid=$(psql_q "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer' AND query LIKE 'COPY \"ark\\_staging\\_%\".\"$1\" %FROM STDIN' LIMIT 1")
 		if [[ -n $pid ]]; then
 			echo "$pid"
 			return 0
@@ -170,10 +170,10 @@ EOF
 	[[ $(psql_q "SELECT count(*) FROM $staging.a") == 0 ]]
 	# and no backend of ours is left running
 	for ((i = 0; i < 100; i++)); do
-		[[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-transfer'") == 0 ]] && break
+		[[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer'") == 0 ]] && break
 		sleep 0.05
 	done
-	[[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ark-transfer'") == 0 ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer'") == 0 ]]
 }
 
 @test "two runs into one schema: the second exits 8 at once, changing nothing; the first completes" {
@@ -199,7 +199,7 @@ EOF
 		CREATE TABLE c (id bigint PRIMARY KEY, a_id bigint REFERENCES a); INSERT INTO a VALUES (0, 'existing', 0)" >/dev/null
 	"$TRANSFER" --data-only --if-exists=append "$DB" "$ARK_TEST_DB" >/dev/null 2>"$BATS_TEST_TMPDIR/err" &
 	job=$!
-	pid=$(psql_q "SELECT 1" >/dev/null; for ((i = 0; i < 3000; i++)); do p=$(psql_q "SELECT pid FROM pg_stat_activity WHERE application_name = 'ark-transfer' AND query LIKE 'COPY \"public\".\"b\" %FROM STDIN'"); [[ -n $p ]] && { echo "$p"; break; }; sleep 0.02; done)
+	pid=$(psql_q "SELECT 1" >/dev/null; for ((i = 0; i < 3000; i++)); do p=$(psql_q "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer' AND query LIKE 'COPY \"public\".\"b\" %FROM STDIN'"); [[ -n $p ]] && { echo "$p"; break; }; sleep 0.02; done)
 	[[ -n $pid ]]
 	[[ $(psql_q "SELECT pg_terminate_backend($pid)") == t ]]
 	status=0
