@@ -119,9 +119,14 @@ check: deps
 	tests/check-summary $(CHECK_LOG) || status=1; \
 	exit $$status
 
+# Test programs run two at a time (each in its own scratch directory and,
+# for PostgreSQL, its own database), with their times shown: the suite
+# is mostly waiting on processes, fsync and the server, not on the CPU.
+PROVE_FLAGS ?= --timer -j2
+
 check-unit: $(UNIT_BIN)
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)unit \
-		tests/with-pg prove --exec tests/run-test $(UNIT_BIN)
+		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test $(UNIT_BIN)
 
 # Every e2e file; the sanitizer pass leaves out build.bats, which tests the
 # Makefile's install and uninstall of the default build, not the binaries.
@@ -130,7 +135,7 @@ E2E_FILES ?= $(sort $(wildcard tests/e2e/*.bats))
 check-e2e: all $(TESTS_BUILT)
 	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)e2e \
-		tests/with-pg prove --exec tests/run-test $(E2E_FILES)
+		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test $(E2E_FILES)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
 # (-k: the e2e tests run even when a unit test failed).

@@ -38,6 +38,9 @@ struct ark_plan_options {
 	int widen;      /* pick types that hold every value, relax keys */
 	int keep_case;  /* do not fold A-Z to lower case */
 	struct ark_pgtext_rules rules;
+	/* 0: a table over PostgreSQL's 1600 columns fails the plan
+	 * (ARK_ERR_UNCONVERTIBLE); 1: planned anyway (comparisons) */
+	int any_width;
 };
 
 struct ark_plan_column {

@@ -30,8 +30,15 @@ struct ark_pool_job; /* opaque: a running job, as its function sees it */
 typedef int (*ark_pool_fn)(struct ark_pool_job *job, void *arg,
 			   struct ark_error *err);
 
-/* A pool of jobs workers and a budget of jobs threads (1 .. 256). */
+/*
+ * A pool of jobs workers and a budget of jobs threads (1 .. 256).  It
+ * starts held: queued jobs wait for ark_pool_start() or ark_pool_wait(),
+ * so that the first job, seeing the others queued, does not take the
+ * whole budget for its zstd threads.  Queue what is known, then start.
+ */
 int ark_pool_new(int jobs, struct ark_pool **out, struct ark_error *err);
+/* Let the workers take jobs (ark_pool_wait() does it too). */
+void ark_pool_start(struct ark_pool *pool);
 /*
  * Queue fn(job, arg, err).  Jobs start in the order queued.  After the
  * pool has stopped, the job is not queued and the pool's error (or

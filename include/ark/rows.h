@@ -33,7 +33,9 @@ void ark_rows_append_sqlite_ident(struct ark_buf *out, const char *name);
  * with_key: the row's name comes first - rowid (under whichever of
  * rowid, _rowid_, oid no column shadows) or, WITHOUT ROWID, the primary
  * key's columns; *keys receives how many columns that is (0 without).
- * tail: SQL appended as it is (" ORDER BY ..."), or NULL.
+ * tail: SQL appended as it is (" ORDER BY ..."), or NULL.  Plan columns
+ * marked skipped (--data-only: not in the target) are left out, here and
+ * in ark_rows_stream().
  */
 int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
 		     const struct ark_plan_table *plan, int with_key,

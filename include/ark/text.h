@@ -23,6 +23,10 @@
  */
 const char *ark_text_escape(const char *text, char *out, size_t room);
 
+/* Terminal columns text takes: its UTF-8 code points (near enough: wide
+ * CJK characters take two), for aligning tables of names. */
+int ark_text_columns(const char *text);
+
 /* fputs(text) escaped as by ark_text_escape(), never cut. */
 void ark_text_put_escaped(FILE *out, const char *text);
 

@@ -18,8 +18,24 @@
  *     on the PostgreSQL side equal to the source's;
  *  5. swap: the staging tables moved into the target schema in one
  *     transaction, so the target is either untouched or complete.
- * A failure before the swap drops the staging schema: the target is as
- * it was.  One run per target schema at a time (an advisory lock).
+ * A failure before the swap leaves the target schema as it was: the
+ * staging schema is dropped, or kept when it holds tables loaded before
+ * a stop signal, a lost connection or a failed statement (each staging
+ * table is loaded in a transaction that records it), so that
+ * options.resume continues; a run without resume drops it.  One run per
+ * target schema at a time (an advisory lock, taken before the source is
+ * read).
+ *
+ * --data-only (options.data_only): no staging schema; the plan is pointed
+ * at the existing tables (ark_plan_map_existing) before the check, and
+ * the load is one transaction on one connection (tables locked, parents
+ * first, verified, sequences moved, then COMMIT), so any failure leaves
+ * every table as it was.
+ *
+ * --reject (options.reject_path): rows that cannot be carried (and rows
+ * whose parent row is set aside) are copied into a new SQLite database
+ * at that path instead of stopping the run; the rest is loaded and
+ * verified; ARK_ERR_REJECTED then.  See lib/pg/transfer.c for the file.
  */
 #ifndef ARK_TRANSFER_H
 #define ARK_TRANSFER_H
@@ -38,6 +54,15 @@ struct ark_transfer_refusal {
 	const char *column;   /* source column, NULL for a whole row */
 	const char *value;    /* a short preview, escaped; NULL when n/a */
 	const char *reason;   /* why */
+	int rejected;         /* --reject: the row was set aside in the
+				 reject file (not a refusal of the run) */
+};
+
+/* --if-exists (--data-only): what to do with target tables holding rows. */
+enum ark_transfer_if_exists {
+	ARK_IF_EXISTS_REFUSE,    /* ARK_ERR_NOT_EMPTY naming the table */
+	ARK_IF_EXISTS_TRUNCATE,  /* TRUNCATE them in the load's transaction */
+	ARK_IF_EXISTS_APPEND,    /* add the rows; verify the rows added */
 };
 
 struct ark_transfer_options {
@@ -52,6 +77,20 @@ struct ark_transfer_options {
 	int busy_timeout_ms;     /* source locks; default 10000 */
 	const char *tmpdir;      /* for the private copy; default $TMPDIR */
 	int progress;            /* draw progress on a terminal */
+	/* --data-only: load into the existing tables of schema (matched by
+	 * the identifier rules, converted to their column types), in one
+	 * transaction, tables in foreign-key order; no staging schema. */
+	int data_only;
+	int ignore_missing;      /* leave out source tables/columns the
+				    target lacks instead of refusing */
+	enum ark_transfer_if_exists if_exists;
+	/* Set rows that cannot be carried aside in this new file (a SQLite
+	 * database: the source's table definitions with the rows as they
+	 * were, and a table ark_rejects of reasons); NULL: refuse them. */
+	const char *reject_path;
+	/* Continue a run that stopped: keep the staging schema and the
+	 * tables it recorded as loaded and verified (same source). */
+	int resume;
 	/* Called for every refusal as it is found (from the calling
 	 * thread); NULL: only counted. */
 	void (*on_refusal)(void *context,
@@ -66,6 +105,10 @@ struct ark_transfer_table {
 	uint64_t rows_loaded;    /* rows COPY reported */
 	uint64_t converted;      /* values converted under a rule */
 	uint64_t refused;        /* values/rows that cannot be carried */
+	uint64_t rejected;       /* rows set aside (--reject) */
+	uint64_t rows_before;    /* --if-exists=append: rows already there */
+	int resumed;             /* --resume: loaded by an earlier run */
+	int skipped;             /* --data-only: not in the target */
 	struct ark_digest source_digest;
 	struct ark_digest target_digest;
 	int verified;            /* 1 equal, 0 differ, -1 not compared */
@@ -75,6 +118,8 @@ struct ark_transfer_result {
 	size_t ntables;
 	struct ark_transfer_table *tables;
 	uint64_t refused;        /* total refusals */
+	uint64_t rejected;       /* total rows set aside (--reject) */
+	char *reject_path;       /* the reject file, when rows were set aside */
 	size_t relaxed;          /* plan notes of relaxations (widen) */
 	char *plan_text;         /* the plan for people (ark_plan_describe) */
 	char *target;            /* conninfo without password */
@@ -89,7 +134,11 @@ void ark_transfer_options_init(struct ark_transfer_options *options);
 /*
  * Run the transfer.  0 when every table is loaded and verified equal;
  * ARK_ERR_UNCONVERTIBLE when values cannot be carried (nothing written);
- * ARK_ERR_NOT_EMPTY when a target table exists; ARK_ERR_MISMATCH when the
+ * ARK_ERR_REJECTED when done but rows were set aside (reject_path);
+ * ARK_ERR_REFUSED when reject_path exists, when data_only finds no target
+ * for a source table or column (without ignore_missing), when resume
+ * finds the source or plan changed; ARK_ERR_NOT_EMPTY when a target
+ * table exists (data_only: holds rows); ARK_ERR_MISMATCH when the
  * verification failed (nothing swapped in); ARK_ERR_PG_* for the server;
  * ARK_ERR_SOURCE / ARK_ERR_READ for the source; ARK_ERR_LOCKED when
  * another transfer to the same schema runs; ARK_ERR_INTERRUPTED.

@@ -39,6 +39,7 @@ struct ark_pool {
 	size_t queued;
 	struct pool_entry *head;
 	struct pool_entry *tail;
+	int started;  /* jobs may start (ark_pool_start or _wait) */
 	int stopped;
 	int quit;     /* workers leave (ark_pool_free) */
 	struct ark_error first; /* the first job's error */
@@ -76,7 +77,8 @@ static void *worker_main(void *ctx)
 		int rc;
 
 		while (!pool->quit &&
-		       (!pool->head || pool->busy >= pool->budget))
+		       (!pool->started || !pool->head ||
+			pool->busy >= pool->budget))
 			pthread_cond_wait(&pool->changed, &pool->lock);
 		if (pool->quit)
 			break;
@@ -191,11 +193,21 @@ int ark_pool_submit(struct ark_pool *pool, ark_pool_fn fn, void *arg,
 	return rc;
 }
 
+void ark_pool_start(struct ark_pool *pool)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->started = 1;
+	pthread_cond_broadcast(&pool->changed);
+	pthread_mutex_unlock(&pool->lock);
+}
+
 int ark_pool_wait(struct ark_pool *pool, struct ark_error *err)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&pool->lock);
+	pool->started = 1;
+	pthread_cond_broadcast(&pool->changed);
 	while (pool->head || pool->running)
 		pthread_cond_wait(&pool->changed, &pool->lock);
 	if (pool->first.code != ARK_OK) {

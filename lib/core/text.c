@@ -118,3 +118,12 @@ json_t *ark_text_json_string(const char *text)
 	return value;
 }
 
+
+int ark_text_columns(const char *text)
+{
+	int n = 0;
+
+	for (; *text; text++)
+		n += ((unsigned char)*text & 0xc0) != 0x80;
+	return n;
+}

@@ -381,7 +381,8 @@ json_t *ark_report_manifest_json(const char *path,
 
 void ark_report_refusal(FILE *out, const struct ark_transfer_refusal *refusal)
 {
-	fputs("refused: table \"", out);
+	fputs(refusal->rejected ? "rejected: table \"" : "refused: table \"",
+	      out);
 	ark_text_put_escaped(out, refusal->table);
 	fputs("\", ", out);
 	ark_text_put_escaped(out, refusal->row);
@@ -415,8 +416,8 @@ void ark_report_transfer(FILE *out, const struct ark_transfer_result *result)
 	int width = 5;
 
 	for (i = 0; i < result->ntables; i++) {
-		int len = (int)strlen(ark_text_escape(result->tables[i].target_name,
-						      name, 64));
+		int len = ark_text_columns(ark_text_escape(
+			result->tables[i].target_name, name, 64));
 		if (len > width)
 			width = len;
 	}
@@ -426,8 +427,9 @@ void ark_report_transfer(FILE *out, const struct ark_transfer_result *result)
 		const struct ark_transfer_table *t = &result->tables[i];
 
 		ark_text_escape(t->target_name, name, 64);
-		fprintf(out, "%-*s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
-			" %8" PRIu64 "  %s\n", width, name, t->rows_read,
+		fprintf(out, "%s%*s %12" PRIu64 " %12" PRIu64 " %10" PRIu64
+			" %8" PRIu64 "  %s\n", name,
+			width - ark_text_columns(name), "", t->rows_read,
 			t->rows_loaded, t->converted, t->refused,
 			digest_word(t->verified));
 		rows += t->rows_read;
@@ -461,6 +463,14 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 		    json_integer((json_int_t)t->rows_loaded));
 		set(table, "converted", json_integer((json_int_t)t->converted));
 		set(table, "refused", json_integer((json_int_t)t->refused));
+		set(table, "rejected", json_integer((json_int_t)t->rejected));
+		if (t->rows_before)
+			set(table, "rows_before",
+			    json_integer((json_int_t)t->rows_before));
+		if (t->resumed)
+			set(table, "resumed", json_true());
+		if (t->skipped)
+			set(table, "skipped", json_true());
 		ark_digest_format(&t->source_digest, text);
 		set(table, "source_digest", json_string(text));
 		if (t->verified >= 0) {
@@ -480,6 +490,20 @@ json_t *ark_report_transfer_json(const struct ark_transfer_result *result)
 	set(obj, "tables", tables);
 	set(obj, "refused", json_integer((json_int_t)result->refused));
 	set(obj, "relaxed", json_integer((json_int_t)result->relaxed));
+	set(obj, "rejected", json_integer((json_int_t)result->rejected));
+	if (result->reject_path)
+		set(obj, "reject_file", ark_text_json_string(result->reject_path));
 	set(obj, "seconds", json_real(result->seconds));
+	{
+		static const char *const names[] = {
+			"inspect", "check", "load", "verify", "swap",
+		};
+		json_t *phases = json_object();
+
+		for (i = 0; i < 5; i++)
+			set(phases, names[i],
+			    json_real(result->phase_seconds[i]));
+		set(obj, "phase_seconds", phases);
+	}
 	return obj;
 }

@@ -12,6 +12,9 @@
 #include "ark/text.h"
 #include "pg/sqlexpr_internal.h"
 
+/* Columns a PostgreSQL table can have (MaxHeapAttributeNumber). */
+#define PG_MAX_COLUMNS 1600
+
 #define NAME_MAX_BYTES 63 /* PostgreSQL's NAMEDATALEN - 1 */
 
 /* ---- memory ---------------------------------------------------------- */
@@ -1529,6 +1532,26 @@ int ark_plan_make(const struct ark_sqlite_schema *schema,
 			break;
 		plan_columns(&b, t, st);
 		plan_identity(&b, t, st);
+	}
+	/* PostgreSQL's MaxHeapAttributeNumber: CREATE TABLE would fail
+	 * after the check phase, so the plan refuses such a table first. */
+	for (i = 0; i < plan->ntables && !plan->failed; i++) {
+		const struct ark_sqlite_table *st =
+			&schema->tables[plan->tables[i].source_index];
+		char shown[256];
+
+		if ((options && options->any_width) ||
+		    plan->tables[i].ncolumns <= PG_MAX_COLUMNS)
+			continue;
+		ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
+			      "table \"%s\" has %zu columns; a PostgreSQL "
+			      "table holds at most %d",
+			      ark_text_escape(st->name, shown, sizeof shown),
+			      plan->tables[i].ncolumns, PG_MAX_COLUMNS);
+		name_set_free(&b.relations);
+		free(order);
+		ark_plan_free(plan);
+		return ARK_ERR_UNCONVERTIBLE;
 	}
 	for (i = 0; i < plan->ntables && !plan->failed; i++) {
 		const struct ark_sqlite_table *st =

@@ -70,7 +70,7 @@ int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
 		     struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
-	size_t i;
+	size_t i, n;
 	int rc = 0;
 
 	*keys = 0;
@@ -78,16 +78,21 @@ int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
 	ark_buf_append_str(&sql, "SELECT ");
 	if (with_key) {
 		*keys = append_row_key(&sql, table);
-		if (plan->ncolumns)
-			ark_buf_append_str(&sql, ", ");
+		for (i = 0; i < plan->ncolumns; i++)
+			if (!plan->columns[i].skipped) {
+				ark_buf_append_str(&sql, ", ");
+				break;
+			}
 	}
-	for (i = 0; i < plan->ncolumns; i++) {
-		if (i)
+	for (i = 0, n = 0; i < plan->ncolumns; i++) {
+		if (plan->columns[i].skipped)
+			continue; /* --data-only: not in the target */
+		if (n++)
 			ark_buf_append_str(&sql, ", ");
 		ark_rows_append_sqlite_ident(
 			&sql, table->columns[plan->columns[i].source_index].name);
 	}
-	if (plan->ncolumns == 0 && !with_key)
+	if (n == 0 && !with_key)
 		ark_buf_append_str(&sql, "1");
 	ark_buf_append_str(&sql, " FROM main.");
 	ark_rows_append_sqlite_ident(&sql, table->name);
@@ -138,7 +143,7 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 	struct ark_sqlvalue value;
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
-	size_t keys, i, start;
+	size_t keys, i, n, start;
 	int rc, step;
 
 	ark_digest_init(&s->digest);
@@ -149,10 +154,12 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		return rc;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		start = buf->len;
-		for (i = 0; i < pt->ncolumns; i++) {
-			if (i)
+		for (i = 0, n = 0; i < pt->ncolumns; i++) {
+			if (pt->columns[i].skipped)
+				continue;
+			if (n)
 				ark_buf_append_char(buf, '\t');
-			ark_rows_value(stmt, (int)i, &value);
+			ark_rows_value(stmt, (int)n++, &value);
 			if (ark_pgtext_append(buf, &value, &pt->columns[i].type,
 					      s->rules, &reason) != 0) {
 				rc = ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,

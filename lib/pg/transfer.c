@@ -9,6 +9,7 @@
  * then everything is built in a staging schema and swapped into the
  * target schema in one transaction once verified.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "ark/buf.h"
@@ -69,6 +71,24 @@ struct transfer {
 	int worker_code;
 	size_t next_job;
 	size_t *order;                    /* plan tables, largest first */
+	/* --reject: per plan table, the SQL tail that leaves the rejected
+	 * rows out (NULL: none rejected) */
+	char **reject_tails;
+	struct ark_atomic_file *reject_file;
+	sqlite3 *reject_db;               /* main: the file; src: the copy */
+	unsigned char *reject_created;    /* per plan table: table made */
+	int reject_code;                  /* first failure writing it */
+	struct ark_error reject_err;
+	size_t plan_tables;               /* for freeing reject_tails */
+	/* per plan table: the digest of the check pass's lines (every row,
+	 * a refused value marked), the source's identity for --resume */
+	struct ark_digest *check_digests;
+	/* --resume: per plan table, loaded by the run that stopped */
+	unsigned char *resumed;
+	int post_data_done;               /* --resume: so was post-data */
+	size_t kept_tables;               /* resumed from the run that stopped */
+	int staging_inherited;            /* --resume found the staging schema */
+	atomic_size_t kept;               /* loaded and recorded by this run */
 };
 
 static double seconds_since(const struct timespec *start)
@@ -188,15 +208,34 @@ static void row_label(const struct ark_sqlite_table *table,
 		snprintf(out + used, room - used, ")");
 }
 
-static void refuse(struct transfer *t, size_t plan_table, const char *row,
+static int reject_row(struct transfer *t, size_t plan_table,
+		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
+		      const char *column, const char *value,
+		      const char *reason, int only_new, int *added);
+
+/*
+ * A value or row that cannot be carried.  With --reject and a row that
+ * can be named (key_stmt's first keys columns: the rowid, or a WITHOUT
+ * ROWID table's primary key), the row is set aside instead; otherwise
+ * it is a refusal that stops the run.
+ */
+static void refuse(struct transfer *t, size_t plan_table,
+		   sqlite3_stmt *key_stmt, size_t keys, const char *row,
 		   const char *column, const char *value, const char *reason)
 {
 	struct ark_transfer_refusal refusal = {
 		source_table(t, plan_table)->name, row, column, value, reason,
+		0,
 	};
 
-	t->result->refused++;
 	t->result->tables[plan_table].refused++;
+	if (t->reject_db && key_stmt && keys &&
+	    sqlite3_column_type(key_stmt, 0) != SQLITE_NULL &&
+	    reject_row(t, plan_table, key_stmt, keys, row, column, value,
+		       reason, 0, NULL) == 0)
+		refusal.rejected = 1;
+	else
+		t->result->refused++;
 	if (t->options->on_refusal)
 		t->options->on_refusal(t->options->refusal_context, &refusal);
 }
@@ -246,19 +285,24 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf scratch = ARK_BUF_INIT;
+	struct ark_buf scratch = ARK_BUF_INIT, why = ARK_BUF_INIT;
 	struct ark_sqlvalue value;
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
 	int64_t reason_offset;
 	char row[256], preview[256];
-	size_t keys, i;
+	size_t keys, i, k;
 	uint64_t rows = 0, converted = 0;
-	int rc, step;
+	int rc, step, sql_column;
 
 	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
+	ark_digest_init(&t->check_digests[plan_table]);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		/* the row's line (a refused value marked) into the table's
+		 * check digest: what --resume compares with the run that
+		 * stopped */
+		ark_buf_reset(&scratch);
 		if (++rows % CHECK_EVERY == 0) {
 			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
 			ark_progress_update(t->progress,
@@ -266,9 +310,13 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			if ((rc = ark_fsio_check_interrupt(err)))
 				goto cleanup;
 		}
-		for (i = 0; i < pt->ncolumns; i++) {
-			ark_rows_value(stmt, (int)(keys + i), &value);
-			ark_buf_reset(&scratch);
+		for (i = 0, k = 0; i < pt->ncolumns; i++) {
+			if (pt->columns[i].skipped)
+				continue;
+			sql_column = (int)(keys + k++);
+			ark_rows_value(stmt, sql_column, &value);
+			if (k > 1)
+				ark_buf_append_char(&scratch, '\t');
 			if (ark_pgtext_append_at(&scratch, &value,
 						 &pt->columns[i].type,
 						 &t->rules, &reason,
@@ -288,21 +336,24 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				(*unwidenable)++;
 				continue;
 			}
+			ark_buf_append_char(&scratch, '\001');
 			row_label(st, stmt, keys, row, sizeof(row));
-			preview_value(stmt, (int)(keys + i), preview,
+			preview_value(stmt, sql_column, preview,
 				      sizeof(preview));
-			ark_buf_reset(&scratch);
-			ark_pgtext_append_reason(&scratch, reason,
-						 reason_offset);
-			refuse(t, plan_table, row,
+			ark_buf_reset(&why);
+			ark_pgtext_append_reason(&why, reason, reason_offset);
+			refuse(t, plan_table, stmt, keys, row,
 			       source_column(t, plan_table, i)->name, preview,
-			       scratch.data ? scratch.data : reason);
+			       why.data ? why.data : reason);
 		}
 		if (ark_buf_failed(&scratch)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
 					   "out of memory");
 			goto cleanup;
 		}
+		ark_digest_add_row(&t->check_digests[plan_table],
+				   scratch.data ? scratch.data : "",
+				   scratch.len);
 	}
 	if (step != SQLITE_DONE) {
 		rc = sqlite_failed(t->db, "cannot read", st->name, err);
@@ -314,6 +365,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	rc = 0;
 cleanup:
 	sqlite3_finalize(stmt);
+	ark_buf_free(&why);
 	ark_buf_free(&scratch);
 	return rc;
 }
@@ -329,7 +381,7 @@ static int refuse_rows(struct transfer *t, size_t plan_table,
 
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		row_label(st, stmt, keys, row, sizeof(row));
-		refuse(t, plan_table, row, column, NULL, reason);
+		refuse(t, plan_table, stmt, keys, row, column, NULL, reason);
 	}
 	if (step != SQLITE_DONE)
 		return sqlite_failed(t->db, "cannot check", st->name, err);
@@ -352,7 +404,8 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 	for (i = 0; i < pt->ncolumns && rc == 0; i++) {
 		profile = &t->profile->tables[pt->source_index]
 				   .columns[pt->columns[i].source_index];
-		if (!pt->columns[i].not_null || profile->nulls == 0)
+		if (!pt->columns[i].not_null || profile->nulls == 0 ||
+		    pt->columns[i].skipped)
 			continue;
 		if (t->options->widen) {
 			ark_plan_relax_not_null(t->plan, plan_table, i,
@@ -423,6 +476,19 @@ cleanup:
 	return rc;
 }
 
+/* --data-only: a key over a column the target lacks is not the
+ * target's. */
+static int unique_skipped(const struct ark_plan_table *pt,
+			  const struct ark_plan_unique *unique)
+{
+	size_t c;
+
+	for (c = 0; c < unique->ncolumns; c++)
+		if (pt->columns[unique->columns[c]].skipped)
+			return 1;
+	return 0;
+}
+
 /*
  * Duplicates under a primary key or unique constraint, compared as
  * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
@@ -443,6 +509,8 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 	for (u = 0; u < pt->nuniques && rc == 0; u++) {
 		const struct ark_plan_unique *unique = &pt->uniques[u];
 
+		if (unique_skipped(pt, unique))
+			continue;
 		ark_buf_reset(&cols);
 		for (c = 0; c < unique->ncolumns; c++) {
 			if (c)
@@ -499,8 +567,9 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 					 (long long)count,
 					 unique->primary ? "PRIMARY KEY"
 							 : "UNIQUE");
-			refuse(t, plan_table, label.data ? label.data : "",
-			       NULL, NULL, reason);
+			refuse(t, plan_table, NULL, 0,
+			       label.data ? label.data : "", NULL, NULL,
+			       reason);
 		}
 		if (step != SQLITE_DONE && step != SQLITE_ROW)
 			rc = sqlite_failed(t->db, "cannot check", st->name, err);
@@ -562,7 +631,8 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 				 (long long)sqlite3_column_int64(stmt, 0));
 		snprintf(reason, sizeof(reason),
 			 "foreign key to \"%s\" has no parent row", parent);
-		refuse(t, plan_table, row, NULL, NULL, reason);
+		refuse(t, plan_table, st->without_rowid ? NULL : stmt, 1, row,
+		       NULL, NULL, reason);
 	}
 	if (step != SQLITE_DONE) {
 		/* "foreign key mismatch": the parent has no such key; the
@@ -604,6 +674,489 @@ static int check_values(struct transfer *t, size_t plan_table,
 	return rc;
 }
 
+/* ---- --reject: rows set aside in a SQLite database ---- */
+
+/*
+ * The reject file is a SQLite database: each source table that has rows
+ * set aside, created by the source's own CREATE TABLE statement and
+ * holding those rows exactly as they were (storage classes, bytes,
+ * rowids), and a table ark_rejects ("table", "row", "column", "value",
+ * "reason") with one line per reason.  So it can be read with sqlite3,
+ * fixed with SQL, and loaded again by ark-transfer itself (--data-only
+ * --if-exists=append; --ignore-missing leaves ark_rejects out).  It is
+ * built in a temporary file beside FILE and renamed to FILE only when
+ * the run has loaded and verified the other rows (never over an
+ * existing file); a run that fails leaves no FILE.  The rows are copied
+ * inside SQLite from the private copy of the source (attached as "src"),
+ * the same snapshot the run reads.
+ */
+#define REJECTS_TABLE "ark_rejects"
+
+static int reject_failed(struct transfer *t, int code, const char *doing)
+{
+	if (!t->reject_code) {
+		t->reject_code = code;
+		ark_error_set(&t->reject_err, code, 0, "reject file \"%s\": %s: %s",
+			      t->options->reject_path, doing,
+			      t->reject_db ? sqlite3_errmsg(t->reject_db)
+					   : "not open");
+	}
+	return code;
+}
+
+/* The name under which the table's rowid can be read (as ark/rows.h
+ * picks it), or NULL when every one is a column's. */
+static const char *rowid_name(const struct ark_sqlite_table *table)
+{
+	static const char *const names[] = { "rowid", "_rowid_", "oid" };
+	size_t i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < table->ncolumns; j++)
+			if (sqlite3_stricmp(table->columns[j].name, names[i]) == 0)
+				break;
+		if (j == table->ncolumns)
+			return names[i];
+	}
+	return NULL;
+}
+
+/* "key = ?1 AND ..." naming a row by its rowid or primary key; 0, or -1
+ * when it cannot. */
+static int append_key_match(struct ark_buf *sql,
+			    const struct ark_sqlite_table *table)
+{
+	size_t i, j, n = 0;
+
+	if (!table->without_rowid) {
+		if (!rowid_name(table))
+			return -1;
+		ark_buf_appendf(sql, "%s = ?1", rowid_name(table));
+		return 0;
+	}
+	for (i = 1; i <= table->ncolumns; i++)
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (n++)
+				ark_buf_append_str(sql, " AND ");
+			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+			ark_buf_appendf(sql, " = ?%zu", n);
+		}
+	return n ? 0 : -1;
+}
+
+/* The columns that name a row: its rowid, or a WITHOUT ROWID table's
+ * primary key in key order; returns how many. */
+static size_t append_row_name(struct ark_buf *sql,
+			      const struct ark_sqlite_table *table)
+{
+	size_t i, j, n = 0;
+
+	if (!table->without_rowid) {
+		ark_buf_append_str(sql, rowid_name(table) ? rowid_name(table)
+							  : "NULL");
+		return 1;
+	}
+	for (i = 1; i <= table->ncolumns; i++)
+		for (j = 0; j < table->ncolumns; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			if (n++)
+				ark_buf_append_str(sql, ", ");
+			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+		}
+	return n;
+}
+
+/* The table's stored columns: rowid first (rowid tables), generated
+ * columns left out (SQLite computes them again). */
+static void append_stored_columns(struct ark_buf *sql,
+				  const struct ark_sqlite_table *table)
+{
+	size_t j;
+	int n = 0;
+
+	if (!table->without_rowid) {
+		ark_buf_append_str(sql, rowid_name(table));
+		n++;
+	}
+	for (j = 0; j < table->ncolumns; j++) {
+		if (table->columns[j].generated != ARK_GENERATED_NONE)
+			continue;
+		if (n++)
+			ark_buf_append_str(sql, ", ");
+		ark_rows_append_sqlite_ident(sql, table->columns[j].name);
+	}
+}
+
+static int reject_exec(struct transfer *t, const char *sql, const char *doing)
+{
+	if (sqlite3_exec(t->reject_db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return reject_failed(t, ARK_ERR_WRITE, doing);
+	return 0;
+}
+
+static int reject_open(struct transfer *t, struct ark_error *err)
+{
+	const char *path = t->options->reject_path;
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->schema->ntables; i++)
+		if (sqlite3_stricmp(t->schema->tables[i].name, REJECTS_TABLE) == 0)
+			return ark_error_set(err, ARK_ERR_REFUSED, 0,
+					     "--reject: the source has a table "
+					     "\"%s\", the name of the reject "
+					     "file's table of reasons",
+					     t->schema->tables[i].name);
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return ark_error_set(err, ARK_ERR_REFUSED, 0,
+				     "reject file \"%s\" exists; it is never "
+				     "overwritten: choose another name", path);
+	if ((rc = ark_atomic_open(path, &t->reject_file, err)))
+		return rc;
+	if (!t->copy && (rc = ark_sqlite_source_copy(t->source,
+						     t->options->tmpdir,
+						     &t->copy, err)))
+		return rc;
+	t->reject_created = calloc(t->plan->ntables + 1, 1);
+	if (!t->reject_created)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (sqlite3_open_v2(ark_atomic_temp_path(t->reject_file),
+			    &t->reject_db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot open");
+		goto failed;
+	}
+	/* atomic by the rename: no journal, no sync but the final fsync */
+	if ((rc = reject_exec(t, "PRAGMA journal_mode = OFF; "
+			      "PRAGMA synchronous = OFF", "cannot set up")) ||
+	    (rc = reject_exec(t, "CREATE TABLE " REJECTS_TABLE " (\"table\" "
+			      "TEXT NOT NULL, \"row\" TEXT NOT NULL, "
+			      "\"column\" TEXT, \"value\" TEXT, reason TEXT "
+			      "NOT NULL)", "cannot create its tables")))
+		goto failed;
+	if (sqlite3_prepare_v2(t->reject_db, "ATTACH ?1 AS src", -1, &stmt,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(stmt, 1, ark_sqlite_source_copy_path(t->copy),
+			      -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_DONE) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot read the source's "
+				   "copy");
+		goto failed;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if ((rc = reject_exec(t, "BEGIN", "cannot begin")))
+		goto failed;
+	return 0;
+failed:
+	sqlite3_finalize(stmt);
+	*err = t->reject_err;
+	return rc;
+}
+
+/* A row set aside by reject_orphans(), told as refusals are. */
+static void report_rejected(struct transfer *t, size_t plan_table,
+			    const char *row, const char *reason)
+{
+	struct ark_transfer_refusal refusal = {
+		source_table(t, plan_table)->name, row, NULL, NULL, reason, 1,
+	};
+
+	t->result->tables[plan_table].refused++;
+	if (t->options->on_refusal)
+		t->options->on_refusal(t->options->refusal_context, &refusal);
+}
+
+/*
+ * Copy the row key_stmt names into the reject file (once), with the
+ * reason; counts it as rejected when it is new (*added, when not NULL).
+ * only_new: record the reason only for a row new to the file.  -1 when
+ * the row cannot be named (a refusal then), or the writing's code.
+ */
+static int reject_row(struct transfer *t, size_t plan_table,
+		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
+		      const char *column, const char *value,
+		      const char *reason, int only_new, int *added)
+{
+	const struct ark_sqlite_table *st = source_table(t, plan_table);
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (t->reject_code)
+		return t->reject_code;
+	if (!st->without_rowid && !rowid_name(st))
+		return -1; /* no way to name the row: a refusal */
+	if (!t->reject_created[plan_table]) {
+		if ((rc = reject_exec(t, st->sql, "cannot create a table")))
+			goto cleanup;
+		t->reject_created[plan_table] = 1;
+	}
+	ark_buf_append_str(&sql, "INSERT OR IGNORE INTO main.");
+	ark_rows_append_sqlite_ident(&sql, st->name);
+	ark_buf_append_str(&sql, " (");
+	append_stored_columns(&sql, st);
+	ark_buf_append_str(&sql, ") SELECT ");
+	append_stored_columns(&sql, st);
+	ark_buf_append_str(&sql, " FROM src.");
+	ark_rows_append_sqlite_ident(&sql, st->name);
+	ark_buf_append_str(&sql, " WHERE ");
+	if (append_key_match(&sql, st) != 0) {
+		rc = -1;
+		goto cleanup;
+	}
+	if (ark_buf_failed(&sql) ||
+	    sqlite3_prepare_v2(t->reject_db, sql.data, -1, &stmt, NULL) !=
+		    SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
+		goto cleanup;
+	}
+	for (i = 0; i < keys; i++)
+		sqlite3_bind_value(stmt, (int)i + 1,
+				   sqlite3_column_value(key_stmt, (int)i));
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
+		goto cleanup;
+	}
+	if (sqlite3_changes(t->reject_db) > 0) {
+		t->result->tables[plan_table].rejected++;
+		t->result->rejected++;
+		if (added)
+			*added = 1;
+	} else if (only_new) {
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	if (sqlite3_prepare_v2(t->reject_db, "INSERT INTO " REJECTS_TABLE
+			       " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &stmt,
+			       NULL) != SQLITE_OK) {
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
+		goto cleanup;
+	}
+	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, row, -1, SQLITE_STATIC);
+	if (column)
+		sqlite3_bind_text(stmt, 3, column, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(stmt, 4, value, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE)
+		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * A row whose parent row was set aside would break its foreign key in
+ * PostgreSQL: set it aside too, and its own children, until nothing
+ * more is found.  Foreign keys as the plan carries them.
+ */
+static int reject_orphans(struct transfer *t, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char row[256], reason[512], parent[256];
+	uint64_t before;
+	size_t i, k, c, keys;
+	int rc = 0, step;
+
+	do {
+		before = t->result->rejected;
+		for (i = 0; i < t->plan->ntables && rc == 0; i++) {
+			const struct ark_plan_table *pt = &t->plan->tables[i];
+			const struct ark_sqlite_table *st = source_table(t, i);
+
+			for (k = 0; k < pt->nforeign_keys && rc == 0; k++) {
+				const struct ark_plan_foreign_key *fk =
+					&pt->foreign_keys[k];
+				size_t p = fk->ref_table;
+
+				if (fk->dropped || pt->skipped ||
+				    !t->reject_created[p])
+					continue;
+				ark_buf_reset(&sql);
+				ark_buf_append_str(&sql, "SELECT ");
+				keys = append_row_name(&sql, st);
+				ark_buf_append_str(&sql, " FROM src.");
+				ark_rows_append_sqlite_ident(&sql, st->name);
+				ark_buf_append_str(&sql, " WHERE (");
+				for (c = 0; c < fk->ncolumns; c++) {
+					if (c)
+						ark_buf_append_str(&sql, ", ");
+					ark_rows_append_sqlite_ident(&sql,
+						source_column(t, i, fk->columns[c])->name);
+				}
+				ark_buf_append_str(&sql, ") IN (SELECT ");
+				for (c = 0; c < fk->ncolumns; c++) {
+					if (c)
+						ark_buf_append_str(&sql, ", ");
+					ark_rows_append_sqlite_ident(&sql,
+						source_column(t, p, fk->ref_columns[c])->name);
+				}
+				ark_buf_append_str(&sql, " FROM main.");
+				ark_rows_append_sqlite_ident(&sql,
+							     source_table(t, p)->name);
+				ark_buf_append_char(&sql, ')');
+				if (ark_buf_failed(&sql)) {
+					rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+							   "out of memory");
+					break;
+				}
+				if (sqlite3_prepare_v2(t->reject_db, sql.data, -1,
+						       &stmt, NULL) != SQLITE_OK) {
+					rc = reject_failed(t, ARK_ERR_WRITE,
+							   "cannot follow foreign keys");
+					break;
+				}
+				ark_text_escape(source_table(t, p)->name, parent,
+						sizeof(parent));
+				snprintf(reason, sizeof(reason),
+					 "its parent row in \"%s\" was set aside",
+					 parent);
+				while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+					int added = 0;
+
+					row_label(st, stmt, keys, row, sizeof(row));
+					if (reject_row(t, i, stmt, keys, row, NULL,
+						       NULL, reason, 1, &added)) {
+						rc = t->reject_code ? t->reject_code
+								    : reject_failed(t, ARK_ERR_INTERNAL, "cannot name a row");
+						break;
+					}
+					if (added)
+						report_rejected(t, i, row, reason);
+				}
+				if (rc == 0 && step != SQLITE_DONE)
+					rc = reject_failed(t, ARK_ERR_WRITE,
+							   "cannot follow foreign keys");
+				sqlite3_finalize(stmt);
+				stmt = NULL;
+			}
+		}
+	} while (rc == 0 && t->result->rejected != before);
+	ark_buf_free(&sql);
+	if (rc && t->reject_code)
+		*err = t->reject_err;
+	return rc;
+}
+
+/* Attach the reject file to a connection that reads the source for the
+ * load, so the rows set aside can be left out (reject_tails). */
+static int reject_attach(struct transfer *t, sqlite3 *db, struct ark_error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(db, "ATTACH ?1 AS ark_rej", -1, &stmt, NULL) ==
+		     SQLITE_OK &&
+	     sqlite3_bind_text(stmt, 1, ark_atomic_temp_path(t->reject_file), -1,
+			       SQLITE_STATIC) == SQLITE_OK &&
+	     sqlite3_step(stmt) == SQLITE_DONE;
+	sqlite3_finalize(stmt);
+	if (!ok)
+		return ark_error_set(err, ARK_ERR_READ, 0,
+				     "cannot read the rows set aside: %s",
+				     sqlite3_errmsg(db));
+	return 0;
+}
+
+/*
+ * After the check: the children of rows set aside follow them, the file
+ * is committed (not yet renamed), and each table with rows set aside
+ * gets the tail that leaves them out of the load.
+ */
+static int reject_settle(struct transfer *t, struct ark_error *err)
+{
+	const struct ark_sqlite_table *st;
+	struct ark_buf tail = ARK_BUF_INIT;
+	size_t i;
+	int rc;
+
+	if (t->reject_code) {
+		*err = t->reject_err;
+		return t->reject_code;
+	}
+	if ((rc = reject_orphans(t, err)))
+		return rc;
+	if ((rc = reject_exec(t, "COMMIT", "cannot write")) ||
+	    (rc = reject_exec(t, "DETACH src", "cannot write"))) {
+		*err = t->reject_err;
+		return rc;
+	}
+	t->reject_tails = calloc(t->plan->ntables + 1, sizeof(char *));
+	if (!t->reject_tails)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (i = 0; i < t->plan->ntables; i++) {
+		if (!t->reject_created[i])
+			continue;
+		st = source_table(t, i);
+		ark_buf_reset(&tail);
+		ark_buf_append_str(&tail, " WHERE (");
+		append_row_name(&tail, st);
+		ark_buf_append_str(&tail, ") NOT IN (SELECT ");
+		append_row_name(&tail, st);
+		ark_buf_append_str(&tail, " FROM ark_rej.");
+		ark_rows_append_sqlite_ident(&tail, st->name);
+		ark_buf_append_char(&tail, ')');
+		t->reject_tails[i] = ark_buf_take(&tail);
+		if (!t->reject_tails[i]) {
+			ark_buf_free(&tail);
+			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					     "out of memory");
+		}
+	}
+	ark_buf_free(&tail);
+	return reject_attach(t, t->db, err);
+}
+
+/* The end of --reject: the file renamed into place when rows were set
+ * aside and the run succeeded, else removed. */
+static int reject_finish(struct transfer *t, int rc, struct ark_error *err)
+{
+	int commit_rc;
+
+	if (!t->reject_file)
+		return rc;
+	if (t->reject_db && sqlite3_close(t->reject_db) != SQLITE_OK && rc == 0)
+		rc = ark_error_set(err, ARK_ERR_WRITE, 0, "reject file \"%s\": "
+				   "cannot close it", t->options->reject_path);
+	t->reject_db = NULL;
+	if (rc == 0 && t->result->rejected > 0 && !t->options->plan_only) {
+		commit_rc = ark_atomic_commit(t->reject_file,
+					      ARK_COMMIT_NO_REPLACE, err);
+		if (commit_rc) {
+			ark_error_prefix(err, "the rows were loaded and "
+					 "verified, but the reject file");
+			ark_atomic_abort(t->reject_file);
+			return commit_rc;
+		}
+		t->result->reject_path = strdup(t->options->reject_path);
+		return ark_error_set(err, ARK_ERR_REJECTED, 0,
+				     "%" PRIu64 " row%s set aside in \"%s\"; "
+				     "every other row is loaded and verified",
+				     t->result->rejected,
+				     t->result->rejected == 1 ? "" : "s",
+				     t->options->reject_path);
+	}
+	ark_atomic_abort(t->reject_file);
+	if (rc == 0 && t->result->rejected > 0)
+		return ark_error_set(err, ARK_ERR_REJECTED, 0,
+				     "%" PRIu64 " row%s would be set aside in "
+				     "\"%s\"; nothing was written",
+				     t->result->rejected,
+				     t->result->rejected == 1 ? "" : "s",
+				     t->options->reject_path);
+	return rc;
+}
+
 static int check_phase(struct transfer *t, struct ark_error *err)
 {
 	uint64_t total = 0;
@@ -614,6 +1167,8 @@ static int check_phase(struct transfer *t, struct ark_error *err)
 		total += t->profile->tables[i].rows;
 	phase_begin(t, "check", total, "rows");
 	for (i = 0; i < t->plan->ntables; i++) {
+		if (t->plan->tables[i].skipped)
+			continue;
 		if ((rc = check_values(t, i, err)))
 			return rc;
 		if ((rc = check_not_null(t, i, err)) ||
@@ -621,6 +1176,13 @@ static int check_phase(struct transfer *t, struct ark_error *err)
 		    (rc = check_foreign_keys(t, i, err)))
 			return rc;
 	}
+	if (t->reject_code) {
+		*err = t->reject_err;
+		return t->reject_code;
+	}
+	if (t->reject_db && t->result->refused == 0 &&
+	    (rc = reject_settle(t, err)))
+		return rc;
 	phase_end(t, PHASE_CHECK);
 	if (t->result->refused)
 		return ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
@@ -671,6 +1233,9 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 			if ((rc = ark_sqlite_source_copy_open(t->copy, &w->db, err)))
 				return rc;
 			w->own_db = 1;
+			if (t->reject_tails &&
+			    (rc = reject_attach(t, w->db, err)))
+				return rc;
 		} else {
 			w->db = t->db;
 		}
@@ -785,11 +1350,13 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 static void append_target_columns(struct ark_buf *out,
 				  const struct ark_plan_table *pt)
 {
-	size_t i;
+	size_t i, n = 0;
 
 	ark_buf_append_str(out, " (");
 	for (i = 0; i < pt->ncolumns; i++) {
-		if (i)
+		if (pt->columns[i].skipped)
+			continue;
+		if (n++)
 			ark_buf_append_str(out, ", ");
 		ark_pg_append_ident(out, pt->columns[i].name);
 	}
@@ -821,6 +1388,7 @@ static int load_table(struct worker *w, size_t plan_table,
 		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
 		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
 		.progress = &t->rows_done,
+		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
 	};
 	uint64_t loaded = 0;
 	int rc, copying = 0;
@@ -851,7 +1419,7 @@ static int load_table(struct worker *w, size_t plan_table,
 	}
 	tr->rows_loaded = loaded;
 	tr->source_digest = stream.digest;
-	if (stream.rows != tr->rows_read)
+	if (stream.rows + tr->rejected != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
 			"%" PRIu64 " loaded", name, tr->rows_read, stream.rows);
 	rc = 0;
@@ -873,32 +1441,36 @@ static int digest_sink(void *context, const char *data, size_t len,
 	return 0;
 }
 
-static int verify_table(struct worker *w, size_t plan_table,
-			struct ark_error *err)
+/*
+ * The digest of the plan table's columns as PostgreSQL holds them in
+ * schema: COPY (SELECT <columns> FROM schema.table) TO STDOUT, digested
+ * as it streams.
+ */
+static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
+			 const char *schema, const struct ark_plan_table *pt,
+			 struct ark_digest *out, struct ark_error *err)
 {
-	struct transfer *t = w->t;
-	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	struct ark_digest_stream stream;
-	struct ark_buf *buf = &w->buf;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
 	ark_buf_reset(buf);
 	ark_buf_append_str(buf, "COPY (SELECT ");
 	for (i = 0; i < pt->ncolumns; i++) {
-		if (i)
+		if (pt->columns[i].skipped)
+			continue;
+		if (n++)
 			ark_buf_append_str(buf, ", ");
 		ark_pg_append_ident(buf, pt->columns[i].name);
 	}
 	ark_buf_append_str(buf, " FROM ");
-	ark_pg_append_qualified(buf, t->staging, pt->name);
+	ark_pg_append_qualified(buf, schema, pt->name);
 	ark_buf_append_str(buf, ") TO STDOUT");
 	if (ark_buf_failed(buf))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if ((rc = ark_digest_stream_begin(&stream, err)))
 		return rc;
-	rc = ark_pg_copy_out(w->pg, buf->data, digest_sink, &stream, err);
+	rc = ark_pg_copy_out(pg, buf->data, digest_sink, &stream, err);
 	if (rc) {
 		ark_digest_stream_abandon(&stream);
 		ark_error_prefix(err, "verifying table \"%s\"", pt->name);
@@ -906,9 +1478,24 @@ static int verify_table(struct worker *w, size_t plan_table,
 	}
 	if ((rc = ark_digest_stream_end(&stream, pt->name, err)))
 		return rc;
-	tr->target_digest = stream.digest;
-	tr->verified = ark_digest_equal(&tr->source_digest, &stream.digest);
-	atomic_fetch_add(&t->rows_done, stream.digest.rows);
+	*out = stream.digest;
+	return 0;
+}
+
+static int verify_table(struct worker *w, size_t plan_table,
+			struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	int rc;
+
+	if ((rc = digest_target(w->pg, &w->buf, t->staging, pt,
+				&tr->target_digest, err)))
+		return rc;
+	tr->verified = ark_digest_equal(&tr->source_digest,
+					&tr->target_digest);
+	atomic_fetch_add(&t->rows_done, tr->target_digest.rows);
 	return 0;
 }
 
@@ -1008,13 +1595,207 @@ static int schema_exists(struct ark_pg *pg, const char *schema, int *exists,
 	return rc;
 }
 
+/*
+ * --resume: what the staging schema records.  Its comment names the plan
+ * it was made for, "ark-transfer plan <hash>" (the hash of the pre- and
+ * post-data SQL and of whether rows are set aside: a change of the
+ * source's schema, of an identity position or of the options changes
+ * it), and " post-data" once keys, indexes and foreign keys are made
+ * (in the transaction that made them).  Each staging table is loaded in
+ * a transaction that also sets its comment, "ark-transfer loaded <check
+ * digest> <loaded digest>": the digest of the table's lines as the check
+ * pass read them (every row: the source's content) and of the rows
+ * loaded.  So a table is either recorded and complete, or empty; a run
+ * that stopped anywhere leaves a state the next --resume can trust.
+ */
+#define PLAN_COMMENT "ark-transfer plan "
+#define LOADED_COMMENT "ark-transfer loaded "
+#define POST_DATA_MARK " post-data"
+
+static int plan_identity(struct transfer *t, char *out, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	int rc;
+
+	if ((rc = ark_plan_pre_data_sql(t->plan, t->staging, &sql, err)) ||
+	    (rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
+		goto cleanup;
+	ark_buf_appendf(&sql, "\nreject %d\n", t->options->reject_path != NULL);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	ark_hash_to_hex(ark_hash_buffer(sql.data, sql.len), out);
+cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* "<rows>:<32 hex>" as ark_digest_format() writes it: 0 or -1. */
+static int parse_digest(const char *text, size_t len, struct ark_digest *out)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+	const char *colon = memchr(text, ':', len);
+	char *end;
+
+	if (!colon || (size_t)(text + len - colon - 1) != ARK_HASH_HEX_LEN ||
+	    colon == text || text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	out->rows = strtoull(text, &end, 10);
+	if (errno || end != colon)
+		return -1;
+	memcpy(hex, colon + 1, ARK_HASH_HEX_LEN);
+	hex[ARK_HASH_HEX_LEN] = '\0';
+	return ark_hash_from_hex(hex, &out->sum);
+}
+
+/* A staging schema kept by a run that stopped: which tables it loaded,
+ * refusing when the source or the plan changed since. */
+static int read_resume_state(struct transfer *t, const char *identity,
+			     struct ark_error *err)
+{
+	const char *params[1] = { t->staging };
+	struct ark_pg_result *res = NULL;
+	struct ark_buf expect = ARK_BUF_INIT, out = ARK_BUF_INIT;
+	char check[ARK_DIGEST_TEXT_MAX];
+	int is_null, r, rc;
+	size_t i;
+
+	rc = ark_pg_query_value(t->pg,
+				"SELECT coalesce(obj_description(oid, "
+				"'pg_namespace'), '') FROM pg_namespace WHERE "
+				"nspname = $1",
+				1, params, &out, &is_null, err);
+	if (rc)
+		goto cleanup;
+	ark_buf_append_str(&expect, PLAN_COMMENT);
+	ark_buf_append_str(&expect, identity);
+	if (ark_buf_failed(&expect)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (strcmp(out.data, expect.data) == 0) {
+		t->post_data_done = 0;
+	} else if (strncmp(out.data, expect.data, expect.len) == 0 &&
+		   strcmp(out.data + expect.len, POST_DATA_MARK) == 0) {
+		t->post_data_done = 1;
+	} else {
+		rc = ark_error_set(err, ARK_ERR_REFUSED, 0,
+				   "--resume: the staging schema \"%s\" was "
+				   "made for another plan (the source's schema "
+				   "or identity positions, or the options, "
+				   "changed since the run that stopped); run "
+				   "without --resume to start over",
+				   t->staging);
+		goto cleanup;
+	}
+	rc = ark_pg_query(t->pg,
+			  "SELECT c.relname, obj_description(c.oid, "
+			  "'pg_class') FROM pg_class c JOIN pg_namespace n "
+			  "ON n.oid = c.relnamespace WHERE n.nspname = $1 "
+			  "AND c.relkind = 'r'",
+			  1, params, &res, err);
+	if (rc)
+		goto cleanup;
+	for (i = 0; i < t->plan->ntables; i++) {
+		struct ark_transfer_table *tr = &t->result->tables[i];
+
+		for (r = 0; r < ark_pg_result_rows(res); r++) {
+			const char *comment = ark_pg_result_value(res, r, 1);
+			const char *space;
+			struct ark_digest loaded;
+
+			if (strcmp(ark_pg_result_value(res, r, 0),
+				   t->plan->tables[i].name) != 0)
+				continue;
+			if (!comment || strncmp(comment, LOADED_COMMENT,
+						strlen(LOADED_COMMENT)) != 0)
+				break; /* not loaded: loaded again */
+			comment += strlen(LOADED_COMMENT);
+			space = strchr(comment, ' ');
+			ark_digest_format(&t->check_digests[i], check);
+			if (!space ||
+			    parse_digest(space + 1, strlen(space + 1),
+					 &loaded) != 0 ||
+			    (size_t)(space - comment) != strlen(check) ||
+			    memcmp(comment, check, strlen(check)) != 0) {
+				rc = ark_error_set(err, ARK_ERR_REFUSED, 0,
+					"--resume: table \"%s\" changed in the "
+					"source since the run that stopped; run "
+					"without --resume to start over",
+					tr->source_name);
+				goto cleanup;
+			}
+			t->resumed[i] = 1;
+			tr->resumed = 1;
+			tr->source_digest = loaded;
+			tr->rows_loaded = loaded.rows;
+			break;
+		}
+	}
+	rc = 0;
+cleanup:
+	ark_pg_result_free(res);
+	ark_buf_free(&expect);
+	ark_buf_free(&out);
+	return rc;
+}
+
+
+/*
+ * The staging schema needs CREATE on the database, which an application
+ * role often lacks even where it may create tables in the target schema:
+ * say so, and what to grant, before anything is created.
+ */
+static int check_create_privilege(struct transfer *t, struct ark_error *err)
+{
+	struct ark_pg_result *res = NULL;
+	int rc;
+
+	rc = ark_pg_query(t->pg,
+			  "SELECT has_database_privilege(current_database(), "
+			  "'CREATE')::text, current_user::text, "
+			  "current_database()::text",
+			  0, NULL, &res, err);
+	if (rc == 0 && strcmp(ark_pg_result_value(res, 0, 0), "true") != 0)
+		rc = ark_error_set(err, ARK_ERR_PG_QUERY, 0,
+				   "role \"%s\" may not create schemas in "
+				   "database \"%s\": ark-transfer builds the "
+				   "tables in a staging schema and moves them "
+				   "into \"%s\" once verified; allow it with "
+				   "GRANT CREATE ON DATABASE \"%s\" TO \"%s\"",
+				   ark_pg_result_value(res, 0, 1),
+				   ark_pg_result_value(res, 0, 2),
+				   t->schema_name,
+				   ark_pg_result_value(res, 0, 2),
+				   ark_pg_result_value(res, 0, 1));
+	ark_pg_result_free(res);
+	return rc;
+}
 static int create_staging(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
+	char identity[ARK_HASH_HEX_LEN + 1];
 	int exists, rc;
+	size_t i, resumed = 0;
 
-	if ((rc = schema_exists(t->pg, t->staging, &exists, err)))
+	if ((rc = plan_identity(t, identity, err)) ||
+	    (rc = schema_exists(t->pg, t->staging, &exists, err)))
 		return rc;
+	if (exists && t->options->resume) {
+		/* We hold the lock: it is a stopped run's, to continue. */
+		t->staging_created = 1;
+		t->staging_inherited = 1;
+		if ((rc = read_resume_state(t, identity, err)))
+			return rc;
+		for (i = 0; i < t->plan->ntables; i++)
+			resumed += t->resumed[i];
+		t->kept_tables = resumed;
+		ark_log(ARK_LOG_INFO, "resuming: %zu of %zu tables were loaded "
+			"by the run that stopped", resumed, t->plan->ntables);
+		return 0;
+	}
 	if (exists) {
 		/* We hold the lock: it is a dead run's. */
 		ark_log(ARK_LOG_WARN, "dropping schema \"%s\" left by an "
@@ -1025,18 +1806,83 @@ static int create_staging(struct transfer *t, struct ark_error *err)
 		if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 			goto cleanup;
 		ark_buf_reset(&sql);
+	} else if (t->options->resume) {
+		ark_log(ARK_LOG_INFO, "nothing to resume in schema \"%s\": "
+			"starting from the beginning", t->schema_name);
 	}
-	ark_buf_append_str(&sql, "CREATE SCHEMA ");
-	ark_pg_append_ident(&sql, t->staging);
-	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
+	if ((rc = check_create_privilege(t, err)))
 		goto cleanup;
-	t->staging_created = 1;
-	ark_buf_reset(&sql);
+	ark_buf_append_str(&sql, "BEGIN;\nCREATE SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, ";\n");
 	if ((rc = ark_plan_pre_data_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
-	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, " IS ");
+	ark_buf_append_str(&sql, "'" PLAN_COMMENT);
+	ark_buf_append_str(&sql, identity);
+	ark_buf_append_str(&sql, "';\nCOMMIT");
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	t->staging_created = 1;
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 		ark_error_prefix(err, "creating the tables");
 cleanup:
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/*
+ * The load of one table in a transaction that records it (see above):
+ * skipped when the run that stopped loaded it already.
+ */
+static int load_table_recorded(struct worker *w, size_t plan_table,
+			       struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_buf sql = ARK_BUF_INIT;
+	char check[ARK_DIGEST_TEXT_MAX], loaded[ARK_DIGEST_TEXT_MAX];
+	int rc;
+
+	if (t->resumed[plan_table]) {
+		atomic_fetch_add(&t->rows_done, tr->rows_read);
+		return 0;
+	}
+	ark_buf_append_str(&sql, "BEGIN;\nTRUNCATE ");
+	ark_pg_append_qualified(&sql, t->staging, pt->name);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(w->pg, sql.data, err)) ||
+	    (rc = load_table(w, plan_table, err)))
+		goto cleanup;
+	ark_digest_format(&t->check_digests[plan_table], check);
+	ark_digest_format(&tr->source_digest, loaded);
+	ark_buf_reset(&sql);
+	ark_buf_append_str(&sql, "COMMENT ON TABLE ");
+	ark_pg_append_qualified(&sql, t->staging, pt->name);
+	ark_buf_appendf(&sql, " IS '" LOADED_COMMENT "%s %s';\nCOMMIT",
+			check, loaded);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(w->pg, sql.data, err)))
+		goto cleanup;
+	atomic_fetch_add(&t->kept, 1);
+cleanup:
+	if (rc) {
+		struct ark_error ignored;
+
+		ark_error_clear(&ignored);
+		ark_pg_exec(w->pg, "ROLLBACK", &ignored);
+	}
 	ark_buf_free(&sql);
 	return rc;
 }
@@ -1051,7 +1897,11 @@ static void drop_staging(struct transfer *t)
 	if (!t->staging_created)
 		return;
 	ark_error_clear(&ignored);
-	ark_buf_append_str(&sql, "ROLLBACK; DROP SCHEMA IF EXISTS ");
+	/* ROLLBACK only inside a transaction: outside, the server warns */
+	ark_buf_append_str(&sql, PQtransactionStatus(ark_pg_conn(pg)) ==
+					 PQTRANS_IDLE
+				 ? "          DROP SCHEMA IF EXISTS "
+				 : "ROLLBACK; DROP SCHEMA IF EXISTS ");
 	ark_pg_append_ident(&sql, t->staging);
 	ark_buf_append_str(&sql, " CASCADE");
 	if (ark_buf_failed(&sql))
@@ -1077,14 +1927,71 @@ cleanup:
 	ark_buf_free(&sql);
 }
 
+/*
+ * After a failure: a run stopped by a signal or a lost connection keeps
+ * the tables it loaded and recorded, for --resume (a run without
+ * --resume drops them); any other failure (a statement that failed, a
+ * verification that failed, a refusal) drops the staging schema.
+ */
+static void keep_or_drop_staging(struct transfer *t, int rc,
+				 const struct ark_error *err)
+{
+	size_t kept = t->kept_tables + atomic_load(&t->kept);
+	/* a statement the data made fail would fail again: only a lost
+	 * connection ("connection lost: ", ark/pg.h) is worth resuming */
+	int lost = rc == ARK_ERR_PG_CONNECT ||
+		   (rc == ARK_ERR_PG_QUERY &&
+		    strstr(err->msg, "connection lost: ") != NULL);
+
+	if (t->staging_created && t->staging_inherited) {
+		/* --resume: what the stopped run left stays for the next
+		 * --resume, or a run without it */
+		ark_log(ARK_LOG_INFO, "the schema \"%s\" is kept", t->staging);
+		return;
+	}
+	if (t->staging_created && kept > 0 &&
+	    (rc == ARK_ERR_INTERRUPTED || lost)) {
+		ark_log(ARK_LOG_WARN, "the schema \"%s\" keeps the %zu "
+			"table%s loaded so far; the target schema is "
+			"untouched; --resume continues, a run without it "
+			"starts over", t->staging, kept, kept == 1 ? "" : "s");
+		return;
+	}
+	if (t->staging_created && rc == ARK_ERR_INTERRUPTED) {
+		/* after a stop signal no statement is sent (ark/pg.h) */
+		ark_log(ARK_LOG_WARN, "the schema \"%s\" is left behind "
+			"(stopped by a signal); the target schema is "
+			"untouched, and the next ark-transfer into it removes "
+			"it", t->staging);
+		return;
+	}
+	drop_staging(t);
+}
+
 static int post_data(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
 	int rc;
 
+	char identity[ARK_HASH_HEX_LEN + 1];
+
+	if (t->post_data_done)
+		return 0; /* --resume: the run that stopped made them */
+	if ((rc = plan_identity(t, identity, err)))
+		return rc;
+	/* one transaction, recorded (--resume) */
+	ark_buf_append_str(&sql, "BEGIN;\n");
 	if ((rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
-	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err)))
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_appendf(&sql, " IS '" PLAN_COMMENT "%s" POST_DATA_MARK
+			"';\nCOMMIT", identity);
+	if (ark_buf_failed(&sql)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
 		ark_error_prefix(err, "creating keys, indexes and foreign keys");
 cleanup:
 	ark_buf_free(&sql);
@@ -1103,6 +2010,16 @@ static int swap(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	if ((rc = schema_exists(t->pg, t->schema_name, &exists, err)))
 		goto cleanup;
+	/* the --resume records (comments) do not go with the tables */
+	for (i = 0; i < t->plan->ntables; i++) {
+		ark_buf_append_str(&sql, "COMMENT ON TABLE ");
+		ark_pg_append_qualified(&sql, t->staging,
+					t->plan->tables[i].name);
+		ark_buf_append_str(&sql, " IS NULL;\n");
+	}
+	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
+	ark_pg_append_ident(&sql, t->staging);
+	ark_buf_append_str(&sql, " IS NULL;\n");
 	if (!exists) {
 		ark_buf_append_str(&sql, "ALTER SCHEMA ");
 		ark_pg_append_ident(&sql, t->staging);
@@ -1152,6 +2069,467 @@ cleanup:
 	return rc;
 }
 
+/* Connect (once) and, unless only reading the catalog for --plan, take
+ * the schema's lock. */
+static int connect_target(struct transfer *t, int lock, struct ark_error *err)
+{
+	int rc;
+
+	if (!t->pg) {
+		if ((rc = ark_pg_connect(t->options->target, "ark-transfer",
+					 &t->pg, err)))
+			return rc;
+		free(t->result->target);
+		t->result->target = strdup(ark_pg_safe_conninfo(t->pg));
+		t->result->server_version = ark_pg_server_version(t->pg);
+	}
+	if (lock && !t->lock_held)
+		return take_lock(t, err);
+	return 0;
+}
+
+/* ---- --data-only: into the application's own tables ---- */
+
+static void existing_free(struct ark_pg_existing *existing)
+{
+	size_t i, j;
+
+	for (i = 0; i < existing->ntables; i++) {
+		struct ark_pg_existing_table *et = &existing->tables[i];
+
+		for (j = 0; j < et->ncolumns; j++) {
+			free(et->columns[j].name);
+			free(et->columns[j].format_type);
+		}
+		free(et->columns);
+		free(et->name);
+	}
+	free(existing->tables);
+	memset(existing, 0, sizeof(*existing));
+}
+
+/* The tables of the target schema and their columns, from the catalog. */
+static int read_existing(struct transfer *t, struct ark_pg_existing *out,
+			 struct ark_error *err)
+{
+	const char *params[1] = { t->schema_name };
+	struct ark_pg_result *res = NULL;
+	struct ark_pg_existing_table *et = NULL;
+	int r, rows, rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = ark_pg_query(t->pg,
+			  "SELECT c.relname, a.attname, "
+			  "format_type(a.atttypid, a.atttypmod), "
+			  "a.attnotnull::text, (a.atthasdef OR "
+			  "a.attidentity <> '' OR a.attgenerated <> '')::text, "
+			  "(SELECT count(*) FROM pg_attribute x WHERE "
+			  "x.attrelid = c.oid AND x.attnum > 0 AND NOT "
+			  "x.attisdropped) "
+			  "FROM pg_class c "
+			  "JOIN pg_namespace n ON n.oid = c.relnamespace "
+			  "JOIN pg_attribute a ON a.attrelid = c.oid "
+			  "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') "
+			  "AND a.attnum > 0 AND NOT a.attisdropped "
+			  "ORDER BY c.relname COLLATE \"C\", a.attnum",
+			  1, params, &res, err);
+	if (rc)
+		return rc;
+	rows = ark_pg_result_rows(res);
+	out->tables = calloc(rows ? (size_t)rows : 1, sizeof(*out->tables));
+	if (!out->tables)
+		goto nomem;
+	for (r = 0; r < rows; r++) {
+		const char *table = ark_pg_result_value(res, r, 0);
+		struct ark_pg_existing_column *ec;
+
+		if (!et || strcmp(et->name, table) != 0) {
+			et = &out->tables[out->ntables++];
+			et->name = strdup(table);
+			et->columns = calloc((size_t)strtoul(
+				ark_pg_result_value(res, r, 5), NULL, 10) + 1,
+				sizeof(*et->columns));
+			if (!et->name || !et->columns)
+				goto nomem;
+		}
+		ec = &et->columns[et->ncolumns++];
+		ec->name = strdup(ark_pg_result_value(res, r, 1));
+		ec->format_type = strdup(ark_pg_result_value(res, r, 2));
+		ec->not_null = strcmp(ark_pg_result_value(res, r, 3), "true") == 0;
+		ec->has_default = strcmp(ark_pg_result_value(res, r, 4),
+					 "true") == 0;
+		if (!ec->name || !ec->format_type)
+			goto nomem;
+	}
+	ark_pg_result_free(res);
+	return 0;
+nomem:
+	ark_pg_result_free(res);
+	existing_free(out);
+	return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+}
+
+/* Point the plan at the existing tables (their names and types). */
+static int map_target(struct transfer *t, struct ark_error *err)
+{
+	struct ark_pg_existing existing;
+	size_t i, first_note;
+	int rc;
+
+	if ((rc = read_existing(t, &existing, err)))
+		return rc;
+	first_note = t->plan->nnotes;
+	rc = ark_plan_map_existing(t->plan, &existing, t->options->ignore_missing,
+				   err);
+	existing_free(&existing);
+	/* what is on one side only: left out (a warning), or left as it is
+	 * (-v); --plan lists them with the plan */
+	for (i = first_note; rc == 0 && !t->options->plan_only &&
+			     i < t->plan->nnotes; i++) {
+		const struct ark_plan_note *note = &t->plan->notes[i];
+		enum ark_log_level level = note->kind == ARK_NOTE_NOT_CARRIED
+						   ? ARK_LOG_WARN
+						   : ARK_LOG_INFO;
+
+		if (note->table && note->column)
+			ark_log(level, "table \"%s\", column \"%s\": %s",
+				note->table, note->column, note->message);
+		else if (note->table)
+			ark_log(level, "table \"%s\": %s", note->table,
+				note->message);
+		else
+			ark_log(level, "%s", note->message);
+	}
+	for (i = 0; i < t->plan->ntables; i++)
+		t->result->tables[i].skipped = t->plan->tables[i].skipped;
+	return rc;
+}
+
+/*
+ * The loaded tables in an order where every parent comes before its
+ * children, by the target's foreign keys (the application's schema
+ * decides what references what).  Tables in a cycle follow in plan
+ * order: a DEFERRABLE key among them is checked at COMMIT (SET
+ * CONSTRAINTS ALL DEFERRED); a cycle of keys that are not deferrable
+ * cannot be loaded table by table, and the server says so.
+ */
+static int fk_order(struct transfer *t, size_t *order, size_t *count,
+		    struct ark_error *err)
+{
+	const char *params[1] = { t->schema_name };
+	struct ark_pg_result *res = NULL;
+	size_t n = t->plan->ntables, i, j, done = 0, *parents = NULL;
+	size_t *edge_child = NULL, *edge_parent = NULL, nedges = 0;
+	unsigned char *placed = NULL;
+	int r, rc, progress;
+
+	rc = ark_pg_query(t->pg,
+			  "SELECT cl.relname, pl.relname FROM pg_constraint k "
+			  "JOIN pg_class cl ON cl.oid = k.conrelid "
+			  "JOIN pg_class pl ON pl.oid = k.confrelid "
+			  "JOIN pg_namespace cn ON cn.oid = cl.relnamespace "
+			  "JOIN pg_namespace pn ON pn.oid = pl.relnamespace "
+			  "WHERE k.contype = 'f' AND cn.nspname = $1 "
+			  "AND pn.nspname = $1",
+			  1, params, &res, err);
+	if (rc)
+		return rc;
+	r = ark_pg_result_rows(res);
+	edge_child = calloc((size_t)r + 1, sizeof(*edge_child));
+	edge_parent = calloc((size_t)r + 1, sizeof(*edge_parent));
+	parents = calloc(n + 1, sizeof(*parents));
+	placed = calloc(n + 1, 1);
+	if (!edge_child || !edge_parent || !parents || !placed) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	for (; r-- > 0;) {
+		size_t child = SIZE_MAX, parent = SIZE_MAX;
+
+		for (i = 0; i < n; i++) {
+			if (t->plan->tables[i].skipped)
+				continue;
+			if (strcmp(t->plan->tables[i].name,
+				   ark_pg_result_value(res, r, 0)) == 0)
+				child = i;
+			if (strcmp(t->plan->tables[i].name,
+				   ark_pg_result_value(res, r, 1)) == 0)
+				parent = i;
+		}
+		if (child == SIZE_MAX || parent == SIZE_MAX || child == parent)
+			continue; /* one COPY checks its own rows at its end */
+		edge_child[nedges] = child;
+		edge_parent[nedges++] = parent;
+		parents[child]++;
+	}
+	for (i = 0; i < n; i++)
+		if (t->plan->tables[i].skipped)
+			placed[i] = 1;
+	do {
+		progress = 0;
+		for (i = 0; i < n; i++) {
+			if (placed[i] || parents[i])
+				continue;
+			placed[i] = 1;
+			order[done++] = i;
+			progress = 1;
+			for (j = 0; j < nedges; j++)
+				if (edge_parent[j] == i)
+					parents[edge_child[j]]--;
+		}
+	} while (progress);
+	for (i = 0; i < n; i++) /* cycles */
+		if (!placed[i]) {
+			ark_log(ARK_LOG_INFO, "table \"%s\" is in a cycle of "
+				"foreign keys: loaded with them deferred",
+				t->plan->tables[i].name);
+			order[done++] = i;
+		}
+	*count = done;
+cleanup:
+	ark_pg_result_free(res);
+	free(edge_child);
+	free(edge_parent);
+	free(parents);
+	free(placed);
+	return rc;
+}
+
+/* d -= part (a digest is a sum mod 2^128, so the rows of part leave). */
+static void digest_subtract(struct ark_digest *d, const struct ark_digest *part)
+{
+	uint64_t borrow = d->sum.low < part->sum.low ? 1u : 0u;
+
+	d->rows -= part->rows;
+	d->sum.low -= part->sum.low;
+	d->sum.high -= part->sum.high + borrow;
+}
+
+/* One statement naming every loaded table: "verb a, b, c<tail>". */
+static int exec_on_tables(struct transfer *t, const size_t *order, size_t n,
+			  const char *verb, const char *tail,
+			  struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	size_t i;
+	int rc;
+
+	ark_buf_append_str(&sql, verb);
+	for (i = 0; i < n; i++) {
+		ark_buf_append_str(&sql, i ? ", " : " ");
+		ark_pg_append_qualified(&sql, t->schema_name,
+					t->plan->tables[order[i]].name);
+	}
+	ark_buf_append_str(&sql, tail);
+	rc = ark_buf_failed(&sql)
+		? ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory")
+		: ark_pg_exec(t->pg, sql.data, err);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* Refuse target tables that hold rows (the default of --if-exists). */
+static int refuse_non_empty(struct transfer *t, const size_t *order, size_t n,
+			    struct ark_buf *buf, struct ark_error *err)
+{
+	struct ark_buf out = ARK_BUF_INIT;
+	size_t i;
+	int is_null, rc = 0;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		const char *name = t->plan->tables[order[i]].name;
+
+		ark_buf_reset(buf);
+		ark_buf_append_str(buf, "SELECT count(*) FROM ");
+		ark_pg_append_qualified(buf, t->schema_name, name);
+		if (ark_buf_failed(buf)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			break;
+		}
+		if ((rc = ark_pg_query_value(t->pg, buf->data, 0, NULL, &out,
+					     &is_null, err)))
+			break;
+		if (strcmp(out.data, "0") != 0)
+			rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
+					   "table \"%s\" of schema \"%s\" holds "
+					   "%s row%s; --if-exists=truncate or "
+					   "--if-exists=append says what to do "
+					   "with them",
+					   name, t->schema_name, out.data,
+					   strcmp(out.data, "1") ? "s" : "");
+	}
+	ark_buf_free(&out);
+	return rc;
+}
+
+/* COPY one table's rows (rejected rows left out) into schema.table. */
+static int copy_into(struct worker *w, size_t plan_table, const char *schema,
+		     struct ark_error *err)
+{
+	struct transfer *t = w->t;
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_rows_stream stream = {
+		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
+		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
+		.progress = &t->rows_done,
+		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
+	};
+	uint64_t loaded = 0;
+	int rc, copying = 0;
+
+	ark_buf_reset(&w->buf);
+	ark_buf_append_str(&w->buf, "COPY ");
+	ark_pg_append_qualified(&w->buf, schema, pt->name);
+	append_target_columns(&w->buf, pt);
+	ark_buf_append_str(&w->buf, " FROM STDIN");
+	if (ark_buf_failed(&w->buf)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_copy_in_begin(w->pg, w->buf.data, err)))
+		goto cleanup;
+	copying = 1;
+	if ((rc = ark_rows_stream(&stream, &w->buf, err)))
+		goto cleanup;
+	copying = 0;
+	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
+		goto cleanup;
+	if (loaded != stream.rows) {
+		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
+				   "%" PRIu64 " rows sent, the server loaded "
+				   "%" PRIu64, stream.rows, loaded);
+		goto cleanup;
+	}
+	tr->rows_loaded = loaded;
+	tr->source_digest = stream.digest;
+cleanup:
+	if (copying)
+		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
+	if (rc && rc != ARK_ERR_INTERRUPTED)
+		ark_error_prefix(err, "loading table \"%s\"",
+				 source_table(t, plan_table)->name);
+	return rc;
+}
+
+/*
+ * --data-only: one connection, one transaction.  The loaded tables are
+ * locked against writers (SHARE ROW EXCLUSIVE; ACCESS EXCLUSIVE to
+ * truncate), checked empty (or truncated, or digested as they are, to
+ * append), loaded parents first, digested again and compared - all
+ * before COMMIT, so a failure at any point leaves every table as it was.
+ * Appending, the rows added are the digest after minus the digest
+ * before (a digest is a sum), compared with the source's.  The
+ * sequences move past the loaded ids last, just before COMMIT (setval
+ * is not undone by a rollback: at worst a sequence moved forward).
+ */
+static int load_data_only(struct transfer *t, struct ark_error *err)
+{
+	struct worker w = { .t = t, .db = t->db, .pg = t->pg,
+			    .buf = ARK_BUF_INIT };
+	struct ark_digest *before = NULL;
+	struct ark_buf sql = ARK_BUF_INIT;
+	enum ark_transfer_if_exists mode = t->options->if_exists;
+	size_t *order = NULL, n = 0, i;
+	uint64_t total = 0;
+	int rc, in_transaction = 0;
+
+	for (i = 0; i < t->plan->ntables; i++)
+		total += t->result->tables[i].rows_read;
+	phase_begin(t, "load", total, "rows");
+	order = calloc(t->plan->ntables + 1, sizeof(*order));
+	before = calloc(t->plan->ntables + 1, sizeof(*before));
+	if (!order || !before) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = fk_order(t, order, &n, err)))
+		goto cleanup;
+	if ((rc = ark_pg_exec(t->pg, "BEGIN", err)))
+		goto cleanup;
+	in_transaction = 1;
+	if (n && (rc = exec_on_tables(t, order, n, "LOCK TABLE",
+				      mode == ARK_IF_EXISTS_TRUNCATE
+				      ? " IN ACCESS EXCLUSIVE MODE"
+				      : " IN SHARE ROW EXCLUSIVE MODE", err)))
+		goto cleanup;
+	if (mode == ARK_IF_EXISTS_REFUSE &&
+	    (rc = refuse_non_empty(t, order, n, &w.buf, err)))
+		goto cleanup;
+	if (mode == ARK_IF_EXISTS_TRUNCATE && n &&
+	    (rc = exec_on_tables(t, order, n, "TRUNCATE", "", err))) {
+		ark_error_prefix(err, "--if-exists=truncate");
+		goto cleanup;
+	}
+	for (i = 0; mode == ARK_IF_EXISTS_APPEND && i < n; i++) {
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+					&t->plan->tables[order[i]],
+					&before[order[i]], err)))
+			goto cleanup;
+		t->result->tables[order[i]].rows_before = before[order[i]].rows;
+	}
+	if ((rc = ark_pg_exec(t->pg, "SET CONSTRAINTS ALL DEFERRED", err)))
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		if ((rc = copy_into(&w, order[i], t->schema_name, err)))
+			goto cleanup;
+	phase_end(t, PHASE_LOAD);
+
+	phase_begin(t, "verify", total, "rows");
+	for (i = 0; i < n; i++) {
+		struct ark_transfer_table *tr = &t->result->tables[order[i]];
+
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+					&t->plan->tables[order[i]],
+					&tr->target_digest, err)))
+			goto cleanup;
+		digest_subtract(&tr->target_digest, &before[order[i]]);
+		tr->verified = ark_digest_equal(&tr->source_digest,
+						&tr->target_digest);
+		if (!tr->verified) {
+			rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
+					   "table \"%s\": PostgreSQL holds "
+					   "%" PRIu64 " %srows with another "
+					   "digest than the source's %" PRIu64
+					   " rows; nothing was committed",
+					   tr->target_name,
+					   tr->target_digest.rows,
+					   mode == ARK_IF_EXISTS_APPEND
+					   ? "new " : "",
+					   tr->source_digest.rows);
+			goto cleanup;
+		}
+	}
+	phase_end(t, PHASE_VERIFY);
+
+	phase_begin(t, "commit", 0, "tables");
+	if ((rc = ark_plan_data_only_post_sql(t->plan, t->schema_name, &sql,
+					      err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(t->pg, sql.data, err))) {
+		ark_error_prefix(err, "moving the sequences past the loaded "
+				 "ids");
+		goto cleanup;
+	}
+	if ((rc = ark_pg_exec(t->pg, "COMMIT", err)))
+		goto cleanup;
+	in_transaction = 0;
+	phase_end(t, PHASE_SWAP);
+cleanup:
+	if (in_transaction) {
+		struct ark_error ignored;
+
+		ark_error_clear(&ignored);
+		ark_pg_exec(t->pg, "ROLLBACK", &ignored);
+	}
+	ark_buf_free(&w.buf);
+	ark_buf_free(&sql);
+	free(order);
+	free(before);
+	return rc;
+}
+
 /* ---- the run ---- */
 
 void ark_transfer_options_init(struct ark_transfer_options *options)
@@ -1198,11 +2576,16 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 				err)))
 		return rc;
 	t->result->ntables = t->plan->ntables;
+	t->plan_tables = t->plan->ntables;
 	t->result->tables = calloc(t->plan->ntables ? t->plan->ntables : 1,
 				   sizeof(*t->result->tables));
 	t->order = calloc(t->plan->ntables ? t->plan->ntables : 1,
 			  sizeof(*t->order));
-	if (!t->result->tables || !t->order)
+	t->check_digests = calloc(t->plan->ntables + 1,
+				  sizeof(*t->check_digests));
+	t->resumed = calloc(t->plan->ntables + 1, 1);
+	if (!t->result->tables || !t->order || !t->check_digests ||
+	    !t->resumed)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	for (i = 0; i < t->plan->ntables; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[i];
@@ -1253,23 +2636,17 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 
 	for (i = 0; i < t->plan->ntables; i++)
 		total += t->result->tables[i].rows_read;
-	if ((rc = ark_pg_connect(t->options->target, "ark-transfer", &t->pg,
-				 err)))
-		return rc;
-	free(t->result->target);
-	t->result->target = strdup(ark_pg_safe_conninfo(t->pg));
-	t->result->server_version = ark_pg_server_version(t->pg);
-	if ((rc = take_lock(t, err)) || (rc = check_target(t, err)))
+	if ((rc = connect_target(t, 1, err)) || (rc = check_target(t, err)))
 		return rc;
 
 	phase_begin(t, "load", total, "rows");
 	if ((rc = create_staging(t, err)))
 		return rc;
-	if (t->options->jobs > 1 && t->plan->ntables > 1 &&
+	if (t->options->jobs > 1 && t->plan->ntables > 1 && !t->copy &&
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
-	if ((rc = run_tables(t, load_table, 1, err)))
+	if ((rc = run_tables(t, load_table_recorded, 1, err)))
 		return rc;
 	ark_sqlite_source_copy_free(t->copy);
 	t->copy = NULL;
@@ -1316,21 +2693,38 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	t.options = options;
 	t.result = result;
 	t.rules.date_numbers = options->date_numbers;
+	/* An application's timestamptz column (Django's DateTimeField) holds
+	 * what SQLite's date functions read as UTC when no zone is given. */
+	t.rules.unzoned_as_utc = options->data_only;
 	t.schema_name = options->schema ? options->schema : "public";
 	pthread_mutex_init(&t.mutex, NULL);
 	result->schema = strdup(t.schema_name);
 	t.progress = ark_progress_new("inspect", 0, options->progress);
 
-	if ((rc = inspect_and_plan(&t, err)) || (rc = check_phase(&t, err)))
+	/* One run per target schema: a second one stops at once, before
+	 * reading the source (the lock writes nothing). */
+	if (!options->plan_only && (rc = connect_target(&t, 1, err)))
+		goto cleanup;
+	if ((rc = inspect_and_plan(&t, err)))
+		goto cleanup;
+	if (options->data_only &&
+	    ((rc = connect_target(&t, !options->plan_only, err)) ||
+	     (rc = map_target(&t, err))))
+		goto cleanup;
+	if (options->reject_path && (rc = reject_open(&t, err)))
+		goto cleanup;
+	if ((rc = check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;
-	rc = load_verify_swap(&t, err);
+	rc = options->data_only ? load_data_only(&t, err)
+				: load_verify_swap(&t, err);
 cleanup:
-	if (rc && t.plan && !result->plan_text)
+	rc = reject_finish(&t, rc, err);
+	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
-		drop_staging(&t);
+		keep_or_drop_staging(&t, rc, err);
 		if (t.lock_held) {
 			char key[32];
 			const char *params[1] = { key };
@@ -1353,6 +2747,13 @@ cleanup:
 	ark_sqlite_schema_free(t.schema);
 	ark_sqlite_source_close(t.source);
 	free(t.order);
+	free(t.check_digests);
+	free(t.resumed);
+	for (size_t i = 0; t.reject_tails && i < t.plan_tables; i++)
+		free(t.reject_tails[i]);
+	free(t.reject_tails);
+	free(t.reject_created);
+	ark_atomic_free(t.reject_file);
 	pthread_mutex_destroy(&t.mutex);
 	result->seconds = seconds_since(&start);
 	return rc;
@@ -1372,5 +2773,6 @@ void ark_transfer_result_free(struct ark_transfer_result *result)
 	free(result->plan_text);
 	free(result->target);
 	free(result->schema);
+	free(result->reject_path);
 	memset(result, 0, sizeof(*result));
 }

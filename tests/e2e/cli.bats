@@ -5,7 +5,7 @@
 
 load helpers
 
-TOOLS=(ark-snapshot ark-checksum-verify ark-restore)
+TOOLS=(ark-snapshot ark-checksum-verify ark-restore ark-transfer)
 
 setup() {
 	enter_workdir
@@ -68,6 +68,38 @@ check_bad_option() {
 
 @test "ark-restore --help and -h print usage on stdout, exit 0" {
 	check_help ark-restore
+}
+
+@test "ark-transfer --help and -h print usage on stdout, exit 0" {
+	check_help ark-transfer
+}
+
+@test "ark-transfer --version: first line 'ark-transfer (ark) 0.1.0'" {
+	check_version ark-transfer
+}
+
+@test "ark-transfer: unknown option exits 2 with a usage hint" {
+	check_bad_option ark-transfer
+}
+
+@test "ark-transfer: operands and option values are checked (exit 2), nothing is read or written" {
+	require_tool ark-transfer
+	run --separate-stderr "$ARK_BIN/ark-transfer"
+	assert_status 2
+	assert_usage_error ark-transfer "expected SOURCE and an optional TARGET"
+	run --separate-stderr "$ARK_BIN/ark-transfer" a.db b c
+	assert_status 2
+	assert_usage_error ark-transfer "expected SOURCE and an optional TARGET"
+	run --separate-stderr "$ARK_BIN/ark-transfer" -j 0 a.db
+	assert_status 2
+	assert_usage_error ark-transfer "--jobs takes 1 to 64"
+	run --separate-stderr "$ARK_BIN/ark-transfer" --date-numbers=epoch a.db
+	assert_status 2
+	assert_usage_error ark-transfer "--date-numbers takes refuse, unixepoch, unixepoch-ms or julianday"
+	run --separate-stderr "$ARK_BIN/ark-transfer" --schema= a.db
+	assert_status 2
+	assert_usage_error ark-transfer "--schema needs a name"
+	[[ -z $(ls -A) ]] || fail "unexpected files: $(ls -A)"
 }
 
 @test "ark-snapshot --version: first line 'ark-snapshot (ark) 0.1.0'" {

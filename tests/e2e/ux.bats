@@ -26,7 +26,7 @@ for line in lines[start + 1:]:
 }
 
 @test "every --help lists its exit codes as docs/exit-codes.md names them" {
-	require_tool ark-snapshot ark-checksum-verify ark-restore
+	require_tool ark-snapshot ark-checksum-verify ark-restore ark-transfer
 	# the table rows "| code | name | ..." (the unit test test_error
 	# checks them against the catalogue itself)
 	python3 - "$REPO_DIR/docs/exit-codes.md" >docs.txt <<'EOF'
@@ -42,10 +42,11 @@ EOF
 	local tool codes
 	declare -A want=(
 		[ark-snapshot]="0 1 2 3 5 6 7 9 130"
-		[ark-checksum-verify]="0 1 2 3 4 5 9 130"
+		[ark-checksum-verify]="0 1 2 3 4 5 6 9 11 12 13 16 130"
 		[ark-restore]="0 1 2 3 4 5 7 8 9 10 11 12 13 14 16 130"
+		[ark-transfer]="0 1 2 3 5 6 7 8 11 12 13 14 15 16 17 130"
 	)
-	for tool in ark-snapshot ark-checksum-verify ark-restore; do
+	for tool in ark-snapshot ark-checksum-verify ark-restore ark-transfer; do
 		help_exit_codes "$tool" >"$tool.txt"
 		# each line as the docs name the code
 		while read -r line; do

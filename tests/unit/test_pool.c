@@ -71,13 +71,19 @@ static int counting_job(struct ark_pool_job *job, void *arg,
 	atomic_fetch_add(&c->grant_sum, grant);
 	raise_max(&c->max_active,
 		  atomic_fetch_add(&c->active, 1 + grant) + 1 + grant);
-	for (int slept = 0; slept < ja->sleep_ms && !rc; slept += 2) {
+	if (c->fail_at == ja->number) {
+		/* fail once the other job runs, whatever the scheduling */
+		while (atomic_load(&c->started) < 2)
+			sleep_ms(1);
+		rc = ark_error_set(err, ARK_ERR_WRITE, 0, "job %d: boom",
+				   ja->number);
+	}
+	/* sleep_ms < 0: until stopped (10 s at most) */
+	for (int slept = 0; !rc && slept < (ja->sleep_ms < 0 ? 10000
+							   : ja->sleep_ms);
+	     slept += 2) {
 		sleep_ms(2);
-		if (c->fail_at == ja->number && slept >= 4)
-			rc = ark_error_set(err, ARK_ERR_WRITE, 0,
-					   "job %d: boom", ja->number);
-		else
-			rc = ark_pool_job_check(job, err);
+		rc = ark_pool_job_check(job, err);
 	}
 	atomic_fetch_sub(&c->active, 1 + grant);
 	atomic_fetch_sub(&c->jobs_now, 1);
@@ -171,12 +177,49 @@ static void test_first_error_wins(void **state)
 
 	(void)state;
 	c.fail_at = 2;
-	run_jobs(2, 50, 40, &c, &err, &rc, &peak);
+	run_jobs(2, 50, -1, &c, &err, &rc, &peak);
 	assert_int_equal(rc, ARK_ERR_WRITE);
 	assert_string_equal(err.msg, "job 2: boom");
-	/* Job 1 was stopped mid-way, the queued ones never started. */
-	assert_true(atomic_load(&c.started) <= 3);
+	/* Job 1 was stopped mid-way (it runs until stopped), the queued
+	 * ones never started: both workers were busy until the stop. */
+	assert_int_equal(atomic_load(&c.started), 2);
 	assert_int_equal(atomic_load(&c.done), 0);
+}
+
+/*
+ * Held until started: a job taken while the rest are still being queued
+ * would see an empty queue and take every spare thread for zstd.
+ */
+static void test_held_until_started(void **state)
+{
+	struct counters c = { 0 };
+	struct job_arg args[4];
+	struct ark_pool *pool = NULL;
+	struct ark_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(ark_pool_new(4, &pool, &err), 0);
+	for (int i = 0; i < 4; i++) {
+		args[i].counters = &c;
+		args[i].number = i + 1;
+		args[i].sleep_ms = -1; /* until stopped */
+		assert_int_equal(ark_pool_submit(pool, counting_job, &args[i],
+						 &err),
+				 0);
+		sleep_ms(20);
+		assert_int_equal(atomic_load(&c.started), 0);
+	}
+	ark_pool_start(pool);
+	for (int waited = 0; atomic_load(&c.started) < 4 && waited < 5000;
+	     waited++)
+		sleep_ms(1);
+	/* four jobs on four threads, all queued at the start: no grants */
+	assert_int_equal(atomic_load(&c.started), 4);
+	assert_int_equal(atomic_load(&c.grant_sum), 0);
+	ark_pool_stop(pool);
+	assert_int_equal(ark_pool_wait(pool, &err), ARK_ERR_INTERRUPTED);
+	assert_int_equal(atomic_load(&c.done), 0);
+	ark_pool_free(pool);
 }
 
 static void test_submit_after_stop(void **state)
@@ -232,7 +275,10 @@ static int child_signal(void *arg)
 		args[i].sleep_ms = 5000;
 		ark_pool_submit(pool, counting_job, &args[i], &err);
 	}
-	sleep_ms(50);
+	ark_pool_start(pool);
+	for (int waited = 0; atomic_load(&c.started) < 2 && waited < 5000;
+	     waited++)
+		sleep_ms(1);
 	raise(SIGTERM);
 	rc = ark_pool_wait(pool, &err);
 	ark_pool_free(pool);
@@ -258,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_budget_never_exceeded),
 		cmocka_unit_test(test_grants_go_to_the_last_jobs),
 		cmocka_unit_test(test_first_error_wins),
+		cmocka_unit_test(test_held_until_started),
 		cmocka_unit_test(test_submit_after_stop),
 		cmocka_unit_test(test_bad_budget),
 		cmocka_unit_test(test_stop_signal),

@@ -30,6 +30,17 @@ static const char usage[] =
 	"never from the command line (see docs/connection.md).\n\n"
 	"  -s, --schema=NAME      target schema (default public; created when\n"
 	"                         missing); its tables must not exist yet\n"
+	"      --data-only        load into the existing tables of --schema (as\n"
+	"                         the application created them), converted to\n"
+	"                         their column types, in one transaction\n"
+	"      --if-exists=WHAT   --data-only, target tables holding rows: refuse\n"
+	"                         (default), truncate or append\n"
+	"      --ignore-missing   --data-only: leave out source tables and\n"
+	"                         columns the target lacks (default: refuse)\n"
+	"      --reject=FILE      set rows that cannot be carried aside in FILE\n"
+	"                         (a new SQLite database) and load the rest\n"
+	"      --resume           continue a run that stopped, keeping the tables\n"
+	"                         it loaded and verified (same source only)\n"
 	"  -j, --jobs=N           tables loaded at once (default: CPUs)\n"
 	"  -n, --plan, --dry-run  print the plan and every value that cannot be\n"
 	"                         carried; connect to nothing, change nothing\n"
@@ -56,15 +67,22 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_ERR_READ, "the source cannot be read" },
 	{ ARK_ERR_WRITE, "the private copy or the output cannot be written" },
 	{ ARK_ERR_SOURCE, NULL },
+	{ ARK_ERR_REFUSED, "--reject FILE exists; --data-only: the target "
+			   "lacks a source table or column; --resume: the "
+			   "source changed since" },
 	{ ARK_ERR_LOCKED, "another ark-transfer into the same schema runs" },
 	{ ARK_ERR_PG_CONNECT, NULL },
 	{ ARK_ERR_PG_AUTH, NULL },
-	{ ARK_ERR_PG_QUERY, "a statement failed; the target is as it was" },
-	{ ARK_ERR_NOT_EMPTY, "a table of the plan exists in the schema" },
+	{ ARK_ERR_PG_QUERY, "a statement failed or the connection was lost; "
+			    "the target is as it was" },
+	{ ARK_ERR_NOT_EMPTY, "a table of the plan exists in the schema "
+			     "(--data-only: holds rows)" },
 	{ ARK_ERR_UNCONVERTIBLE, "values cannot be carried (listed); nothing "
 				 "was written" },
 	{ ARK_ERR_MISMATCH, "PostgreSQL does not hold what the source holds; "
 			    "nothing was swapped in" },
+	{ ARK_ERR_REJECTED, "loaded and verified, but rows were set aside "
+			    "in the --reject file" },
 	{ ARK_ERR_INTERRUPTED, "stopped; the target is as it was" },
 };
 
@@ -79,6 +97,19 @@ static void print_refusal(void *context,
 	(void)context;
 	fprintf(stderr, "%s: ", ark_log_program());
 	ark_report_refusal(stderr, refusal);
+}
+
+static int parse_if_exists(const char *text,
+			   enum ark_transfer_if_exists *out)
+{
+	static const char *const names[] = { "refuse", "truncate", "append" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(text, names[i]) == 0) {
+			*out = (enum ark_transfer_if_exists)i;
+			return 0;
+		}
+	return -1;
 }
 
 static int parse_date_numbers(const char *text, enum ark_date_numbers *out)
@@ -106,6 +137,11 @@ int main(int argc, char **argv)
 		{ "date-numbers", required_argument, NULL, 'D' },
 		{ "busy-timeout", required_argument, NULL, 'B' },
 		{ "tmpdir", required_argument, NULL, 'T' },
+		{ "data-only", no_argument, NULL, 'd' },
+		{ "if-exists", required_argument, NULL, 'E' },
+		{ "ignore-missing", no_argument, NULL, 'I' },
+		{ "reject", required_argument, NULL, 'R' },
+		{ "resume", no_argument, NULL, 'r' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,7 +150,7 @@ int main(int argc, char **argv)
 	struct ark_error err;
 	struct ark_cli_common common = { .tool = &tool };
 	json_t *fields;
-	int opt, rc;
+	int opt, rc, if_exists_given = 0;
 
 	ark_log_set_program("ark-transfer");
 	ark_fsio_install_signal_handlers();
@@ -141,6 +177,15 @@ int main(int argc, char **argv)
 				return ark_cli_usage_error(&common, "--busy-timeout takes milliseconds");
 			break;
 		case 'T': options.tmpdir = optarg; break;
+		case 'd': options.data_only = 1; break;
+		case 'E':
+			if (parse_if_exists(optarg, &options.if_exists))
+				return ark_cli_usage_error(&common, "--if-exists takes refuse, truncate or append");
+			if_exists_given = 1;
+			break;
+		case 'I': options.ignore_missing = 1; break;
+		case 'R': options.reject_path = optarg; break;
+		case 'r': options.resume = 1; break;
 		default:
 			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)
@@ -153,13 +198,22 @@ int main(int argc, char **argv)
 	options.target = argc - optind == 2 ? argv[optind + 1] : NULL;
 	if (options.schema[0] == '\0')
 		return ark_cli_usage_error(&common, "--schema needs a name");
+	if (if_exists_given && !options.data_only)
+		return ark_cli_usage_error(&common, "--if-exists goes with --data-only");
+	if (options.ignore_missing && !options.data_only)
+		return ark_cli_usage_error(&common, "--ignore-missing goes with --data-only");
+	if (options.resume && options.data_only)
+		return ark_cli_usage_error(&common, "--resume does not go with --data-only (it loads in one transaction: run it again)");
+	if (options.reject_path && options.reject_path[0] == '\0')
+		return ark_cli_usage_error(&common, "--reject needs a file name");
 	options.progress = ark_cli_progress_wanted(&common);
 	options.on_refusal = print_refusal;
 	rc = ark_transfer_run(&options, &result, &err);
 	if (!common.quiet && !common.json) {
 		if (options.plan_only && result.plan_text)
 			fputs(result.plan_text, stdout);
-		else if (rc == 0 || rc == ARK_ERR_MISMATCH)
+		else if (rc == 0 || rc == ARK_ERR_MISMATCH ||
+			 rc == ARK_ERR_REJECTED)
 			ark_report_transfer(stdout, &result);
 	}
 	fields = ark_report_transfer_json(&result);
