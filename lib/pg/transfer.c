@@ -1376,14 +1376,13 @@ static int copy_sink(void *context, const char *data, size_t len,
 	return ark_pg_copy_in_put(w->pg, data, len, err);
 }
 
-static int load_table(struct worker *w, size_t plan_table,
-		      struct ark_error *err)
+/* COPY one table's rows (rejected rows left out) into schema.table. */
+static int copy_into(struct worker *w, size_t plan_table, const char *schema,
+		     struct ark_error *err)
 {
 	struct transfer *t = w->t;
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
-	const char *name = source_table(t, plan_table)->name;
-	struct ark_buf *buf = &w->buf;
 	struct ark_rows_stream stream = {
 		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
 		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
@@ -1393,20 +1392,20 @@ static int load_table(struct worker *w, size_t plan_table,
 	uint64_t loaded = 0;
 	int rc, copying = 0;
 
-	ark_buf_reset(buf);
-	ark_buf_append_str(buf, "COPY ");
-	ark_pg_append_qualified(buf, t->staging, pt->name);
+	ark_buf_reset(&w->buf);
+	ark_buf_append_str(&w->buf, "COPY ");
+	ark_pg_append_qualified(&w->buf, schema, pt->name);
 	if (pt->ncolumns)
-		append_target_columns(buf, pt);
-	ark_buf_append_str(buf, " FROM STDIN");
-	if (ark_buf_failed(buf)) {
+		append_target_columns(&w->buf, pt);
+	ark_buf_append_str(&w->buf, " FROM STDIN");
+	if (ark_buf_failed(&w->buf)) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto cleanup;
 	}
-	if ((rc = ark_pg_copy_in_begin(w->pg, buf->data, err)))
+	if ((rc = ark_pg_copy_in_begin(w->pg, w->buf.data, err)))
 		goto cleanup;
 	copying = 1;
-	if ((rc = ark_rows_stream(&stream, buf, err)))
+	if ((rc = ark_rows_stream(&stream, &w->buf, err)))
 		goto cleanup;
 	copying = 0;
 	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
@@ -1419,16 +1418,29 @@ static int load_table(struct worker *w, size_t plan_table,
 	}
 	tr->rows_loaded = loaded;
 	tr->source_digest = stream.digest;
-	if (stream.rows + tr->rejected != tr->rows_read)
-		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
-			"%" PRIu64 " loaded", name, tr->rows_read, stream.rows);
-	rc = 0;
 cleanup:
 	if (copying)
 		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
 	if (rc && rc != ARK_ERR_INTERRUPTED)
-		ark_error_prefix(err, "loading table \"%s\"", name);
+		ark_error_prefix(err, "loading table \"%s\"",
+				 source_table(t, plan_table)->name);
 	return rc;
+}
+
+static int load_table(struct worker *w, size_t plan_table,
+		      struct ark_error *err)
+{
+	const struct ark_transfer_table *tr =
+		&w->t->result->tables[plan_table];
+	int rc;
+
+	if ((rc = copy_into(w, plan_table, w->t->staging, err)))
+		return rc;
+	if (tr->rows_loaded + tr->rejected != tr->rows_read)
+		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
+			"%" PRIu64 " loaded", source_table(w->t, plan_table)->name,
+			tr->rows_read, tr->rows_loaded);
+	return 0;
 }
 
 /* ---- phase 4: the server's rows, digested from COPY TO ---- */
@@ -2363,55 +2375,6 @@ static int refuse_non_empty(struct transfer *t, const size_t *order, size_t n,
 	return rc;
 }
 
-/* COPY one table's rows (rejected rows left out) into schema.table. */
-static int copy_into(struct worker *w, size_t plan_table, const char *schema,
-		     struct ark_error *err)
-{
-	struct transfer *t = w->t;
-	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	struct ark_transfer_table *tr = &t->result->tables[plan_table];
-	struct ark_rows_stream stream = {
-		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
-		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
-		.progress = &t->rows_done,
-		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
-	};
-	uint64_t loaded = 0;
-	int rc, copying = 0;
-
-	ark_buf_reset(&w->buf);
-	ark_buf_append_str(&w->buf, "COPY ");
-	ark_pg_append_qualified(&w->buf, schema, pt->name);
-	append_target_columns(&w->buf, pt);
-	ark_buf_append_str(&w->buf, " FROM STDIN");
-	if (ark_buf_failed(&w->buf)) {
-		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-		goto cleanup;
-	}
-	if ((rc = ark_pg_copy_in_begin(w->pg, w->buf.data, err)))
-		goto cleanup;
-	copying = 1;
-	if ((rc = ark_rows_stream(&stream, &w->buf, err)))
-		goto cleanup;
-	copying = 0;
-	if ((rc = ark_pg_copy_in_end(w->pg, &loaded, err)))
-		goto cleanup;
-	if (loaded != stream.rows) {
-		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
-				   "%" PRIu64 " rows sent, the server loaded "
-				   "%" PRIu64, stream.rows, loaded);
-		goto cleanup;
-	}
-	tr->rows_loaded = loaded;
-	tr->source_digest = stream.digest;
-cleanup:
-	if (copying)
-		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
-	if (rc && rc != ARK_ERR_INTERRUPTED)
-		ark_error_prefix(err, "loading table \"%s\"",
-				 source_table(t, plan_table)->name);
-	return rc;
-}
 
 /*
  * --data-only: one connection, one transaction.  The loaded tables are
