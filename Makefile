@@ -33,11 +33,15 @@ OPT     ?= -O2 -g
 SAN     ?=
 CFLAGS  ?=
 DEPCFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-DEPLIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libpq is not linked into the tools: lib/pg/pq.c opens it on first use
+# (lib/pg/pq_internal.h says why); the unit tests that talk to the server
+# through libpq directly link it.
+DEPLIBS   := $(shell $(PKG_CONFIG) --libs $(filter-out libpq,$(PKGS)) 2>/dev/null)
+PQLIBS    := $(shell $(PKG_CONFIG) --libs libpq 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(OPT) $(SAN) $(WARN) -Iinclude -Ilib \
 	$(DEPCFLAGS) $(CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBS = $(DEPLIBS) -lpthread -lm
+LIBS = $(DEPLIBS) -lpthread -lm -ldl
 
 LIB_SRC  := $(sort $(wildcard lib/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -69,7 +73,7 @@ $(BINDIR)/%: $(BUILD)/tools/%/main.o $(LIBA)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(LIBS) $(PQLIBS) -lcmocka
 
 $(BUILD)/tests/helpers/%: $(BUILD)/tests/helpers/%.o $(LIBA)
 	@mkdir -p $(dir $@)
@@ -223,7 +227,7 @@ $(FUZZ_DIR)/tests/fuzz/%.o: tests/fuzz/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(DEPLIBS) -lpthread
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ $(DEPLIBS) -lpthread -lm -ldl
 
 fuzz: $(FUZZ_BINS)
 	@mkdir -p $(FUZZ_DIR)/artifacts

@@ -22,7 +22,7 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <libpq-fe.h>
+#include "pg/pq_internal.h"
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -494,8 +494,11 @@ malformed:
 static void pg_collect_parsed_secrets(const char *text,
 				      struct pg_secrets *secrets)
 {
-	PQconninfoOption *options = PQconninfoParse(text, NULL);
+	PQconninfoOption *options;
 
+	if (ark_pq_load(NULL) != 0)
+		return;
+	options = PQconninfoParse(text, NULL);
 	if (options == NULL)
 		return;
 	for (PQconninfoOption *option = options; option->keyword != NULL;
@@ -1052,6 +1055,8 @@ int ark_pg_connect(const char *conninfo, const char *application_name,
 	int rc = 0;
 
 	*out = NULL;
+	if ((rc = ark_pq_load(err)))
+		return rc;
 	if (conninfo == NULL) {
 		const char *url = getenv("DATABASE_URL");
 

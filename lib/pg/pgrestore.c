@@ -2,7 +2,7 @@
  * pgrestore.c - a `pg` archive into PostgreSQL (ark/pgrestore.h).
  */
 #include <inttypes.h>
-#include <libpq-fe.h>
+#include "pg/pq_internal.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <libpq-fe.h>
+#include "pg/pq_internal.h"
 #include <sqlite3.h>
 
 #include "ark/buf.h"

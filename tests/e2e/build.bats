@@ -70,3 +70,12 @@ installed_files() {
 	done
 	[[ -z $(installed_files) ]] || fail "left after uninstall: $(installed_files)"
 }
+
+@test "the tools do not load libpq until they talk to a server (lib/pg/pq.c)" {
+	local tool
+	for tool in ark-snapshot ark-checksum-verify ark-restore ark-transfer; do
+		if ldd "$ARK_BIN/$tool" | grep -q 'libpq\.so'; then
+			fail "$tool links libpq: every run would map its ~20 libraries"
+		fi
+	done
+}
