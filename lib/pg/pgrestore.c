@@ -234,7 +234,10 @@ static int split_conninfo(const char *conninfo, struct ark_buf *maintenance,
 {
 	PQconninfoOption *options;
 	char *why = NULL;
+	int loaded;
 
+	if ((loaded = ark_pq_load(err)))
+		return loaded;
 	options = PQconninfoParse(conninfo ? conninfo : "", &why);
 	if (!options) {
 		struct ark_buf safe = ARK_BUF_INIT;
