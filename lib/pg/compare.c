@@ -964,12 +964,14 @@ static int make_pairs(struct compare *c, struct ark_error *err)
 		}
 		for (k = 0; k < 2; k++) {
 			struct side *s = &c->sides[k];
-			size_t at = k == 0 ? oa[i] : ob[j];
+			size_t at;
 
 			ark_digest_init(k ? &t->target_digest
 					  : &t->source_digest);
 			if (!p->present[k])
 				continue;
+			/* only now: a side without the table is at its end */
+			at = k == 0 ? oa[i] : ob[j];
 			if (s->type == SIDE_SQLITE) {
 				p->pt[k] = s->plan->tables[at];
 				p->st[k] = &s->schema->tables[p->pt[k]
