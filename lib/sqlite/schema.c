@@ -499,6 +499,24 @@ static int column_constraint_start(const struct tokens *toks, size_t i)
 	return 0;
 }
 
+
+/* "CONSTRAINT name" at p->pos: the name into *name (the one before it
+ * freed), past both tokens.  0, or -1 with the failure recorded. */
+static int constraint_name(struct parser *p, char **name)
+{
+	if (p->pos + 1 >= p->end) {
+		fail_at(p, p->pos, "CONSTRAINT without a name");
+		return -1;
+	}
+	free(*name);
+	if (!(*name = token_name(p->toks, p->pos + 1))) {
+		p->oom = 1;
+		return -1;
+	}
+	p->pos += 2;
+	return 0;
+}
+
 /* One column definition: name [type] [constraint]... */
 static int parse_column(struct parser *p, struct parsed_table *pt)
 {
@@ -524,17 +542,8 @@ static int parse_column(struct parser *p, struct parsed_table *pt)
 		goto cleanup;
 	while (p->pos < p->end) {
 		if (is_kw(toks, p->pos, "CONSTRAINT")) {
-			if (p->pos + 1 >= p->end) {
-				fail_at(p, p->pos, "CONSTRAINT without a "
-						   "name");
+			if (constraint_name(p, &pending_name) != 0)
 				goto cleanup;
-			}
-			free(pending_name);
-			if (!(pending_name = token_name(toks, p->pos + 1))) {
-				p->oom = 1;
-				goto cleanup;
-			}
-			p->pos += 2;
 			continue;
 		}
 		if (is_kw(toks, p->pos, "PRIMARY")) {
@@ -634,17 +643,8 @@ static int parse_table_constraints(struct parser *p, struct parsed_table *pt)
 
 	while (p->pos < p->end) {
 		if (is_kw(toks, p->pos, "CONSTRAINT")) {
-			if (p->pos + 1 >= p->end) {
-				fail_at(p, p->pos, "CONSTRAINT without a "
-						   "name");
+			if (constraint_name(p, &pending_name) != 0)
 				goto cleanup;
-			}
-			free(pending_name);
-			if (!(pending_name = token_name(toks, p->pos + 1))) {
-				p->oom = 1;
-				goto cleanup;
-			}
-			p->pos += 2;
 			continue;
 		}
 		if (is_kw(toks, p->pos, "PRIMARY") ||
