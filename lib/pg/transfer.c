@@ -37,59 +37,8 @@
 #include "ark/sqlite_source.h"
 #include "ark/text.h"
 #include "ark/transfer.h"
+#include "pg/transfer_internal.h"
 
-/* Widening a column restarts its table's check; a plan has no more than
- * a few steps per column, this bounds a bug. */
-#define MAX_WIDEN_ROUNDS 64
-/* Rows between looks at the stop flag and the progress counter. */
-#define CHECK_EVERY 4096
-
-enum phase { PHASE_INSPECT, PHASE_CHECK, PHASE_LOAD, PHASE_VERIFY, PHASE_SWAP };
-
-struct transfer {
-	const struct ark_transfer_options *options;
-	struct ark_transfer_result *result;
-	struct ark_sqlite_source *source;
-	sqlite3 *db;                      /* the main read transaction */
-	struct ark_sqlite_schema *schema;
-	struct ark_profile *profile;
-	struct ark_plan *plan;
-	struct ark_pgtext_rules rules;
-	struct ark_sqlite_source_copy *copy; /* for parallel readers */
-	struct ark_pg *pg;                /* the main connection */
-	char staging[64];
-	int staging_created;
-	int lock_held;
-	const char *schema_name;
-	struct ark_progress *progress;
-	struct timespec phase_start;
-	/* shared with the workers */
-	pthread_mutex_t mutex;
-	atomic_uint_fast64_t rows_done;
-	atomic_int failed;
-	struct ark_error worker_err;
-	int worker_code;
-	size_t next_job;
-	size_t *order;                    /* plan tables, largest first */
-	/* --reject: per plan table, the SQL tail that leaves the rejected
-	 * rows out (NULL: none rejected) */
-	char **reject_tails;
-	struct ark_atomic_file *reject_file;
-	sqlite3 *reject_db;               /* main: the file; src: the copy */
-	unsigned char *reject_created;    /* per plan table: table made */
-	int reject_code;                  /* first failure writing it */
-	struct ark_error reject_err;
-	size_t plan_tables;               /* for freeing reject_tails */
-	/* per plan table: the digest of the check pass's lines (every row,
-	 * a refused value marked), the source's identity for --resume */
-	struct ark_digest *check_digests;
-	/* --resume: per plan table, loaded by the run that stopped */
-	unsigned char *resumed;
-	int post_data_done;               /* --resume: so was post-data */
-	size_t kept_tables;               /* resumed from the run that stopped */
-	int staging_inherited;            /* --resume found the staging schema */
-	atomic_size_t kept;               /* loaded and recorded by this run */
-};
 
 static double seconds_since(const struct timespec *start)
 {
@@ -100,1100 +49,19 @@ static double seconds_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void phase_begin(struct transfer *t, const char *label,
-			uint64_t total, const char *unit)
+void ark_transfer_phase_begin(struct transfer *t, const char *label,
+			      uint64_t total, const char *unit)
 {
 	clock_gettime(CLOCK_MONOTONIC, &t->phase_start);
 	ark_progress_phase(t->progress, label, total, unit);
 	ark_log(ARK_LOG_DEBUG, "%s", label);
 }
 
-static void phase_end(struct transfer *t, enum phase phase)
+void ark_transfer_phase_end(struct transfer *t, enum phase phase)
 {
 	t->result->phase_seconds[phase] = seconds_since(&t->phase_start);
 }
 
-/* ---- names and previews ---- */
-
-static const struct ark_sqlite_table *source_table(const struct transfer *t,
-						   size_t plan_table)
-{
-	return &t->schema->tables[t->plan->tables[plan_table].source_index];
-}
-
-static const struct ark_sqlite_column *
-source_column(const struct transfer *t, size_t plan_table, size_t column)
-{
-	const struct ark_plan_column *col =
-		&t->plan->tables[plan_table].columns[column];
-
-	return &source_table(t, plan_table)->columns[col->source_index];
-}
-
-/* A short, escaped preview of a SQLite value for messages. */
-static void preview_value(sqlite3_stmt *stmt, int column, char *out,
-			  size_t room)
-{
-	char raw[160];
-	const unsigned char *bytes;
-	size_t len, i, n;
-
-	switch (sqlite3_column_type(stmt, column)) {
-	case SQLITE_NULL:
-		snprintf(out, room, "NULL");
-		return;
-	case SQLITE_INTEGER:
-		snprintf(out, room, "%lld",
-			 (long long)sqlite3_column_int64(stmt, column));
-		return;
-	case SQLITE_FLOAT:
-		snprintf(out, room, "%.17g", sqlite3_column_double(stmt, column));
-		return;
-	case SQLITE_BLOB:
-		bytes = sqlite3_column_blob(stmt, column);
-		len = (size_t)sqlite3_column_bytes(stmt, column);
-		n = snprintf(raw, sizeof(raw), "x'") > 0 ? 2 : 0;
-		for (i = 0; i < len && i < 16; i++)
-			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%02x",
-					      bytes[i]);
-		snprintf(raw + n, sizeof(raw) - n, "'%s (%zu bytes)",
-			 len > 16 ? "..." : "", len);
-		snprintf(out, room, "%s", raw);
-		return;
-	default:
-		bytes = sqlite3_column_text(stmt, column);
-		len = (size_t)sqlite3_column_bytes(stmt, column);
-		/* up to 40 bytes, NULs shown as \0, the rest escaped */
-		n = 0;
-		raw[n++] = '\'';
-		for (i = 0; i < len && i < 40 && n + 3 < sizeof(raw); i++) {
-			if (bytes[i] == '\0') {
-				raw[n++] = '\\';
-				raw[n++] = '0';
-			} else {
-				raw[n++] = (char)bytes[i];
-			}
-		}
-		raw[n++] = '\'';
-		raw[n] = '\0';
-		ark_text_escape(raw, out, room > 48 ? room - 8 : room);
-		if (len > 40)
-			snprintf(out + strlen(out), room - strlen(out),
-				 "... (%zu bytes)", len);
-	}
-}
-
-/* "rowid 17" or "key (a=1, b='x')" for the row stmt is on. */
-static void row_label(const struct ark_sqlite_table *table,
-		      sqlite3_stmt *stmt, size_t keys, char *out, size_t room)
-{
-	char value[128];
-	size_t i, used;
-
-	if (!table->without_rowid) {
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-			snprintf(out, room, "(no rowid)");
-		else
-			snprintf(out, room, "rowid %lld",
-				 (long long)sqlite3_column_int64(stmt, 0));
-		return;
-	}
-	used = (size_t)snprintf(out, room, "key (");
-	for (i = 0; i < keys && used < room; i++) {
-		preview_value(stmt, (int)i, value, sizeof(value));
-		used += (size_t)snprintf(out + used, room - used, "%s%s",
-					 i ? ", " : "", value);
-	}
-	if (used < room)
-		snprintf(out + used, room - used, ")");
-}
-
-static int reject_row(struct transfer *t, size_t plan_table,
-		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
-		      const char *column, const char *value,
-		      const char *reason, int only_new, int *added);
-
-/*
- * A value or row that cannot be carried.  With --reject and a row that
- * can be named (key_stmt's first keys columns: the rowid, or a WITHOUT
- * ROWID table's primary key), the row is set aside instead; otherwise
- * it is a refusal that stops the run.
- */
-static void refuse(struct transfer *t, size_t plan_table,
-		   sqlite3_stmt *key_stmt, size_t keys, const char *row,
-		   const char *column, const char *value, const char *reason)
-{
-	struct ark_transfer_refusal refusal = {
-		source_table(t, plan_table)->name, row, column, value, reason,
-		0,
-	};
-
-	t->result->tables[plan_table].refused++;
-	if (t->reject_db && key_stmt && keys &&
-	    sqlite3_column_type(key_stmt, 0) != SQLITE_NULL &&
-	    reject_row(t, plan_table, key_stmt, keys, row, column, value,
-		       reason, 0, NULL) == 0)
-		refusal.rejected = 1;
-	else
-		t->result->refused++;
-	if (t->options->on_refusal)
-		t->options->on_refusal(t->options->refusal_context, &refusal);
-}
-
-static int sqlite_failed(sqlite3 *db, const char *doing,
-			 const char *table, struct ark_error *err)
-{
-	return ark_error_set(err, ARK_ERR_SOURCE, 0, "%s table \"%s\": %s",
-			     doing, table, sqlite3_errmsg(db));
-}
-
-/*
- * A value "converted under a rule": one whose storage class is not the
- * target type's own (0/1 into boolean, a number into a date, a number or
- * blob into text...).  Counted for the summary.
- */
-static int converted_by_rule(int storage, enum ark_pgtype type)
-{
-	switch (type) {
-	case ARK_PGTYPE_BOOL:
-	case ARK_PGTYPE_DATE:
-	case ARK_PGTYPE_TIMESTAMP:
-	case ARK_PGTYPE_TIMESTAMPTZ:
-		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT ||
-		       (type == ARK_PGTYPE_BOOL && storage == SQLITE_TEXT);
-	case ARK_PGTYPE_TEXT:
-	case ARK_PGTYPE_VARCHAR:
-	case ARK_PGTYPE_BPCHAR:
-		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT;
-	case ARK_PGTYPE_BYTEA:
-		return storage != SQLITE_BLOB && storage != SQLITE_NULL;
-	default:
-		return 0;
-	}
-}
-
-/* ---- phase 2: every value against its planned type ---- */
-
-/*
- * One pass over a table.  Returns 0 when done, 1 when the plan was
- * widened and the table must be checked again, or an error.
- */
-static int check_table_values(struct transfer *t, size_t plan_table,
-			      int widen, uint64_t *unwidenable,
-			      struct ark_error *err)
-{
-	struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	struct ark_transfer_table *tr = &t->result->tables[plan_table];
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf scratch = ARK_BUF_INIT, why = ARK_BUF_INIT;
-	struct ark_sqlvalue value;
-	sqlite3_stmt *stmt = NULL;
-	const char *reason;
-	int64_t reason_offset;
-	char row[256], preview[256];
-	size_t keys, i, k;
-	uint64_t rows = 0, converted = 0;
-	int rc, step, sql_column;
-
-	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
-		goto cleanup;
-	ark_digest_init(&t->check_digests[plan_table]);
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		/* the row's line (a refused value marked) into the table's
-		 * check digest: what --resume compares with the run that
-		 * stopped */
-		ark_buf_reset(&scratch);
-		if (++rows % CHECK_EVERY == 0) {
-			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
-			ark_progress_update(t->progress,
-					    atomic_load(&t->rows_done));
-			if ((rc = ark_fsio_check_interrupt(err)))
-				goto cleanup;
-		}
-		for (i = 0, k = 0; i < pt->ncolumns; i++) {
-			if (pt->columns[i].skipped)
-				continue;
-			sql_column = (int)(keys + k++);
-			ark_rows_value(stmt, sql_column, &value);
-			if (k > 1)
-				ark_buf_append_char(&scratch, '\t');
-			if (ark_pgtext_append_at(&scratch, &value,
-						 &pt->columns[i].type,
-						 &t->rules, &reason,
-						 &reason_offset) == 0) {
-				converted += (uint64_t)converted_by_rule(
-					value.storage, pt->columns[i].type.type);
-				continue;
-			}
-			if (widen) {
-				if (ark_plan_widen_column(t->plan, plan_table,
-							  i, value.storage,
-							  reason) == 0) {
-					rc = 1;
-					goto cleanup;
-				}
-				/* reported by the last, reporting pass */
-				(*unwidenable)++;
-				continue;
-			}
-			ark_buf_append_char(&scratch, '\001');
-			row_label(st, stmt, keys, row, sizeof(row));
-			preview_value(stmt, sql_column, preview,
-				      sizeof(preview));
-			ark_buf_reset(&why);
-			ark_pgtext_append_reason(&why, reason, reason_offset);
-			refuse(t, plan_table, stmt, keys, row,
-			       source_column(t, plan_table, i)->name, preview,
-			       why.data ? why.data : reason);
-		}
-		if (ark_buf_failed(&scratch)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					   "out of memory");
-			goto cleanup;
-		}
-		ark_digest_add_row(&t->check_digests[plan_table],
-				   scratch.data ? scratch.data : "",
-				   scratch.len);
-	}
-	if (step != SQLITE_DONE) {
-		rc = sqlite_failed(t->db, "cannot read", st->name, err);
-		goto cleanup;
-	}
-	atomic_fetch_add(&t->rows_done, rows % CHECK_EVERY);
-	tr->rows_read = rows;
-	tr->converted = converted;
-	rc = 0;
-cleanup:
-	sqlite3_finalize(stmt);
-	ark_buf_free(&why);
-	ark_buf_free(&scratch);
-	return rc;
-}
-
-/* Refuse every row stmt returns (its key columns first). */
-static int refuse_rows(struct transfer *t, size_t plan_table,
-		       sqlite3_stmt *stmt, size_t keys, const char *column,
-		       const char *reason, struct ark_error *err)
-{
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	char row[256];
-	int step;
-
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		row_label(st, stmt, keys, row, sizeof(row));
-		refuse(t, plan_table, stmt, keys, row, column, NULL, reason);
-	}
-	if (step != SQLITE_DONE)
-		return sqlite_failed(t->db, "cannot check", st->name, err);
-	return 0;
-}
-
-/* NULLs in NOT NULL columns (SQLite allows NULL in a non-INTEGER primary
- * key, and a NOT NULL added by hand may be broken). */
-static int check_not_null(struct transfer *t, size_t plan_table,
-			  struct ark_error *err)
-{
-	struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	const struct ark_column_profile *profile;
-	struct ark_buf sql = ARK_BUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	size_t i, keys;
-	int rc = 0;
-
-	for (i = 0; i < pt->ncolumns && rc == 0; i++) {
-		profile = &t->profile->tables[pt->source_index]
-				   .columns[pt->columns[i].source_index];
-		if (!pt->columns[i].not_null || profile->nulls == 0 ||
-		    pt->columns[i].skipped)
-			continue;
-		if (t->options->widen) {
-			ark_plan_relax_not_null(t->plan, plan_table, i,
-						"the column holds NULLs");
-			continue;
-		}
-		ark_buf_reset(&sql);
-		ark_buf_append_str(&sql, " WHERE ");
-		ark_rows_append_sqlite_ident(&sql, source_column(t, plan_table, i)->name);
-		ark_buf_append_str(&sql, " IS NULL");
-		if (ark_buf_failed(&sql)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-			break;
-		}
-		if ((rc = ark_rows_prepare(t->db, st, pt, 1, sql.data, &keys,
-					   &stmt, err)))
-			break;
-		rc = refuse_rows(t, plan_table, stmt, keys,
-				 source_column(t, plan_table, i)->name,
-				 "NULL in a NOT NULL column", err);
-		sqlite3_finalize(stmt);
-		stmt = NULL;
-	}
-	ark_buf_free(&sql);
-	return rc;
-}
-
-/* NULL under a primary key (SQLite allows it outside INTEGER PRIMARY
- * KEY and WITHOUT ROWID): every such row, by its rowid.  With widen,
- * *found says so and nothing is reported. */
-static int check_null_key(struct transfer *t, size_t plan_table, size_t u,
-			  int *found, struct ark_error *err)
-{
-	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	const struct ark_plan_unique *unique = &pt->uniques[u];
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf tail = ARK_BUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	size_t c, keys;
-	int rc;
-
-	ark_buf_append_str(&tail, " WHERE 0");
-	for (c = 0; c < unique->ncolumns; c++) {
-		ark_buf_append_str(&tail, " OR ");
-		ark_rows_append_sqlite_ident(&tail,
-			source_column(t, plan_table, unique->columns[c])->name);
-		ark_buf_append_str(&tail, " IS NULL");
-	}
-	if (t->options->widen)
-		ark_buf_append_str(&tail, " LIMIT 1");
-	if (ark_buf_failed(&tail)) {
-		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-		goto cleanup;
-	}
-	if ((rc = ark_rows_prepare(t->db, st, pt, 1, tail.data, &keys, &stmt,
-				   err)))
-		goto cleanup;
-	if (t->options->widen) {
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			*found = 1;
-	} else {
-		rc = refuse_rows(t, plan_table, stmt, keys, NULL,
-				 "NULL in the PRIMARY KEY", err);
-	}
-cleanup:
-	sqlite3_finalize(stmt);
-	ark_buf_free(&tail);
-	return rc;
-}
-
-/* --data-only: a key over a column the target lacks is not the
- * target's. */
-static int unique_skipped(const struct ark_plan_table *pt,
-			  const struct ark_plan_unique *unique)
-{
-	size_t c;
-
-	for (c = 0; c < unique->ncolumns; c++)
-		if (pt->columns[unique->columns[c]].skipped)
-			return 1;
-	return 0;
-}
-
-/*
- * Duplicates under a primary key or unique constraint, compared as
- * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
- * One refusal per duplicated key value, naming how many rows share it.
- */
-static int check_uniques(struct transfer *t, size_t plan_table,
-			 struct ark_error *err)
-{
-	struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf sql = ARK_BUF_INIT, cols = ARK_BUF_INIT;
-	struct ark_buf label = ARK_BUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	char value[160], reason[256];
-	size_t u, c;
-	int step, rc = 0, found;
-
-	for (u = 0; u < pt->nuniques && rc == 0; u++) {
-		const struct ark_plan_unique *unique = &pt->uniques[u];
-
-		if (unique_skipped(pt, unique))
-			continue;
-		ark_buf_reset(&cols);
-		for (c = 0; c < unique->ncolumns; c++) {
-			if (c)
-				ark_buf_append_str(&cols, ", ");
-			ark_rows_append_sqlite_ident(&cols,
-				source_column(t, plan_table,
-					      unique->columns[c])->name);
-			ark_buf_append_str(&cols, " COLLATE BINARY");
-		}
-		ark_buf_reset(&sql);
-		ark_buf_appendf(&sql, "SELECT %s, count(*) FROM main.",
-				cols.data ? cols.data : "1");
-		ark_rows_append_sqlite_ident(&sql, st->name);
-		ark_buf_append_str(&sql, " WHERE 1");
-		for (c = 0; c < unique->ncolumns; c++) {
-			ark_buf_append_str(&sql, " AND ");
-			ark_rows_append_sqlite_ident(&sql,
-				source_column(t, plan_table,
-					      unique->columns[c])->name);
-			ark_buf_append_str(&sql, " IS NOT NULL");
-		}
-		ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
-				cols.data ? cols.data : "1");
-		if (ark_buf_failed(&sql) || ark_buf_failed(&cols)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-			break;
-		}
-		if (sqlite3_prepare_v2(t->db, sql.data, -1, &stmt, NULL) !=
-		    SQLITE_OK) {
-			rc = sqlite_failed(t->db, "cannot check", st->name, err);
-			break;
-		}
-		found = 0;
-		while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-			sqlite3_int64 count = sqlite3_column_int64(
-				stmt, (int)unique->ncolumns);
-
-			if (t->options->widen) {
-				found = 1;
-				break;
-			}
-			ark_buf_reset(&label);
-			ark_buf_append_str(&label, "key (");
-			for (c = 0; c < unique->ncolumns; c++) {
-				preview_value(stmt, (int)c, value, sizeof(value));
-				ark_buf_appendf(&label, "%s%s=%s", c ? ", " : "",
-					source_column(t, plan_table,
-						      unique->columns[c])->name,
-					value);
-			}
-			ark_buf_append_char(&label, ')');
-			snprintf(reason, sizeof(reason),
-					 "%lld rows share this %s value",
-					 (long long)count,
-					 unique->primary ? "PRIMARY KEY"
-							 : "UNIQUE");
-			refuse(t, plan_table, NULL, 0,
-			       label.data ? label.data : "", NULL, NULL,
-			       reason);
-		}
-		if (step != SQLITE_DONE && step != SQLITE_ROW)
-			rc = sqlite_failed(t->db, "cannot check", st->name, err);
-		sqlite3_finalize(stmt);
-		stmt = NULL;
-		if (rc == 0 && unique->primary)
-			rc = check_null_key(t, plan_table, u, &found, err);
-		if (found && rc == 0)
-			ark_plan_relax_unique(t->plan, plan_table, u,
-					      unique->primary
-					      ? "NULL or duplicate values under the PRIMARY KEY"
-					      : "duplicate values under the UNIQUE constraint");
-	}
-	ark_buf_free(&sql);
-	ark_buf_free(&cols);
-	ark_buf_free(&label);
-	return rc;
-}
-
-/* Rows whose foreign key has no parent row (SQLite does not enforce
- * foreign keys unless asked to).  With widen, that foreign key is left
- * out instead. */
-static int check_foreign_keys(struct transfer *t, size_t plan_table,
-			      struct ark_error *err)
-{
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	sqlite3_stmt *stmt = NULL;
-	char row[64], reason[512], parent[256];
-	size_t source, j;
-	int step;
-
-	if (st->nforeign_keys == 0)
-		return 0;
-	if (sqlite3_prepare_v2(t->db,
-			       "SELECT rowid, \"parent\", fkid FROM "
-			       "pragma_foreign_key_check(?1)",
-			       -1, &stmt, NULL) != SQLITE_OK)
-		return sqlite_failed(t->db, "cannot check", st->name, err);
-	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
-	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		/* SQLite numbers foreign keys from the last declared */
-		source = st->nforeign_keys - 1 -
-			 (size_t)sqlite3_column_int64(stmt, 2);
-		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
-				parent, sizeof(parent));
-		if (t->options->widen) {
-			for (j = 0; j < pt->nforeign_keys; j++)
-				if (pt->foreign_keys[j].source_index == source)
-					ark_plan_relax_foreign_key(
-						t->plan, plan_table, j,
-						"rows have no parent row");
-			continue;
-		}
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-			snprintf(row, sizeof(row), "(a WITHOUT ROWID row)");
-		else
-			snprintf(row, sizeof(row), "rowid %lld",
-				 (long long)sqlite3_column_int64(stmt, 0));
-		snprintf(reason, sizeof(reason),
-			 "foreign key to \"%s\" has no parent row", parent);
-		refuse(t, plan_table, st->without_rowid ? NULL : stmt, 1, row,
-		       NULL, NULL, reason);
-	}
-	if (step != SQLITE_DONE) {
-		/* "foreign key mismatch": the parent has no such key; the
-		 * plan reports that foreign key as not carried. */
-		ark_log(ARK_LOG_WARN, "table \"%s\": foreign keys not checked: %s",
-			st->name, sqlite3_errmsg(t->db));
-	}
-	sqlite3_finalize(stmt);
-	return 0;
-}
-
-/*
- * Without widen: one pass that reports every refusal.  With widen:
- * passes that widen the plan at the first refusal a wider type can hold,
- * until one goes through; when values remain that nothing holds, one
- * more pass reports them (so no refusal is reported twice).
- */
-static int check_values(struct transfer *t, size_t plan_table,
-			struct ark_error *err)
-{
-	uint64_t unwidenable = 0;
-	int rc, rounds;
-
-	if (!t->options->widen)
-		return check_table_values(t, plan_table, 0, &unwidenable, err);
-	for (rounds = 0;; rounds++) {
-		if (rounds == MAX_WIDEN_ROUNDS)
-			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					     "table \"%s\": the plan does "
-					     "not settle",
-					     source_table(t, plan_table)->name);
-		unwidenable = 0;
-		rc = check_table_values(t, plan_table, 1, &unwidenable, err);
-		if (rc <= 0)
-			break;
-	}
-	if (rc == 0 && unwidenable)
-		rc = check_table_values(t, plan_table, 0, &unwidenable, err);
-	return rc;
-}
-
-/* ---- --reject: rows set aside in a SQLite database ---- */
-
-/*
- * The reject file is a SQLite database: each source table that has rows
- * set aside, created by the source's own CREATE TABLE statement and
- * holding those rows exactly as they were (storage classes, bytes,
- * rowids), and a table ark_rejects ("table", "row", "column", "value",
- * "reason") with one line per reason.  So it can be read with sqlite3,
- * fixed with SQL, and loaded again by ark-transfer itself (--data-only
- * --if-exists=append; --ignore-missing leaves ark_rejects out).  It is
- * built in a temporary file beside FILE and renamed to FILE only when
- * the run has loaded and verified the other rows (never over an
- * existing file); a run that fails leaves no FILE.  The rows are copied
- * inside SQLite from the private copy of the source (attached as "src"),
- * the same snapshot the run reads.
- */
-#define REJECTS_TABLE "ark_rejects"
-
-static int reject_failed(struct transfer *t, int code, const char *doing)
-{
-	if (!t->reject_code) {
-		t->reject_code = code;
-		ark_error_set(&t->reject_err, code, 0, "reject file \"%s\": %s: %s",
-			      t->options->reject_path, doing,
-			      t->reject_db ? sqlite3_errmsg(t->reject_db)
-					   : "not open");
-	}
-	return code;
-}
-
-/* The name under which the table's rowid can be read (as ark/rows.h
- * picks it), or NULL when every one is a column's. */
-static const char *rowid_name(const struct ark_sqlite_table *table)
-{
-	static const char *const names[] = { "rowid", "_rowid_", "oid" };
-	size_t i, j;
-
-	for (i = 0; i < 3; i++) {
-		for (j = 0; j < table->ncolumns; j++)
-			if (sqlite3_stricmp(table->columns[j].name, names[i]) == 0)
-				break;
-		if (j == table->ncolumns)
-			return names[i];
-	}
-	return NULL;
-}
-
-/* "key = ?1 AND ..." naming a row by its rowid or primary key; 0, or -1
- * when it cannot. */
-static int append_key_match(struct ark_buf *sql,
-			    const struct ark_sqlite_table *table)
-{
-	size_t i, j, n = 0;
-
-	if (!table->without_rowid) {
-		if (!rowid_name(table))
-			return -1;
-		ark_buf_appendf(sql, "%s = ?1", rowid_name(table));
-		return 0;
-	}
-	for (i = 1; i <= table->ncolumns; i++)
-		for (j = 0; j < table->ncolumns; j++) {
-			if (table->columns[j].pk_position != (int)i)
-				continue;
-			if (n++)
-				ark_buf_append_str(sql, " AND ");
-			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
-			ark_buf_appendf(sql, " = ?%zu", n);
-		}
-	return n ? 0 : -1;
-}
-
-/* The columns that name a row: its rowid, or a WITHOUT ROWID table's
- * primary key in key order; returns how many. */
-static size_t append_row_name(struct ark_buf *sql,
-			      const struct ark_sqlite_table *table)
-{
-	size_t i, j, n = 0;
-
-	if (!table->without_rowid) {
-		ark_buf_append_str(sql, rowid_name(table) ? rowid_name(table)
-							  : "NULL");
-		return 1;
-	}
-	for (i = 1; i <= table->ncolumns; i++)
-		for (j = 0; j < table->ncolumns; j++) {
-			if (table->columns[j].pk_position != (int)i)
-				continue;
-			if (n++)
-				ark_buf_append_str(sql, ", ");
-			ark_rows_append_sqlite_ident(sql, table->columns[j].name);
-		}
-	return n;
-}
-
-/* The table's stored columns: rowid first (rowid tables), generated
- * columns left out (SQLite computes them again). */
-static void append_stored_columns(struct ark_buf *sql,
-				  const struct ark_sqlite_table *table)
-{
-	size_t j;
-	int n = 0;
-
-	if (!table->without_rowid) {
-		ark_buf_append_str(sql, rowid_name(table));
-		n++;
-	}
-	for (j = 0; j < table->ncolumns; j++) {
-		if (table->columns[j].generated != ARK_GENERATED_NONE)
-			continue;
-		if (n++)
-			ark_buf_append_str(sql, ", ");
-		ark_rows_append_sqlite_ident(sql, table->columns[j].name);
-	}
-}
-
-static int reject_exec(struct transfer *t, const char *sql, const char *doing)
-{
-	if (sqlite3_exec(t->reject_db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return reject_failed(t, ARK_ERR_WRITE, doing);
-	return 0;
-}
-
-static int reject_open(struct transfer *t, struct ark_error *err)
-{
-	const char *path = t->options->reject_path;
-	sqlite3_stmt *stmt = NULL;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < t->schema->ntables; i++)
-		if (sqlite3_stricmp(t->schema->tables[i].name, REJECTS_TABLE) == 0)
-			return ark_error_set(err, ARK_ERR_REFUSED, 0,
-					     "--reject: the source has a table "
-					     "\"%s\", the name of the reject "
-					     "file's table of reasons",
-					     t->schema->tables[i].name);
-	if (access(path, F_OK) == 0 || errno != ENOENT)
-		return ark_error_set(err, ARK_ERR_REFUSED, 0,
-				     "reject file \"%s\" exists; it is never "
-				     "overwritten: choose another name", path);
-	if ((rc = ark_atomic_open(path, &t->reject_file, err)))
-		return rc;
-	if (!t->copy && (rc = ark_sqlite_source_copy(t->source,
-						     t->options->tmpdir,
-						     &t->copy, err)))
-		return rc;
-	t->reject_created = calloc(t->plan->ntables + 1, 1);
-	if (!t->reject_created)
-		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-	if (sqlite3_open_v2(ark_atomic_temp_path(t->reject_file),
-			    &t->reject_db, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot open");
-		goto failed;
-	}
-	/* atomic by the rename: no journal, no sync but the final fsync */
-	if ((rc = reject_exec(t, "PRAGMA journal_mode = OFF; "
-			      "PRAGMA synchronous = OFF", "cannot set up")) ||
-	    (rc = reject_exec(t, "CREATE TABLE " REJECTS_TABLE " (\"table\" "
-			      "TEXT NOT NULL, \"row\" TEXT NOT NULL, "
-			      "\"column\" TEXT, \"value\" TEXT, reason TEXT "
-			      "NOT NULL)", "cannot create its tables")))
-		goto failed;
-	if (sqlite3_prepare_v2(t->reject_db, "ATTACH ?1 AS src", -1, &stmt,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(stmt, 1, ark_sqlite_source_copy_path(t->copy),
-			      -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_step(stmt) != SQLITE_DONE) {
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot read the source's "
-				   "copy");
-		goto failed;
-	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if ((rc = reject_exec(t, "BEGIN", "cannot begin")))
-		goto failed;
-	return 0;
-failed:
-	sqlite3_finalize(stmt);
-	*err = t->reject_err;
-	return rc;
-}
-
-/* A row set aside by reject_orphans(), told as refusals are. */
-static void report_rejected(struct transfer *t, size_t plan_table,
-			    const char *row, const char *reason)
-{
-	struct ark_transfer_refusal refusal = {
-		source_table(t, plan_table)->name, row, NULL, NULL, reason, 1,
-	};
-
-	t->result->tables[plan_table].refused++;
-	if (t->options->on_refusal)
-		t->options->on_refusal(t->options->refusal_context, &refusal);
-}
-
-/*
- * Copy the row key_stmt names into the reject file (once), with the
- * reason; counts it as rejected when it is new (*added, when not NULL).
- * only_new: record the reason only for a row new to the file.  -1 when
- * the row cannot be named (a refusal then), or the writing's code.
- */
-static int reject_row(struct transfer *t, size_t plan_table,
-		      sqlite3_stmt *key_stmt, size_t keys, const char *row,
-		      const char *column, const char *value,
-		      const char *reason, int only_new, int *added)
-{
-	const struct ark_sqlite_table *st = source_table(t, plan_table);
-	struct ark_buf sql = ARK_BUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	size_t i;
-	int rc = 0;
-
-	if (t->reject_code)
-		return t->reject_code;
-	if (!st->without_rowid && !rowid_name(st))
-		return -1; /* no way to name the row: a refusal */
-	if (!t->reject_created[plan_table]) {
-		if ((rc = reject_exec(t, st->sql, "cannot create a table")))
-			goto cleanup;
-		t->reject_created[plan_table] = 1;
-	}
-	ark_buf_append_str(&sql, "INSERT OR IGNORE INTO main.");
-	ark_rows_append_sqlite_ident(&sql, st->name);
-	ark_buf_append_str(&sql, " (");
-	append_stored_columns(&sql, st);
-	ark_buf_append_str(&sql, ") SELECT ");
-	append_stored_columns(&sql, st);
-	ark_buf_append_str(&sql, " FROM src.");
-	ark_rows_append_sqlite_ident(&sql, st->name);
-	ark_buf_append_str(&sql, " WHERE ");
-	if (append_key_match(&sql, st) != 0) {
-		rc = -1;
-		goto cleanup;
-	}
-	if (ark_buf_failed(&sql) ||
-	    sqlite3_prepare_v2(t->reject_db, sql.data, -1, &stmt, NULL) !=
-		    SQLITE_OK) {
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
-		goto cleanup;
-	}
-	for (i = 0; i < keys; i++)
-		sqlite3_bind_value(stmt, (int)i + 1,
-				   sqlite3_column_value(key_stmt, (int)i));
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot copy a row");
-		goto cleanup;
-	}
-	if (sqlite3_changes(t->reject_db) > 0) {
-		t->result->tables[plan_table].rejected++;
-		t->result->rejected++;
-		if (added)
-			*added = 1;
-	} else if (only_new) {
-		goto cleanup;
-	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	if (sqlite3_prepare_v2(t->reject_db, "INSERT INTO " REJECTS_TABLE
-			       " VALUES (?1, ?2, ?3, ?4, ?5)", -1, &stmt,
-			       NULL) != SQLITE_OK) {
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
-		goto cleanup;
-	}
-	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, row, -1, SQLITE_STATIC);
-	if (column)
-		sqlite3_bind_text(stmt, 3, column, -1, SQLITE_STATIC);
-	if (value)
-		sqlite3_bind_text(stmt, 4, value, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 5, reason, -1, SQLITE_STATIC);
-	if (sqlite3_step(stmt) != SQLITE_DONE)
-		rc = reject_failed(t, ARK_ERR_WRITE, "cannot record a reason");
-cleanup:
-	sqlite3_finalize(stmt);
-	ark_buf_free(&sql);
-	return rc;
-}
-
-/*
- * A row whose parent row was set aside would break its foreign key in
- * PostgreSQL: set it aside too, and its own children, until nothing
- * more is found.  Foreign keys as the plan carries them.
- */
-static int reject_orphans(struct transfer *t, struct ark_error *err)
-{
-	struct ark_buf sql = ARK_BUF_INIT;
-	sqlite3_stmt *stmt = NULL;
-	char row[256], reason[512], parent[256];
-	uint64_t before;
-	size_t i, k, c, keys;
-	int rc = 0, step;
-
-	do {
-		before = t->result->rejected;
-		for (i = 0; i < t->plan->ntables && rc == 0; i++) {
-			const struct ark_plan_table *pt = &t->plan->tables[i];
-			const struct ark_sqlite_table *st = source_table(t, i);
-
-			for (k = 0; k < pt->nforeign_keys && rc == 0; k++) {
-				const struct ark_plan_foreign_key *fk =
-					&pt->foreign_keys[k];
-				size_t p = fk->ref_table;
-
-				if (fk->dropped || pt->skipped ||
-				    !t->reject_created[p])
-					continue;
-				ark_buf_reset(&sql);
-				ark_buf_append_str(&sql, "SELECT ");
-				keys = append_row_name(&sql, st);
-				ark_buf_append_str(&sql, " FROM src.");
-				ark_rows_append_sqlite_ident(&sql, st->name);
-				ark_buf_append_str(&sql, " WHERE (");
-				for (c = 0; c < fk->ncolumns; c++) {
-					if (c)
-						ark_buf_append_str(&sql, ", ");
-					ark_rows_append_sqlite_ident(&sql,
-						source_column(t, i, fk->columns[c])->name);
-				}
-				ark_buf_append_str(&sql, ") IN (SELECT ");
-				for (c = 0; c < fk->ncolumns; c++) {
-					if (c)
-						ark_buf_append_str(&sql, ", ");
-					ark_rows_append_sqlite_ident(&sql,
-						source_column(t, p, fk->ref_columns[c])->name);
-				}
-				ark_buf_append_str(&sql, " FROM main.");
-				ark_rows_append_sqlite_ident(&sql,
-							     source_table(t, p)->name);
-				ark_buf_append_char(&sql, ')');
-				if (ark_buf_failed(&sql)) {
-					rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-							   "out of memory");
-					break;
-				}
-				if (sqlite3_prepare_v2(t->reject_db, sql.data, -1,
-						       &stmt, NULL) != SQLITE_OK) {
-					rc = reject_failed(t, ARK_ERR_WRITE,
-							   "cannot follow foreign keys");
-					break;
-				}
-				ark_text_escape(source_table(t, p)->name, parent,
-						sizeof(parent));
-				snprintf(reason, sizeof(reason),
-					 "its parent row in \"%s\" was set aside",
-					 parent);
-				while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-					int added = 0;
-
-					row_label(st, stmt, keys, row, sizeof(row));
-					if (reject_row(t, i, stmt, keys, row, NULL,
-						       NULL, reason, 1, &added)) {
-						rc = t->reject_code ? t->reject_code
-								    : reject_failed(t, ARK_ERR_INTERNAL, "cannot name a row");
-						break;
-					}
-					if (added)
-						report_rejected(t, i, row, reason);
-				}
-				if (rc == 0 && step != SQLITE_DONE)
-					rc = reject_failed(t, ARK_ERR_WRITE,
-							   "cannot follow foreign keys");
-				sqlite3_finalize(stmt);
-				stmt = NULL;
-			}
-		}
-	} while (rc == 0 && t->result->rejected != before);
-	ark_buf_free(&sql);
-	if (rc && t->reject_code)
-		*err = t->reject_err;
-	return rc;
-}
-
-/* Attach the reject file to a connection that reads the source for the
- * load, so the rows set aside can be left out (reject_tails). */
-static int reject_attach(struct transfer *t, sqlite3 *db, struct ark_error *err)
-{
-	sqlite3_stmt *stmt = NULL;
-	int ok;
-
-	ok = sqlite3_prepare_v2(db, "ATTACH ?1 AS ark_rej", -1, &stmt, NULL) ==
-		     SQLITE_OK &&
-	     sqlite3_bind_text(stmt, 1, ark_atomic_temp_path(t->reject_file), -1,
-			       SQLITE_STATIC) == SQLITE_OK &&
-	     sqlite3_step(stmt) == SQLITE_DONE;
-	sqlite3_finalize(stmt);
-	if (!ok)
-		return ark_error_set(err, ARK_ERR_READ, 0,
-				     "cannot read the rows set aside: %s",
-				     sqlite3_errmsg(db));
-	return 0;
-}
-
-/*
- * After the check: the children of rows set aside follow them, the file
- * is committed (not yet renamed), and each table with rows set aside
- * gets the tail that leaves them out of the load.
- */
-static int reject_settle(struct transfer *t, struct ark_error *err)
-{
-	const struct ark_sqlite_table *st;
-	struct ark_buf tail = ARK_BUF_INIT;
-	size_t i;
-	int rc;
-
-	if (t->reject_code) {
-		*err = t->reject_err;
-		return t->reject_code;
-	}
-	if ((rc = reject_orphans(t, err)))
-		return rc;
-	if ((rc = reject_exec(t, "COMMIT", "cannot write")) ||
-	    (rc = reject_exec(t, "DETACH src", "cannot write"))) {
-		*err = t->reject_err;
-		return rc;
-	}
-	t->reject_tails = calloc(t->plan->ntables + 1, sizeof(char *));
-	if (!t->reject_tails)
-		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-	for (i = 0; i < t->plan->ntables; i++) {
-		if (!t->reject_created[i])
-			continue;
-		st = source_table(t, i);
-		ark_buf_reset(&tail);
-		ark_buf_append_str(&tail, " WHERE (");
-		append_row_name(&tail, st);
-		ark_buf_append_str(&tail, ") NOT IN (SELECT ");
-		append_row_name(&tail, st);
-		ark_buf_append_str(&tail, " FROM ark_rej.");
-		ark_rows_append_sqlite_ident(&tail, st->name);
-		ark_buf_append_char(&tail, ')');
-		t->reject_tails[i] = ark_buf_take(&tail);
-		if (!t->reject_tails[i]) {
-			ark_buf_free(&tail);
-			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					     "out of memory");
-		}
-	}
-	ark_buf_free(&tail);
-	return reject_attach(t, t->db, err);
-}
-
-/* The end of --reject: the file renamed into place when rows were set
- * aside and the run succeeded, else removed. */
-static int reject_finish(struct transfer *t, int rc, struct ark_error *err)
-{
-	int commit_rc;
-
-	if (!t->reject_file)
-		return rc;
-	if (t->reject_db && sqlite3_close(t->reject_db) != SQLITE_OK && rc == 0)
-		rc = ark_error_set(err, ARK_ERR_WRITE, 0, "reject file \"%s\": "
-				   "cannot close it", t->options->reject_path);
-	t->reject_db = NULL;
-	if (rc == 0 && t->result->rejected > 0 && !t->options->plan_only) {
-		commit_rc = ark_atomic_commit(t->reject_file,
-					      ARK_COMMIT_NO_REPLACE, err);
-		if (commit_rc) {
-			ark_error_prefix(err, "the rows were loaded and "
-					 "verified, but the reject file");
-			ark_atomic_abort(t->reject_file);
-			return commit_rc;
-		}
-		t->result->reject_path = strdup(t->options->reject_path);
-		return ark_error_set(err, ARK_ERR_REJECTED, 0,
-				     "%" PRIu64 " row%s set aside in \"%s\"; "
-				     "every other row is loaded and verified",
-				     t->result->rejected,
-				     t->result->rejected == 1 ? "" : "s",
-				     t->options->reject_path);
-	}
-	ark_atomic_abort(t->reject_file);
-	if (rc == 0 && t->result->rejected > 0)
-		return ark_error_set(err, ARK_ERR_REJECTED, 0,
-				     "%" PRIu64 " row%s would be set aside in "
-				     "\"%s\"; nothing was written",
-				     t->result->rejected,
-				     t->result->rejected == 1 ? "" : "s",
-				     t->options->reject_path);
-	return rc;
-}
-
-static int check_phase(struct transfer *t, struct ark_error *err)
-{
-	uint64_t total = 0;
-	size_t i;
-	int rc;
-
-	for (i = 0; i < t->profile->ntables; i++)
-		total += t->profile->tables[i].rows;
-	phase_begin(t, "check", total, "rows");
-	for (i = 0; i < t->plan->ntables; i++) {
-		if (t->plan->tables[i].skipped)
-			continue;
-		if ((rc = check_values(t, i, err)))
-			return rc;
-		if ((rc = check_not_null(t, i, err)) ||
-		    (rc = check_uniques(t, i, err)) ||
-		    (rc = check_foreign_keys(t, i, err)))
-			return rc;
-	}
-	if (t->reject_code) {
-		*err = t->reject_err;
-		return t->reject_code;
-	}
-	if (t->reject_db && t->result->refused == 0 &&
-	    (rc = reject_settle(t, err)))
-		return rc;
-	phase_end(t, PHASE_CHECK);
-	if (t->result->refused)
-		return ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
-				     "%" PRIu64 " value%s cannot be carried "
-				     "exactly; nothing was written (see the "
-				     "list above; --widen or --reject choose "
-				     "what to do)",
-				     t->result->refused,
-				     t->result->refused == 1 ? "" : "s");
-	return 0;
-}
 
 /* ---- workers: one SQLite reader and one PostgreSQL connection each ---- */
 
@@ -1234,7 +102,7 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 				return rc;
 			w->own_db = 1;
 			if (t->reject_tails &&
-			    (rc = reject_attach(t, w->db, err)))
+			    (rc = ark_transfer_reject_attach(t, w->db, err)))
 				return rc;
 		} else {
 			w->db = t->db;
@@ -1384,7 +252,7 @@ static int copy_into(struct worker *w, size_t plan_table, const char *schema,
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	struct ark_rows_stream stream = {
-		.db = w->db, .table = source_table(t, plan_table), .plan = pt,
+		.db = w->db, .table = ark_transfer_source_table(t, plan_table), .plan = pt,
 		.rules = &t->rules, .sink = copy_sink, .sink_context = w,
 		.progress = &t->rows_done,
 		.tail = t->reject_tails ? t->reject_tails[plan_table] : NULL,
@@ -1423,7 +291,7 @@ cleanup:
 		ark_pg_copy_in_abort(w->pg, "ark-transfer stopped");
 	if (rc && rc != ARK_ERR_INTERRUPTED)
 		ark_error_prefix(err, "loading table \"%s\"",
-				 source_table(t, plan_table)->name);
+				 ark_transfer_source_table(t, plan_table)->name);
 	return rc;
 }
 
@@ -1438,7 +306,7 @@ static int load_table(struct worker *w, size_t plan_table,
 		return rc;
 	if (tr->rows_loaded + tr->rejected != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
-			"%" PRIu64 " loaded", source_table(w->t, plan_table)->name,
+			"%" PRIu64 " loaded", ark_transfer_source_table(w->t, plan_table)->name,
 			tr->rows_read, tr->rows_loaded);
 	return 0;
 }
@@ -2400,7 +1268,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 
 	for (i = 0; i < t->plan->ntables; i++)
 		total += t->result->tables[i].rows_read;
-	phase_begin(t, "load", total, "rows");
+	ark_transfer_phase_begin(t, "load", total, "rows");
 	order = calloc(t->plan->ntables + 1, sizeof(*order));
 	before = calloc(t->plan->ntables + 1, sizeof(*before));
 	if (!order || !before) {
@@ -2437,9 +1305,9 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	for (i = 0; i < n; i++)
 		if ((rc = copy_into(&w, order[i], t->schema_name, err)))
 			goto cleanup;
-	phase_end(t, PHASE_LOAD);
+	ark_transfer_phase_end(t, PHASE_LOAD);
 
-	phase_begin(t, "verify", total, "rows");
+	ark_transfer_phase_begin(t, "verify", total, "rows");
 	for (i = 0; i < n; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[order[i]];
 
@@ -2464,9 +1332,9 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 			goto cleanup;
 		}
 	}
-	phase_end(t, PHASE_VERIFY);
+	ark_transfer_phase_end(t, PHASE_VERIFY);
 
-	phase_begin(t, "commit", 0, "tables");
+	ark_transfer_phase_begin(t, "commit", 0, "tables");
 	if ((rc = ark_plan_data_only_post_sql(t->plan, t->schema_name, &sql,
 					      err)))
 		goto cleanup;
@@ -2478,7 +1346,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	if ((rc = ark_pg_exec(t->pg, "COMMIT", err)))
 		goto cleanup;
 	in_transaction = 0;
-	phase_end(t, PHASE_SWAP);
+	ark_transfer_phase_end(t, PHASE_SWAP);
 cleanup:
 	if (in_transaction) {
 		struct ark_error ignored;
@@ -2523,7 +1391,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 	size_t i;
 	int rc;
 
-	phase_begin(t, "inspect", 0, "tables");
+	ark_transfer_phase_begin(t, "inspect", 0, "tables");
 	if ((rc = ark_sqlite_source_open(o->source, o->busy_timeout_ms,
 					 &t->source, err)))
 		return rc;
@@ -2553,7 +1421,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 	for (i = 0; i < t->plan->ntables; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[i];
 
-		tr->source_name = strdup(source_table(t, i)->name);
+		tr->source_name = strdup(ark_transfer_source_table(t, i)->name);
 		tr->target_name = strdup(t->plan->tables[i].name);
 		if (!tr->source_name || !tr->target_name)
 			return ark_error_set(err, ARK_ERR_INTERNAL, 0,
@@ -2565,7 +1433,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 	}
 	qsort_r(t->order, t->plan->ntables, sizeof(*t->order),
 		compare_rows_desc, t);
-	phase_end(t, PHASE_INSPECT);
+	ark_transfer_phase_end(t, PHASE_INSPECT);
 	return 0;
 }
 
@@ -2602,7 +1470,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	if ((rc = connect_target(t, 1, err)) || (rc = check_target(t, err)))
 		return rc;
 
-	phase_begin(t, "load", total, "rows");
+	ark_transfer_phase_begin(t, "load", total, "rows");
 	if ((rc = create_staging(t, err)))
 		return rc;
 	if (t->options->jobs > 1 && t->plan->ntables > 1 && !t->copy &&
@@ -2615,9 +1483,9 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	t->copy = NULL;
 	if ((rc = post_data(t, err)))
 		return rc;
-	phase_end(t, PHASE_LOAD);
+	ark_transfer_phase_end(t, PHASE_LOAD);
 
-	phase_begin(t, "verify", total, "rows");
+	ark_transfer_phase_begin(t, "verify", total, "rows");
 	if ((rc = run_tables(t, verify_table, 0, err)))
 		return rc;
 	for (i = 0; i < t->plan->ntables; i++) {
@@ -2633,12 +1501,12 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 					     tr->target_digest.rows,
 					     tr->source_digest.rows);
 	}
-	phase_end(t, PHASE_VERIFY);
+	ark_transfer_phase_end(t, PHASE_VERIFY);
 
-	phase_begin(t, "swap", 0, "tables");
+	ark_transfer_phase_begin(t, "swap", 0, "tables");
 	if ((rc = swap(t, err)))
 		return rc;
-	phase_end(t, PHASE_SWAP);
+	ark_transfer_phase_end(t, PHASE_SWAP);
 	return 0;
 }
 
@@ -2674,16 +1542,16 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	    ((rc = connect_target(&t, !options->plan_only, err)) ||
 	     (rc = map_target(&t, err))))
 		goto cleanup;
-	if (options->reject_path && (rc = reject_open(&t, err)))
+	if (options->reject_path && (rc = ark_transfer_reject_open(&t, err)))
 		goto cleanup;
-	if ((rc = check_phase(&t, err)))
+	if ((rc = ark_transfer_check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;
 	rc = options->data_only ? load_data_only(&t, err)
 				: load_verify_swap(&t, err);
 cleanup:
-	rc = reject_finish(&t, rc, err);
+	rc = ark_transfer_reject_finish(&t, rc, err);
 	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
