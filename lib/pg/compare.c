@@ -35,6 +35,7 @@
 #include "ark/log.h"
 #include "ark/manifest.h"
 #include "ark/pg.h"
+#include "ark/pgsnapshot.h"
 #include "ark/pgarchive.h"
 #include "ark/pgtext.h"
 #include "ark/plan.h"
@@ -85,7 +86,7 @@ struct side {
 	/* PostgreSQL */
 	const char *conninfo;       /* NULL: DATABASE_URL or PG* */
 	struct ark_pg *pg;          /* holds the exported snapshot open */
-	char snapshot[64];          /* pg_export_snapshot(), or "" */
+	char snapshot[ARK_PGSNAPSHOT_ID_MAX]; /* exported, or "" */
 	/* PostgreSQL-like: the tables, sorted bytewise by name */
 	size_t ntables;
 	struct pg_table *tables;
@@ -402,27 +403,14 @@ static int read_archive_catalog(struct compare *c, struct side *side,
  * A server that cannot export one (a standby before PostgreSQL 10...)
  * is read without: each table then as of its own scan, with a warning.
  */
-static int export_snapshot(struct side *side, struct ark_error *err)
+static void export_snapshot(struct side *side)
 {
-	struct ark_buf out = ARK_BUF_INIT;
 	struct ark_error why = { 0 };
-	int is_null = 0, rc;
 
-	if ((rc = ark_pg_exec(side->pg, "BEGIN ISOLATION LEVEL REPEATABLE "
-				       "READ READ ONLY", err)))
-		return rc;
-	rc = ark_pg_query_value(side->pg, "SELECT pg_export_snapshot()", 0,
-				NULL, &out, &is_null, &why);
-	if (rc == 0 && !is_null && out.len < sizeof(side->snapshot)) {
-		memcpy(side->snapshot, out.data, out.len + 1);
-	} else {
+	if (ark_pgsnapshot_export(side->pg, side->snapshot, &why) != 0)
 		ark_log(ARK_LOG_WARN, "%s: no snapshot shared by the workers "
 			"(%s); each table is read as of its own scan",
-			side->label, rc ? why.msg : "no snapshot id");
-		rc = ark_pg_exec(side->pg, "ROLLBACK", err);
-	}
-	ark_buf_free(&out);
-	return rc;
+			side->label, why.msg);
 }
 
 static int image_write(void *context, const void *data, size_t len,
@@ -490,7 +478,7 @@ static int open_side(struct compare *c, struct side *side, const char **kind,
 				    &side->pg, err);
 		if (rc == 0) {
 			*shown = strdup(ark_pg_safe_conninfo(side->pg));
-			rc = export_snapshot(side, err);
+			export_snapshot(side);
 		}
 		if (rc == 0)
 			rc = read_pg_catalog(c, side, err);
@@ -1592,17 +1580,9 @@ static int worker_side(struct worker *w, int side, struct ark_error *err)
 		if ((rc = ark_pg_connect(s->conninfo, "ark-checksum-verify",
 					 &w->pg[side], err)))
 			return rc;
-		if (s->snapshot[0]) {
-			ark_buf_reset(&w->scratch);
-			ark_buf_append_str(&w->scratch,
-					   "BEGIN ISOLATION LEVEL REPEATABLE "
-					   "READ READ ONLY; SET TRANSACTION "
-					   "SNAPSHOT ");
-			ark_pg_append_literal(&w->scratch, s->snapshot);
-			if (ark_buf_failed(&w->scratch))
-				return out_of_memory(err);
-			return ark_pg_exec(w->pg[side], w->scratch.data, err);
-		}
+		if (s->snapshot[0])
+			return ark_pgsnapshot_import(w->pg[side], s->snapshot,
+						     err);
 	}
 	return 0;
 }
