@@ -297,8 +297,8 @@ static int read_pg_catalog(struct compare *c, struct side *side,
 		"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
 		"LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
 		"AND a.attnum > 0 AND NOT a.attisdropped "
-		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') "
-		"AND NOT c.relispartition "
+		"AND a.attgenerated = '' "
+		"WHERE n.nspname = $1 AND c.relkind = 'r' "
 		"ORDER BY c.relname COLLATE \"C\", a.attnum",
 		1, params, &res, err);
 	if (rc)
@@ -1068,7 +1068,9 @@ static int copy_sql(struct compare *c, const struct pair *p, int side,
 			ark_buf_append_str(sql, ", ");
 		ark_pg_append_ident(sql, p->names[side][i]);
 	}
-	ark_buf_append_str(sql, " FROM ");
+	/* ONLY: a table's own rows, not its inheritance children's (as
+	 * a pg archive holds them) */
+	ark_buf_append_str(sql, " FROM ONLY ");
 	ark_pg_append_qualified(sql, c->schema_name, p->pgt[side]->name);
 	ark_buf_append_str(sql, ") TO STDOUT");
 	return ark_buf_failed(sql) ? out_of_memory(err) : 0;

@@ -746,7 +746,9 @@ static int verify_table(struct restore *r, struct ark_pg *pg, size_t t,
 	display(shown[1], sizeof(shown[1]), table->name);
 	ark_buf_append_str(&sql, "COPY (SELECT ");
 	append_columns(&sql, r->columns[t]);
-	ark_buf_append_str(&sql, " FROM ");
+	/* ONLY: the table's own rows, as COPY t TO wrote them (a table
+	 * with inheritance children is archived without theirs) */
+	ark_buf_append_str(&sql, " FROM ONLY ");
 	ark_pg_append_qualified(&sql, table->schema, table->name);
 	ark_buf_append_str(&sql, ") TO STDOUT");
 	if (ark_buf_failed(&sql)) {

@@ -1,0 +1,275 @@
+/*
+ * pgbackup_report.c - ark-pg-backup's result as text, JSON and metrics
+ * (ark/pgbackup_report.h).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ark/buf.h"
+#include "ark/fsio.h"
+#include "ark/pgbackup_report.h"
+#include "ark/report.h"
+#include "ark/retention.h"
+#include "ark/text.h"
+
+static const char *fate_name(enum ark_pgbackup_fate fate)
+{
+	switch (fate) {
+	case ARK_PGBACKUP_KEPT: return "kept";
+	case ARK_PGBACKUP_REMOVED: return "removed";
+	case ARK_PGBACKUP_WOULD_REMOVE: return "would remove";
+	case ARK_PGBACKUP_BAD: return "bad archive";
+	case ARK_PGBACKUP_LEFTOVER: return "removed leftover";
+	case ARK_PGBACKUP_REMOVE_FAILED: return "cannot remove";
+	}
+	return "?";
+}
+
+void ark_report_pgbackup_repository(FILE *out,
+				    const struct ark_pgbackup_result *result)
+{
+	for (size_t i = 0; i < result->entry_count; i++) {
+		const struct ark_pgbackup_entry *e = &result->entries[i];
+		char reasons[64];
+
+		fprintf(out, "%s: ", fate_name(e->fate));
+		ark_text_put_escaped(out, e->name);
+		if (e->fate == ARK_PGBACKUP_KEPT && e->reasons) {
+			ark_retention_describe(e->reasons, reasons,
+					       sizeof(reasons));
+			fprintf(out, " (%s)", reasons);
+		}
+		if (e->detail[0]) {
+			fputs(": ", out);
+			ark_text_put_escaped(out, e->detail);
+		}
+		if (e->fate == ARK_PGBACKUP_BAD)
+			fputs(" (left in place)", out);
+		fputc('\n', out);
+	}
+}
+
+void ark_report_pgbackup(FILE *out, const struct ark_pgbackup_result *result)
+{
+	fputs("backup: ", out);
+	ark_text_put_escaped(out, result->archive);
+	fprintf(out, " (%" PRIu64 " bytes, %zu tables, %" PRIu64 " rows, "
+		"%zu sequences, %" PRIu64 " large objects%s) in %.1f s\n",
+		result->bytes, result->tables, result->rows,
+		result->sequences, result->large_objects,
+		result->large_objects && !result->large_objects_included
+			? " NOT backed up"
+			: "",
+		result->seconds);
+	fputs("database \"", out);
+	ark_text_put_escaped(out, result->database);
+	fputs("\" (", out);
+	ark_text_put_escaped(out, result->conninfo);
+	fprintf(out, "), PostgreSQL %d.%d%s, pg_dump %d (", 
+		result->server_version / 10000, result->server_version % 10000,
+		result->standby ? " standby" : "", result->pg_dump_major);
+	ark_text_put_escaped(out, result->pg_dump);
+	fputs(")\n", out);
+	for (size_t i = 0; i < result->skipped_count; i++) {
+		fputs("not backed up: table \"", out);
+		ark_text_put_escaped(out, result->skipped[i].schema);
+		fputs("\".\"", out);
+		ark_text_put_escaped(out, result->skipped[i].name);
+		fprintf(out, "\": %s\n", result->skipped[i].why);
+	}
+	ark_report_pgbackup_repository(out, result);
+}
+
+json_t *ark_report_pgbackup_json(const struct ark_pgbackup_result *result)
+{
+	json_t *root = json_object(), *entries = json_array(),
+	       *skipped = json_array();
+	char created[32];
+
+	if (!root || !entries || !skipped) {
+		json_decref(root);
+		json_decref(entries);
+		json_decref(skipped);
+		return NULL;
+	}
+	for (size_t i = 0; i < result->entry_count; i++) {
+		const struct ark_pgbackup_entry *e = &result->entries[i];
+		char reasons[64];
+		json_t *entry;
+
+		ark_retention_describe(e->reasons, reasons, sizeof(reasons));
+		entry = json_pack("{s:o, s:s}", "name",
+				  ark_text_json_string(e->name), "fate",
+				  fate_name(e->fate));
+		if (entry && reasons[0])
+			json_object_set_new(entry, "kept_by",
+					    json_string(reasons));
+		if (entry && e->detail[0])
+			json_object_set_new(entry, "detail",
+					    ark_text_json_string(e->detail));
+		json_array_append_new(entries, entry);
+	}
+	for (size_t i = 0; i < result->skipped_count; i++)
+		json_array_append_new(
+			skipped,
+			json_pack("{s:o, s:o, s:s}", "schema",
+				  ark_text_json_string(result->skipped[i].schema),
+				  "table",
+				  ark_text_json_string(result->skipped[i].name),
+				  "reason", result->skipped[i].why));
+	if (result->written) {
+		ark_report_utc(result->created_unix, created);
+		json_object_set_new(root, "archive",
+				    ark_text_json_string(result->archive));
+		json_object_set_new(root, "created", json_string(created));
+		json_object_set_new(root, "bytes",
+				    json_integer((json_int_t)result->bytes));
+		json_object_set_new(root, "raw_bytes",
+				    json_integer((json_int_t)result->raw_bytes));
+		json_object_set_new(root, "verified",
+				    json_boolean(result->verified));
+	}
+	if (result->database[0]) {
+		json_object_set_new(root, "database",
+				    ark_text_json_string(result->database));
+		json_object_set_new(root, "server_version",
+				    json_integer(result->server_version));
+		json_object_set_new(root, "standby",
+				    json_boolean(result->standby));
+	}
+	if (result->pg_dump[0])
+		json_object_set_new(root, "pg_dump",
+				    ark_text_json_string(result->pg_dump));
+	json_object_set_new(root, "tables",
+			    json_integer((json_int_t)result->tables));
+	json_object_set_new(root, "rows", json_integer((json_int_t)result->rows));
+	json_object_set_new(root, "sequences",
+			    json_integer((json_int_t)result->sequences));
+	json_object_set_new(root, "large_objects",
+			    json_integer((json_int_t)result->large_objects));
+	json_object_set_new(root, "large_objects_included",
+			    json_boolean(result->large_objects_included));
+	json_object_set_new(root, "seconds",
+			    json_real((double)(int64_t)(result->seconds * 1000) /
+				      1000.0));
+	json_object_set_new(root, "not_backed_up", skipped);
+	json_object_set_new(root, "retention_applied",
+			    json_boolean(result->retention_applied));
+	json_object_set_new(root, "repository", entries);
+	return root;
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void append_label(struct ark_buf *out, const char *text)
+{
+	for (; *text; text++) {
+		if (*text == '\\' || *text == '"')
+			ark_buf_append_char(out, '\\');
+		if (*text == '\n') {
+			ark_buf_append_str(out, "\\n");
+			continue;
+		}
+		ark_buf_append_char(out, *text);
+	}
+}
+
+/* The last success time the file at path recorded, or -1. */
+static double previous_success(const char *path)
+{
+	static const char name[] = "ark_pg_backup_last_success_timestamp_seconds";
+	char line[2048];
+	double value = -1;
+	FILE *in = fopen(path, "r");
+
+	if (!in)
+		return -1;
+	while (fgets(line, sizeof(line), in)) {
+		char *space;
+
+		if (strncmp(line, name, sizeof(name) - 1) != 0 ||
+		    (line[sizeof(name) - 1] != '{' &&
+		     line[sizeof(name) - 1] != ' '))
+			continue;
+		if ((space = strrchr(line, ' ')) != NULL)
+			value = strtod(space + 1, NULL);
+	}
+	fclose(in);
+	return value;
+}
+
+static void metric(struct ark_buf *out, const char *labels, const char *name,
+		   const char *help, int decimals, double value)
+{
+	ark_buf_appendf(out, "# HELP %s %s\n# TYPE %s gauge\n%s%s ", name,
+			help, name, name, labels);
+	ark_buf_appendf(out, "%.*f", decimals, value);
+	ark_buf_append_char(out, '\n');
+}
+
+int ark_report_pgbackup_metrics(const char *path,
+				const struct ark_pgbackup_result *result,
+				int code, double now_unix,
+				struct ark_error *err)
+{
+	struct ark_buf text = ARK_BUF_INIT, labels = ARK_BUF_INIT;
+	struct ark_atomic_file *file = NULL;
+	double success = code == 0 ? now_unix : previous_success(path);
+	int rc;
+
+	ark_buf_append_str(&labels, "{database=\"");
+	append_label(&labels, result->database);
+	ark_buf_append_str(&labels, "\"}");
+	metric(&text, labels.data, "ark_pg_backup_last_run_timestamp_seconds",
+	       "When the last run ended (unix time).", 3, now_unix);
+	metric(&text, labels.data, "ark_pg_backup_exit_status",
+	       "The last run's exit status (0: success; "
+	       "docs/exit-codes.md).", 0,
+	       (double)ark_error_exit_code(code));
+	if (code != 0)
+		metric(&text, labels.data,
+		       "ark_pg_backup_last_failure_timestamp_seconds",
+		       "When the last failed run ended (unix time).", 3,
+		       now_unix);
+	if (success >= 0)
+		metric(&text, labels.data,
+		       "ark_pg_backup_last_success_timestamp_seconds",
+		       "When the last successful run ended (unix time).",
+		       3, success);
+	metric(&text, labels.data, "ark_pg_backup_duration_seconds",
+	       "How long the last run took.", 3, result->seconds);
+	if (code == 0) {
+		metric(&text, labels.data, "ark_pg_backup_bytes",
+		       "Size of the last archive written.", 0,
+		       (double)result->bytes);
+		metric(&text, labels.data, "ark_pg_backup_tables",
+		       "Tables in the last archive.", 0,
+		       (double)result->tables);
+		metric(&text, labels.data, "ark_pg_backup_rows",
+		       "Rows in the last archive.", 0,
+		       (double)result->rows);
+	}
+	if (ark_buf_failed(&text) || ark_buf_failed(&labels)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_atomic_open(path, &file, err)) ||
+	    (rc = ark_fsio_write_all(ark_atomic_fd(file), text.data, text.len,
+				     path, err)))
+		goto cleanup;
+	if (fchmod(ark_atomic_fd(file), 0644) != 0) {
+		rc = ark_error_set(err, ARK_ERR_WRITE, errno,
+				   "cannot write '%s'", path);
+		goto cleanup;
+	}
+	rc = ark_atomic_commit(file, ARK_COMMIT_REPLACE, err);
+cleanup:
+	ark_atomic_free(file);
+	ark_buf_free(&text);
+	ark_buf_free(&labels);
+	return rc;
+}
