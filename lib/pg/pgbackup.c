@@ -33,6 +33,14 @@
 #define STAMP_SUFFIX_LEN 25
 #define STEM_MAX 128
 #define JOBS_MAX 256
+/*
+ * A role's or database's timeouts must not end a backup midway (as
+ * pg_dump does): the exporting transaction stays idle while the workers
+ * copy, and a large table's COPY is one long statement.
+ */
+#define NO_TIMEOUTS                                                        \
+	"SET statement_timeout = 0; SET lock_timeout = 0; "                \
+	"SET idle_in_transaction_session_timeout = 0"
 
 struct table {
 	char *schema;
@@ -634,7 +642,8 @@ static int slot_take(struct backup *b, struct slot **out,
 		rc = ark_pg_connect(b->conninfo, APPLICATION, &slot->pg, err);
 		/* row_security off: a policy that would hide rows is an
 		 * error, not a silently partial backup (as pg_dump) */
-		if (rc == 0 &&
+		if (rc == 0 && (rc = ark_pg_exec(slot->pg, NO_TIMEOUTS,
+						 err)) == 0 &&
 		    (rc = ark_pgsnapshot_import(slot->pg, b->snapshot, err)) ==
 			    0)
 			rc = ark_pg_exec(slot->pg, "SET row_security = off",
@@ -874,7 +883,8 @@ static int backup(struct backup *b, struct ark_error *err)
 	char shown[512];
 	int rc;
 
-	if ((rc = ark_pg_connect(b->conninfo, APPLICATION, &b->pg, err)))
+	if ((rc = ark_pg_connect(b->conninfo, APPLICATION, &b->pg, err)) ||
+	    (rc = ark_pg_exec(b->pg, NO_TIMEOUTS, err)))
 		return rc;
 	snprintf(res->conninfo, sizeof(res->conninfo), "%s",
 		 ark_pg_safe_conninfo(b->pg));

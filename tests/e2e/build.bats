@@ -34,7 +34,7 @@ installed_files() {
 	assert_status 0
 	local want name
 	want=$(
-		for name in ark-checksum-verify ark-restore ark-snapshot ark-transfer; do
+		for name in ark-checksum-verify ark-pg-backup ark-restore ark-snapshot ark-transfer; do
 			echo "./usr/local/bin/$name"
 		done
 		for name in $HEADERS; do echo "./usr/local/include/ark/$name"; done
