@@ -265,11 +265,21 @@ wait_copy() {
 	return 1
 }
 
-@test "killed mid-COPY (SIGKILL) or cut off (pg_terminate_backend): no archive under a final name; the next run succeeds" {
+@test "SIGTERM, SIGKILL or a backend terminated mid-COPY: no archive under a final name; the next run succeeds" {
 	pg_newdb
 	db=$PGDATABASE
 	psql_q "CREATE TABLE big AS SELECT i, md5(i::text) AS h, repeat('x', 50) AS pad FROM generate_series(1, 1500000) i"
 	mkdir repo metrics
+	# SIGTERM: exit 130, its temporaries removed
+	"$ARK_BIN/ark-pg-backup" -q -j 1 "$ARK_TEST_DB" -o repo 2>err.txt &
+	pid=$!
+	wait_copy "$db" || fail "no COPY seen"
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[[ $status == 130 && $(cat err.txt) == "ark-pg-backup: error: interrupted by signal" ]] || fail "exit $status: $(cat err.txt)"
+	[[ $(ls -A repo) == .ark-pg-backup.lock ]] || fail "left: $(ls -A repo)"
+	# SIGKILL: nothing can clean up
 	"$ARK_BIN/ark-pg-backup" -q -j 1 "$ARK_TEST_DB" -o repo &
 	pid=$!
 	wait_copy "$db" || fail "no COPY seen"
@@ -318,4 +328,20 @@ PY
 	assert_status 11
 	grep -q '^ark_pg_backup_last_success_timestamp_seconds{' metrics/ark.prom || fail "$(cat metrics/ark.prom)"
 	grep -q '^ark_pg_backup_last_failure_timestamp_seconds{' metrics/ark.prom || fail "$(cat metrics/ark.prom)"
+}
+
+@test "a full disk (ENOSPC injected) mid-backup: exit 5, one line, nothing left in the repository" {
+	require_inject
+	pg_newdb
+	psql_q "CREATE TABLE a AS SELECT i, md5(i::text) AS h FROM generate_series(1, 300000) i;
+		CREATE TABLE b AS SELECT * FROM a" >/dev/null
+	mkdir repo
+	run --separate-stderr with_inject env ARK_INJECT_ENOSPC_AFTER=3000000 ARK_INJECT_PATH="$PWD/repo" \
+		"$ARK_BIN/ark-pg-backup" -j 2 "$ARK_TEST_DB" -o repo
+	assert_status 5
+	assert_error ark-pg-backup "No space left on device"
+	[[ $(ls -A repo) == .ark-pg-backup.lock ]] || fail "left: $(ls -A repo)"
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" -j 2 "$ARK_TEST_DB" -o repo
+	assert_status 0
+	assert_output_has "2 tables, 600000 rows"
 }
