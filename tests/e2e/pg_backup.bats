@@ -345,3 +345,35 @@ PY
 	assert_status 0
 	assert_output_has "2 tables, 600000 rows"
 }
+
+@test "usage errors: exit 2 with the exact message; a missing repository: exit 5" {
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" "dbname=x"
+	assert_status 2
+	[[ $stderr == "ark-pg-backup: error: -o REPO_DIR is required"$'\n'"Try 'ark-pg-backup --help' for more information." ]] || { show_run >&2; fail "no -o"; }
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" --keep-daily=7x -o . "dbname=x"
+	assert_status 2
+	[[ ${stderr%%$'\n'*} == "ark-pg-backup: error: --keep-daily takes 0 to 1000000" ]] || { show_run >&2; fail "keep"; }
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" -o . a b
+	assert_status 2
+	[[ ${stderr%%$'\n'*} == "ark-pg-backup: error: expected at most one CONNINFO" ]] || { show_run >&2; fail "two"; }
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" -o nowhere "dbname=x"
+	assert_status 5
+	[[ $stderr == "ark-pg-backup: error: cannot write 'nowhere': directory 'nowhere' does not exist" ]] || { show_run >&2; fail "missing"; }
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" --help
+	assert_status 0
+	[[ ${lines[0]} == "Usage: ark-pg-backup [OPTION]... [CONNINFO] -o REPO_DIR" ]] || fail "help"
+	assert_output_has "  8    locked: another ark-pg-backup is using the repository"
+}
+
+@test "--no-large-objects: left out and said so; the restore has none" {
+	pg_newdb
+	psql_q "CREATE TABLE t (a int); INSERT INTO t VALUES (1); SELECT lo_from_bytea(0, 'x'::bytea)" >/dev/null
+	mkdir repo
+	run --separate-stderr "$ARK_BIN/ark-pg-backup" --no-large-objects "$ARK_TEST_DB" -o repo
+	assert_status 0
+	assert_output_has "1 tables, 1 rows, 0 sequences, 1 large objects NOT backed up) in "
+	new_db "${PGDATABASE}_r"
+	run --separate-stderr "$ARK_BIN/ark-restore" repo/*.ark "$(conn "${PGDATABASE}_r")"
+	assert_status 0
+	[[ $(psql -X -A -t -d "${PGDATABASE}_r" -c "SELECT count(*) FROM pg_largeobject_metadata") == 0 ]] || fail "large objects restored"
+}

@@ -53,9 +53,8 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_OK, "the archive is written and verified, retention applied" },
 	{ ARK_ERR_INTERNAL, NULL },
 	{ ARK_ERR_USAGE, NULL },
-	{ ARK_ERR_UNSUPPORTED, "no pg_dump as new as the server (the "
-			       "message names the package), or large objects "
-			       "too large" },
+	{ ARK_ERR_UNSUPPORTED, "no pg_dump as new as the server, or large "
+			       "objects over 64 MiB" },
 	{ ARK_ERR_CORRUPT, "the new archive fails verification" },
 	{ ARK_ERR_WRITE, "the repository cannot be written (disk full...)" },
 	{ ARK_ERR_LOCKED, "another ark-pg-backup is using the repository" },
