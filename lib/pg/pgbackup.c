@@ -954,8 +954,8 @@ static int backup(struct backup *b, struct ark_error *err)
 	for (size_t i = 0; i < b->table_count; i++)
 		res->rows += b->tables[i].rows;
 	res->tables = b->table_count;
+	/* freed by the caller's cleanup, finished or not */
 	rc = ark_pgarchive_finish(b->archive, &summary, err);
-	b->archive = NULL;
 	if (rc)
 		return rc;
 	(void)ark_pg_exec(b->pg, "COMMIT", NULL);
