@@ -74,11 +74,10 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_OK, "every table loaded and verified equal" },
 	{ ARK_ERR_INTERNAL, NULL },
 	{ ARK_ERR_USAGE, NULL },
-	{ ARK_ERR_UNSUPPORTED, "SOURCE is an archive of another kind or a "
-			       "newer format" },
-	{ ARK_ERR_CORRUPT, "SOURCE is an archive that fails verification; "
-			   "nothing was written" },
-	{ ARK_ERR_READ, "the source cannot be read" },
+	{ ARK_ERR_READ, "the source cannot be read; SOURCE is an archive of "
+			"another kind or too new" },
+	{ ARK_ERR_CORRUPT, "SOURCE is an archive that is damaged, forged or "
+			   "unsafe; nothing was written" },
 	{ ARK_ERR_WRITE, "the private copy, the archive or the output cannot "
 			 "be written" },
 	{ ARK_ERR_SOURCE, NULL },
@@ -139,6 +138,26 @@ static int parse_date_numbers(const char *text, enum ark_date_numbers *out)
 			return 0;
 		}
 	return -1;
+}
+
+/* The summary, where the source came from, the archive written. */
+static void report(const struct ark_transfer_result *result)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+
+	ark_report_transfer(stdout, result);
+	if (result->source_archive) {
+		fputs("source: archive '", stdout);
+		ark_text_put_escaped(stdout, result->source_archive);
+		fputs("', every hash verified\n", stdout);
+	}
+	if (result->archive_path) {
+		ark_hash_to_hex(result->archive_hash, hex);
+		fputs("archive: ", stdout);
+		ark_text_put_escaped(stdout, result->archive_path);
+		printf(" (%" PRIu64 " bytes, xxh128 %s)\n",
+		       result->archive_size, hex);
+	}
 }
 
 /* --json: the archive written, or null. */
@@ -249,22 +268,7 @@ int main(int argc, char **argv)
 			fputs(result.plan_text, stdout);
 		else if (rc == 0 || rc == ARK_ERR_MISMATCH ||
 			 rc == ARK_ERR_REJECTED)
-			ark_report_transfer(stdout, &result);
-		if (result.source_archive && !options.plan_only &&
-		    result.ntables) {
-			fputs("source: archive '", stdout);
-			ark_text_put_escaped(stdout, result.source_archive);
-			fputs("', every hash verified\n", stdout);
-		}
-		if (result.archive_path) {
-			char hex[ARK_HASH_HEX_LEN + 1];
-
-			ark_hash_to_hex(result.archive_hash, hex);
-			fputs("archive: ", stdout);
-			ark_text_put_escaped(stdout, result.archive_path);
-			printf(" (%" PRIu64 " bytes, xxh128 %s)\n",
-			       result.archive_size, hex);
-		}
+			report(&result);
 	}
 	fields = ark_report_transfer_json(&result);
 	json_object_set_new(fields, "source",
