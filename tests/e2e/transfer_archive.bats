@@ -131,6 +131,16 @@ member() {
 	assert_dir_empty "$OUT"
 	assert_dir_empty "$TMPDIR"
 
+	# a failure after every member was written (the swap finds a name
+	# taken by a relation that is not a table of the plan): no file
+	psql_q "DROP TABLE album; CREATE TABLE album_albumid_seq (x int)"
+	run --separate-stderr "$TRANSFER" -q --archive "$OUT" "$DB" "$ARK_TEST_DB"
+	assert_status 14
+	assert_error ark-transfer 'schema "public" already has a relation "album_albumid_seq"'
+	assert_dir_empty "$OUT"
+	assert_dir_empty "$TMPDIR"
+	[[ $(psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'") == 1 ]]
+
 	# a file named that exists is never replaced, and refused before
 	# PostgreSQL is touched
 	echo keep >"$OUT/mine.ark"
