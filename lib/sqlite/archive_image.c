@@ -234,7 +234,8 @@ int ark_sqlite_archive_image_from_reader(struct ark_archive_reader *reader,
 	if (!image)
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	/* every stored byte first, as ark-checksum-verify checks them */
-	ark_progress_phase(progress, "verify", manifest->prefix_size, "bytes");
+	ark_progress_phase(progress, "archive: verify", manifest->prefix_size,
+			   "bytes");
 	if ((rc = ark_archive_verify_data(reader, progress, err))) {
 		name_archive(err, archive_path);
 		goto fail;
@@ -243,7 +244,7 @@ int ark_sqlite_archive_image_from_reader(struct ark_archive_reader *reader,
 				err)) ||
 	    (rc = ark_atomic_open_short(name, &image->file, err)))
 		goto fail;
-	ark_progress_phase(progress, "decompress",
+	ark_progress_phase(progress, "archive: decompress",
 			   manifest->members[index].stored_size, "bytes");
 	sink.file = image->file;
 	if ((rc = ark_archive_extract_member(reader, index,
