@@ -268,8 +268,10 @@ member() {
 		INSERT INTO item VALUES (1, 'a', 0), (2, 'b', 1), (7, 'c', 1);"
 	ddl='CREATE TABLE item (id bigserial PRIMARY KEY, name text NOT NULL, done boolean, created timestamptz DEFAULT now())'
 	psql_q "$ddl"
-	run --separate-stderr "$TRANSFER" -q --data-only --archive "$OUT" app.sqlite "$ARK_TEST_DB"
+	run --separate-stderr "$TRANSFER" -v --jobs 3 --data-only --archive "$OUT" app.sqlite "$ARK_TEST_DB"
 	assert_status 0
+	# the thread budget: one table, so the rest of --jobs compresses it
+	assert_stderr_has 'ark-transfer: debug: archiving table "item" with 2 zstd workers'
 	archive=$(the_archive app)
 	[[ -z $(member "$archive" schema/pre-data.sql.zst) ]]
 	member "$archive" schema/post-data.sql.zst | grep -q 'setval'
