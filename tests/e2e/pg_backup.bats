@@ -30,7 +30,10 @@ schema_dump() {
 	pg_dump -d "$1" --schema-only | grep -v '^\\\(un\)\?restrict '
 }
 
-# The rich database: pg_rich.sql and the kinds it lacks.
+# The rich database: pg_rich.sql and the kinds it lacks (schemas, a
+# domain, serial, a sequence, partitions, a matview, inheritance, a
+# generated column, a foreign table, an unlogged table, an extension and
+# its type, comments, large objects).
 rich_db() {
 	pg_newdb
 	SRC=$PGDATABASE
@@ -60,6 +63,9 @@ CREATE FOREIGN TABLE app.remote (x int) SERVER nowhere;
 CREATE UNLOGGED TABLE app.scratch (k int);
 INSERT INTO app.scratch VALUES (7);
 COMMENT ON COLUMN app.ser.v IS 'a column comment';
+CREATE EXTENSION citext SCHEMA app;
+ALTER TABLE app.ser ADD COLUMN email app.citext UNIQUE;
+UPDATE app.ser SET email = 'User' || id || '@Example.org';
 SELECT lo_from_bytea(0, 'large object one'::bytea);
 SELECT lo_from_bytea(0, decode('00ff5c0a', 'hex'));
 SQL
