@@ -383,3 +383,21 @@ PY
 	assert_status 0
 	[[ $(psql -X -A -t -d "${PGDATABASE}_r" -c "SELECT count(*) FROM pg_largeobject_metadata") == 0 ]] || fail "large objects restored"
 }
+
+@test "a database name with quotes, a newline and a slash: a safe archive name, escaped in the output, retention finds its archives" {
+	pg_require
+	psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE \"we\"\"ird
+d/b ü\"" >/dev/null
+	mkdir repo
+	for now in 1767607200 1767693600; do
+		ARK_PG_BACKUP_TEST_NOW=$now run --separate-stderr "$ARK_BIN/ark-pg-backup" --keep-last 1 \
+			"host=$PGHOST port=$PGPORT user=$PGUSER dbname='we\"ird
+d/b ü'" -o repo
+		assert_status 0
+	done
+	[[ $(ls repo) == "we_ird_d_b___-20260106T100000.000Z.ark" ]] || fail "$(ls repo)"
+	[[ ${lines[1]} == 'database "we"ird\nd/b ü" ('* ]] || { show_run >&2; fail "escaped"; }
+	[[ ${lines[2]} == "removed: we_ird_d_b___-20260105T100000.000Z.ark" ]] || { show_run >&2; fail "retention"; }
+	psql -X -q -d postgres -c "DROP DATABASE \"we\"\"ird
+d/b ü\"" >/dev/null
+}
