@@ -91,12 +91,27 @@ static int worker_failed(struct worker *w, int rc)
 	return rc;
 }
 
-static int worker_open(struct worker *w, int need_db, struct ark_error *err)
+/* What a job needs of its worker: a reader of the source, a connection
+ * to PostgreSQL. */
+#define NEED_DB 1
+#define NEED_PG 2
+
+/*
+ * The staging tables are only kept once the swap (on the main
+ * connection, durable) has moved them into place, and a commit's WAL
+ * is flushed with every record before it: their loads need not wait
+ * for their own flush.  Index builds sort in memory up to
+ * maintenance_work_mem (the server's, not ark's).
+ */
+#define WORKER_SESSION "SET synchronous_commit = off; " \
+		       "SET maintenance_work_mem = '256MB'"
+
+static int worker_open(struct worker *w, int need, struct ark_error *err)
 {
 	struct transfer *t = w->t;
 	int rc;
 
-	if (need_db) {
+	if (need & NEED_DB) {
 		if (t->copy) {
 			if ((rc = ark_sqlite_source_copy_open(t->copy, &w->db, err)))
 				return rc;
@@ -108,7 +123,12 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 			w->db = t->db;
 		}
 	}
-	return ark_pg_connect(t->options->target, "ark-transfer", &w->pg, err);
+	if (!(need & NEED_PG))
+		return 0;
+	if ((rc = ark_pg_connect(t->options->target, "ark-transfer", &w->pg,
+				 err)))
+		return rc;
+	return ark_pg_exec(w->pg, WORKER_SESSION, err);
 }
 
 static void worker_close(struct worker *w)
@@ -122,7 +142,9 @@ static void worker_close(struct worker *w)
 struct pool_run {
 	struct transfer *t;
 	table_job job;
-	int need_db;
+	int need;
+	const size_t *order;  /* the jobs' arguments, in the order taken */
+	size_t count;
 };
 
 static void *worker_main(void *arg)
@@ -134,7 +156,7 @@ static void *worker_main(void *arg)
 	int rc;
 
 	ark_error_clear(&w.err);
-	if ((rc = worker_open(&w, run->need_db, &w.err))) {
+	if ((rc = worker_open(&w, run->need, &w.err))) {
 		worker_failed(&w, rc);
 		goto done;
 	}
@@ -142,8 +164,8 @@ static void *worker_main(void *arg)
 		if (atomic_load(&t->failed))
 			break;
 		pthread_mutex_lock(&t->mutex);
-		job = t->next_job < t->plan->ntables ? t->order[t->next_job++]
-						     : SIZE_MAX;
+		job = t->next_job < run->count ? run->order[t->next_job++]
+					       : SIZE_MAX;
 		pthread_mutex_unlock(&t->mutex);
 		if (job == SIZE_MAX)
 			break;
@@ -158,24 +180,24 @@ done:
 }
 
 /*
- * Run job for every plan table on jobs threads (largest tables first),
- * drawing progress from the main thread.  First error wins.
+ * Run job for each of count items of order on jobs threads, drawing
+ * progress from the main thread.  First error wins.
  */
-static int run_tables(struct transfer *t, table_job job, int need_db,
-		      struct ark_error *err)
+static int run_jobs(struct transfer *t, table_job job, int need,
+		    const size_t *order, size_t count, struct ark_error *err)
 {
-	struct pool_run run = { t, job, need_db };
+	struct pool_run run = { t, job, need, order, count };
 	pthread_t threads[64];
 	size_t nthreads, i, started = 0;
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	int rc = 0;
 
 	nthreads = (size_t)t->options->jobs;
-	if (nthreads > t->plan->ntables)
-		nthreads = t->plan->ntables;
+	if (nthreads > count)
+		nthreads = count;
 	if (nthreads > 64)
 		nthreads = 64;
-	if (need_db && !t->copy)
+	if ((need & NEED_DB) && !t->copy)
 		nthreads = 1; /* one reader: the main transaction */
 	if (nthreads == 0)
 		return 0;
@@ -195,7 +217,7 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 	/* The main thread only watches: progress, and the stop flag. */
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
-		int finished = t->next_job >= t->plan->ntables ||
+		int finished = t->next_job >= count ||
 			       atomic_load(&t->failed);
 		pthread_mutex_unlock(&t->mutex);
 		ark_progress_update(t->progress, atomic_load(&t->rows_done));
@@ -212,6 +234,13 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 	if (rc == 0)
 		rc = ark_fsio_check_interrupt(err);
 	return rc;
+}
+
+/* run_jobs() over every plan table, largest first. */
+static int run_tables(struct transfer *t, table_job job, int need,
+		      struct ark_error *err)
+{
+	return run_jobs(t, job, need, t->order, t->plan->ntables, err);
 }
 
 /* "staging"."table" ("c1", "c2") */
@@ -244,9 +273,15 @@ static int copy_sink(void *context, const char *data, size_t len,
 	return ark_pg_copy_in_put(w->pg, data, len, err);
 }
 
-/* COPY one table's rows (rejected rows left out) into schema.table. */
+/*
+ * COPY one table's rows (rejected rows left out) into schema.table.
+ * freeze: the table was created or truncated in this transaction, so
+ * the rows are written frozen (COPY FREEZE): nothing rewrites their
+ * pages later to set hint bits (the index builds and the verification
+ * read them right away).
+ */
 static int copy_into(struct worker *w, size_t plan_table, const char *schema,
-		     struct ark_error *err)
+		     int freeze, struct ark_error *err)
 {
 	struct transfer *t = w->t;
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
@@ -265,7 +300,8 @@ static int copy_into(struct worker *w, size_t plan_table, const char *schema,
 	ark_pg_append_qualified(&w->buf, schema, pt->name);
 	if (pt->ncolumns)
 		append_target_columns(&w->buf, pt);
-	ark_buf_append_str(&w->buf, " FROM STDIN");
+	ark_buf_append_str(&w->buf, freeze ? " FROM STDIN WITH (FREEZE)"
+					   : " FROM STDIN");
 	if (ark_buf_failed(&w->buf)) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto cleanup;
@@ -295,15 +331,55 @@ cleanup:
 	return rc;
 }
 
+/*
+ * The values of a table converted under a rule (ark/transfer.h), from
+ * the profile's counts of storage classes per column: what the check
+ * pass counts value by value, when every value converts.
+ */
+static uint64_t converted_from_profile(const struct transfer *t,
+				       size_t plan_table)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_table_profile *tp =
+		&t->profile->tables[pt->source_index];
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < pt->ncolumns; i++) {
+		const struct ark_column_profile *c =
+			&tp->columns[pt->columns[i].source_index];
+		enum ark_pgtype type = pt->columns[i].type.type;
+
+		if (pt->columns[i].skipped)
+			continue;
+		n += c->integers *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_INTEGER, type);
+		n += c->reals *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_FLOAT, type);
+		n += c->texts *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_TEXT, type);
+		n += c->blobs *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_BLOB, type);
+	}
+	return n;
+}
+
 static int load_table(struct worker *w, size_t plan_table,
 		      struct ark_error *err)
 {
-	const struct ark_transfer_table *tr =
-		&w->t->result->tables[plan_table];
+	struct transfer *t = w->t;
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	int rc;
 
-	if ((rc = copy_into(w, plan_table, w->t->staging, err)))
+	if ((rc = copy_into(w, plan_table, t->staging, 1, err)))
 		return rc;
+	if (t->fused) {
+		/* the load was the check pass: every value converted (one
+		 * that does not stops it), so its lines are the check's */
+		tr->rows_read = tr->source_digest.rows;
+		tr->converted = converted_from_profile(t, plan_table);
+		t->check_digests[plan_table] = tr->source_digest;
+	}
 	if (tr->rows_loaded + tr->rejected != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
 			"%" PRIu64 " loaded", ark_transfer_source_table(w->t, plan_table)->name,
@@ -375,7 +451,6 @@ static int verify_table(struct worker *w, size_t plan_table,
 		return rc;
 	tr->verified = ark_digest_equal(&tr->source_digest,
 					&tr->target_digest);
-	atomic_fetch_add(&t->rows_done, tr->target_digest.rows);
 	return 0;
 }
 
@@ -480,13 +555,14 @@ static int schema_exists(struct ark_pg *pg, const char *schema, int *exists,
  * it was made for, "ark-transfer plan <hash>" (the hash of the pre- and
  * post-data SQL and of whether rows are set aside: a change of the
  * source's schema, of an identity position or of the options changes
- * it), and " post-data" once keys, indexes and foreign keys are made
- * (in the transaction that made them).  Each staging table is loaded in
- * a transaction that also sets its comment, "ark-transfer loaded <check
- * digest> <loaded digest>": the digest of the table's lines as the check
- * pass read them (every row: the source's content) and of the rows
- * loaded.  So a table is either recorded and complete, or empty; a run
- * that stopped anywhere leaves a state the next --resume can trust.
+ * it), and " post-data" once the foreign keys are made (in the
+ * transaction that made them).  Each staging table is loaded, given its
+ * keys, indexes, CHECKs and identity position, in a transaction that
+ * also sets its comment, "ark-transfer loaded <check digest> <loaded
+ * digest>": the digest of the table's lines as the check pass read them
+ * (every row: the source's content) and of the rows loaded.  So a table
+ * is either recorded and complete, or empty; a run that stopped
+ * anywhere leaves a state the next --resume can trust.
  */
 #define PLAN_COMMENT "ark-transfer plan "
 #define LOADED_COMMENT "ark-transfer loaded "
@@ -731,7 +807,8 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 
 	if (t->resumed[plan_table]) {
 		atomic_fetch_add(&t->rows_done, tr->rows_read);
-		return 0;
+		rc = verify_table(w, plan_table, err);
+		goto done;
 	}
 	ark_buf_append_str(&sql, "BEGIN;\nTRUNCATE ");
 	ark_pg_append_qualified(&sql, t->staging, pt->name);
@@ -742,6 +819,17 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)) ||
 	    (rc = load_table(w, plan_table, err)))
 		goto cleanup;
+	/* its keys, indexes, CHECKs and identity position, while the other
+	 * workers load other tables */
+	ark_buf_reset(&sql);
+	if ((rc = ark_plan_table_post_data_sql(t->plan, plan_table,
+					       t->staging, &sql, err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(w->pg, sql.data, err))) {
+		ark_error_prefix(err, "table \"%s\": creating keys and indexes",
+				 pt->name);
+		goto cleanup;
+	}
 	ark_digest_format(&t->check_digests[plan_table], check);
 	ark_digest_format(&tr->source_digest, loaded);
 	ark_buf_reset(&sql);
@@ -756,6 +844,9 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)))
 		goto cleanup;
 	atomic_fetch_add(&t->kept, 1);
+	/* the server's rows digested now, while the table is in its cache */
+	rc = verify_table(w, plan_table, err);
+	goto done; /* committed: nothing to roll back */
 cleanup:
 	if (rc) {
 		struct ark_error ignored;
@@ -763,6 +854,7 @@ cleanup:
 		ark_error_clear(&ignored);
 		ark_pg_exec(w->pg, "ROLLBACK", &ignored);
 	}
+done:
 	ark_buf_free(&sql);
 	return rc;
 }
@@ -848,6 +940,11 @@ static void keep_or_drop_staging(struct transfer *t, int rc,
 	drop_staging(t);
 }
 
+/*
+ * After every table is loaded with its keys and indexes (each in its
+ * load's transaction): the foreign keys, in one transaction that
+ * records them (--resume).
+ */
 static int post_data(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
@@ -859,9 +956,8 @@ static int post_data(struct transfer *t, struct ark_error *err)
 		return 0; /* --resume: the run that stopped made them */
 	if ((rc = plan_identity(t, identity, err)))
 		return rc;
-	/* one transaction, recorded (--resume) */
 	ark_buf_append_str(&sql, "BEGIN;\n");
-	if ((rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
+	if ((rc = ark_plan_foreign_keys_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
 	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
 	ark_pg_append_ident(&sql, t->staging);
@@ -872,7 +968,7 @@ static int post_data(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	}
 	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
-		ark_error_prefix(err, "creating keys, indexes and foreign keys");
+		ark_error_prefix(err, "creating foreign keys");
 cleanup:
 	ark_buf_free(&sql);
 	return rc;
@@ -1303,7 +1399,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	if ((rc = ark_pg_exec(t->pg, "SET CONSTRAINTS ALL DEFERRED", err)))
 		goto cleanup;
 	for (i = 0; i < n; i++)
-		if ((rc = copy_into(&w, order[i], t->schema_name, err)))
+		if ((rc = copy_into(&w, order[i], t->schema_name, 0, err)))
 			goto cleanup;
 	ark_transfer_phase_end(t, PHASE_LOAD);
 
@@ -1384,6 +1480,80 @@ static int compare_rows_desc(const void *a, const void *b, void *context)
 	return ra < rb ? 1 : ra > rb ? -1 : 0;
 }
 
+/* About how many rows a table holds, cheaply (max(rowid); 0 for a
+ * WITHOUT ROWID table): for taking the large ones first. */
+static uint64_t rows_estimate(sqlite3 *db, const struct ark_sqlite_table *table)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	uint64_t rows = 0;
+
+	if (table->without_rowid)
+		return 0;
+	ark_buf_append_str(&sql, "SELECT max(rowid) FROM main.");
+	ark_rows_append_sqlite_ident(&sql, table->name);
+	if (!ark_buf_failed(&sql) &&
+	    sqlite3_prepare_v2(db, sql.data, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_int64(stmt, 0) > 0)
+		rows = (uint64_t)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	return rows;
+}
+
+static int profile_job(struct worker *w, size_t table, struct ark_error *err)
+{
+	return ark_profile_scan_table(w->db, w->t->schema, w->t->profile,
+				      table, err);
+}
+
+static int compare_estimate_desc(const void *a, const void *b, void *context)
+{
+	const uint64_t *estimate = context;
+	uint64_t ra = estimate[*(const size_t *)a];
+	uint64_t rb = estimate[*(const size_t *)b];
+
+	return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+/*
+ * The profile of every source table.  With --jobs above 1 and more than
+ * one table, the private consistent copy is made now (the load reads it
+ * too) and the tables are scanned in parallel, the large ones first.
+ */
+static int profile_source(struct transfer *t, struct ark_error *err)
+{
+	size_t n = t->schema->ntables, i, *order = NULL;
+	uint64_t *estimate = NULL;
+	int rc;
+
+	if (t->options->plan_only || t->options->jobs < 2 || n < 2)
+		return ark_profile_scan(t->db, t->schema, &t->profile, err);
+	if ((rc = ark_profile_new(t->schema, &t->profile, err)))
+		return rc;
+	if (!t->copy && (rc = ark_sqlite_source_copy(t->source,
+						     t->options->tmpdir,
+						     &t->copy, err)))
+		return rc;
+	order = calloc(n, sizeof(*order));
+	estimate = calloc(n, sizeof(*estimate));
+	if (!order || !estimate) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		order[i] = i;
+		estimate[i] = rows_estimate(t->db, &t->schema->tables[i]);
+	}
+	qsort_r(order, n, sizeof(*order), compare_estimate_desc, estimate);
+	rc = run_jobs(t, profile_job, NEED_DB, order, n, err);
+cleanup:
+	free(order);
+	free(estimate);
+	return rc;
+}
+
 static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 {
 	const struct ark_transfer_options *o = t->options;
@@ -1397,7 +1567,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 		return rc;
 	t->db = ark_sqlite_source_db(t->source);
 	if ((rc = ark_sqlite_schema_read(t->db, &t->schema, err)) ||
-	    (rc = ark_profile_scan(t->db, t->schema, &t->profile, err)))
+	    (rc = profile_source(t, err)))
 		return rc;
 	memset(&plan_options, 0, sizeof(plan_options));
 	plan_options.widen = o->widen;
@@ -1459,6 +1629,62 @@ static int describe(struct transfer *t, struct ark_error *err)
 	return 0;
 }
 
+/*
+ * The check pass can be the load itself: each table's rows converted
+ * once, on their way into the staging schema, in parallel, instead of
+ * a whole pass over the source before anything is written.  Only where
+ * nothing depends on the check's outcome before the load: --widen
+ * changes the plan, --reject the rows loaded, --resume compares the
+ * check's digests with the stopped run's, --data-only writes into the
+ * application's tables.  The staging schema is only ever swapped in
+ * once every value converted and every key, index and foreign key
+ * holds; when one does not (fused_refusal()), the staging schema is
+ * dropped and the check phase lists every offender as it would have
+ * before the load: the target schema is untouched either way.
+ */
+static int fused_eligible(struct transfer *t)
+{
+	const struct ark_transfer_options *o = t->options;
+	struct ark_error ignored;
+
+	ark_error_clear(&ignored);
+	/* without CREATE the run fails on it: refusals are told first */
+	return !o->widen && !o->reject_path && !o->data_only && !o->resume &&
+	       !o->plan_only && check_create_privilege(t, &ignored) == 0;
+}
+
+/* A failure of the fused load that the check phase may explain: a value
+ * that does not convert, or a row the server's constraints refuse
+ * (SQLSTATE class 23: NOT NULL, unique, foreign key, CHECK). */
+static int fused_refusal(int rc, const struct ark_error *err)
+{
+	return rc == ARK_ERR_UNCONVERTIBLE ||
+	       (rc == ARK_ERR_PG_QUERY &&
+		strstr(err->msg, "(SQLSTATE 23") != NULL);
+}
+
+/* The fused load failed: the check phase, which lists every offender
+ * (and fails), or when it finds none, the load's own error. */
+static int check_after_fused(struct transfer *t, int rc,
+			     struct ark_error *err)
+{
+	struct ark_error load_err = *err;
+	size_t i;
+	int check_rc;
+
+	t->fused = 0;
+	for (i = 0; i < t->plan->ntables; i++) {
+		t->result->tables[i].rows_read = 0;
+		t->result->tables[i].converted = 0;
+	}
+	ark_error_clear(err);
+	check_rc = ark_transfer_check_phase(t, err);
+	if (check_rc)
+		return check_rc;
+	*err = load_err;
+	return rc;
+}
+
 static int load_verify_swap(struct transfer *t, struct ark_error *err)
 {
 	uint64_t total = 0;
@@ -1466,7 +1692,9 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	int rc;
 
 	for (i = 0; i < t->plan->ntables; i++)
-		total += t->result->tables[i].rows_read;
+		total += t->fused ? t->profile->tables[t->plan->tables[i]
+							      .source_index].rows
+				  : t->result->tables[i].rows_read;
 	if ((rc = connect_target(t, 1, err)) || (rc = check_target(t, err)))
 		return rc;
 
@@ -1477,17 +1705,20 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
-	if ((rc = run_tables(t, load_table_recorded, 1, err)))
-		return rc;
+	/* each table: loaded, its keys and indexes built, its rows
+	 * digested back from the server */
+	rc = run_tables(t, load_table_recorded, NEED_DB | NEED_PG, err);
 	ark_sqlite_source_copy_free(t->copy);
 	t->copy = NULL;
-	if ((rc = post_data(t, err)))
+	if (rc == 0)
+		rc = post_data(t, err);
+	if (rc && t->fused && fused_refusal(rc, err))
+		return check_after_fused(t, rc, err);
+	if (rc)
 		return rc;
 	ark_transfer_phase_end(t, PHASE_LOAD);
 
 	ark_transfer_phase_begin(t, "verify", total, "rows");
-	if ((rc = run_tables(t, verify_table, 0, err)))
-		return rc;
 	for (i = 0; i < t->plan->ntables; i++) {
 		const struct ark_transfer_table *tr = &t->result->tables[i];
 
@@ -1544,7 +1775,8 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 		goto cleanup;
 	if (options->reject_path && (rc = ark_transfer_reject_open(&t, err)))
 		goto cleanup;
-	if ((rc = ark_transfer_check_phase(&t, err)))
+	t.fused = fused_eligible(&t);
+	if (!t.fused && (rc = ark_transfer_check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;
