@@ -180,6 +180,18 @@ done:
 }
 
 /*
+ * Without a private copy, workers may share the main connection (its
+ * read transaction is the consistent view) when it is serialized: each
+ * prepares its own statements, SQLite steps one at a time, and the
+ * conversion to COPY text, the larger part of a row's cost, runs in
+ * parallel.  It saves writing a copy of the whole database.
+ */
+static int shared_reader(const struct transfer *t)
+{
+	return sqlite3_db_mutex(t->db) != NULL;
+}
+
+/*
  * Run job for each of count items of order on jobs threads, drawing
  * progress from the main thread.  First error wins.
  */
@@ -197,7 +209,7 @@ static int run_jobs(struct transfer *t, table_job job, int need,
 		nthreads = count;
 	if (nthreads > 64)
 		nthreads = 64;
-	if ((need & NEED_DB) && !t->copy)
+	if ((need & NEED_DB) && !t->copy && !shared_reader(t))
 		nthreads = 1; /* one reader: the main transaction */
 	if (nthreads == 0)
 		return 0;
@@ -400,28 +412,40 @@ static int digest_sink(void *context, const char *data, size_t len,
 /*
  * The digest of the plan table's columns as PostgreSQL holds them in
  * schema: COPY (SELECT <columns> FROM schema.table) TO STDOUT, digested
- * as it streams.
+ * as it streams.  own_table: a table ark made (a plain table with
+ * columns): COPY schema.table (<columns>) TO STDOUT, the same lines
+ * without the executor (an application's table may be partitioned,
+ * which only the query form reads).
  */
 static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
-			 const char *schema, const struct ark_plan_table *pt,
-			 struct ark_digest *out, struct ark_error *err)
+			 const char *schema, int own_table,
+			 const struct ark_plan_table *pt, struct ark_digest *out,
+			 struct ark_error *err)
 {
 	struct ark_digest_stream stream;
 	size_t i, n = 0;
 	int rc;
 
+	own_table = own_table && pt->ncolumns > 0;
 	ark_buf_reset(buf);
-	ark_buf_append_str(buf, "COPY (SELECT ");
-	for (i = 0; i < pt->ncolumns; i++) {
-		if (pt->columns[i].skipped)
-			continue;
-		if (n++)
-			ark_buf_append_str(buf, ", ");
-		ark_pg_append_ident(buf, pt->columns[i].name);
+	if (own_table) {
+		ark_buf_append_str(buf, "COPY ");
+		ark_pg_append_qualified(buf, schema, pt->name);
+		append_target_columns(buf, pt);
+		ark_buf_append_str(buf, " TO STDOUT");
+	} else {
+		ark_buf_append_str(buf, "COPY (SELECT ");
+		for (i = 0; i < pt->ncolumns; i++) {
+			if (pt->columns[i].skipped)
+				continue;
+			if (n++)
+				ark_buf_append_str(buf, ", ");
+			ark_pg_append_ident(buf, pt->columns[i].name);
+		}
+		ark_buf_append_str(buf, " FROM ");
+		ark_pg_append_qualified(buf, schema, pt->name);
+		ark_buf_append_str(buf, ") TO STDOUT");
 	}
-	ark_buf_append_str(buf, " FROM ");
-	ark_pg_append_qualified(buf, schema, pt->name);
-	ark_buf_append_str(buf, ") TO STDOUT");
 	if (ark_buf_failed(buf))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if ((rc = ark_digest_stream_begin(&stream, err)))
@@ -446,7 +470,7 @@ static int verify_table(struct worker *w, size_t plan_table,
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	int rc;
 
-	if ((rc = digest_target(w->pg, &w->buf, t->staging, pt,
+	if ((rc = digest_target(w->pg, &w->buf, t->staging, 1, pt,
 				&tr->target_digest, err)))
 		return rc;
 	tr->verified = ark_digest_equal(&tr->source_digest,
@@ -803,8 +827,12 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	struct ark_buf sql = ARK_BUF_INIT;
 	char check[ARK_DIGEST_TEXT_MAX], loaded[ARK_DIGEST_TEXT_MAX];
+	char shown[128];
+	struct timespec start;
+	double copy_s, keys_s;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (t->resumed[plan_table]) {
 		atomic_fetch_add(&t->rows_done, tr->rows_read);
 		rc = verify_table(w, plan_table, err);
@@ -819,6 +847,7 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)) ||
 	    (rc = load_table(w, plan_table, err)))
 		goto cleanup;
+	copy_s = seconds_since(&start);
 	/* its keys, indexes, CHECKs and identity position, while the other
 	 * workers load other tables */
 	ark_buf_reset(&sql);
@@ -827,7 +856,7 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 		goto cleanup;
 	if (sql.len && (rc = ark_pg_exec(w->pg, sql.data, err))) {
 		ark_error_prefix(err, "table \"%s\": creating keys and indexes",
-				 pt->name);
+				 ark_transfer_source_table(t, plan_table)->name);
 		goto cleanup;
 	}
 	ark_digest_format(&t->check_digests[plan_table], check);
@@ -843,9 +872,15 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	}
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)))
 		goto cleanup;
+	keys_s = seconds_since(&start) - copy_s;
 	atomic_fetch_add(&t->kept, 1);
 	/* the server's rows digested now, while the table is in its cache */
 	rc = verify_table(w, plan_table, err);
+	if (rc == 0)
+		ark_log(ARK_LOG_DEBUG, "table \"%s\": COPY %.2f s, keys and "
+			"indexes %.2f s, verification %.2f s",
+			ark_text_escape(pt->name, shown, sizeof(shown)), copy_s,
+			keys_s, seconds_since(&start) - copy_s - keys_s);
 	goto done; /* committed: nothing to roll back */
 cleanup:
 	if (rc) {
@@ -1390,7 +1425,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	}
 	for (i = 0; mode == ARK_IF_EXISTS_APPEND && i < n; i++) {
-		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
 					&t->plan->tables[order[i]],
 					&before[order[i]], err)))
 			goto cleanup;
@@ -1407,7 +1442,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	for (i = 0; i < n; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[order[i]];
 
-		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
 					&t->plan->tables[order[i]],
 					&tr->target_digest, err)))
 			goto cleanup;
@@ -1532,9 +1567,9 @@ static int profile_source(struct transfer *t, struct ark_error *err)
 		return ark_profile_scan(t->db, t->schema, &t->profile, err);
 	if ((rc = ark_profile_new(t->schema, &t->profile, err)))
 		return rc;
-	if (!t->copy && (rc = ark_sqlite_source_copy(t->source,
-						     t->options->tmpdir,
-						     &t->copy, err)))
+	if (!t->copy && !shared_reader(t) &&
+	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
+					 &t->copy, err)))
 		return rc;
 	order = calloc(n, sizeof(*order));
 	estimate = calloc(n, sizeof(*estimate));
@@ -1702,6 +1737,7 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	if ((rc = create_staging(t, err)))
 		return rc;
 	if (t->options->jobs > 1 && t->plan->ntables > 1 && !t->copy &&
+	    !shared_reader(t) &&
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
