@@ -32,6 +32,28 @@
  * first, verified, sequences moved, then COMMIT), so any failure leaves
  * every table as it was.
  *
+ * --archive (options.archive): the loaded schema and data as a `pg`
+ * archive (ark/pgarchive.h, docs/archive-format.md) in that directory
+ * (or that new file), named as ark-snapshot names its archives
+ * (ark/archive_name.h).  Each table's member is the COPY text the verify
+ * phase reads back from PostgreSQL (one read, digested and archived),
+ * so the archive holds what was verified; tables under the target
+ * schema and names; pre-data the CREATE TABLE statements, post-data the
+ * keys, indexes, CHECKs, identity positions and foreign keys.  With
+ * data_only: no pre-data (the tables are the application's), the
+ * sequence moves as post-data, the loaded columns of the loaded tables
+ * (appending: the rows already there too), read inside the load's
+ * transaction.  Written to a temporary in the directory and renamed
+ * only once the run succeeded (or ended ARK_ERR_REJECTED); any failure
+ * leaves no file.  Refused with plan_only (ARK_ERR_USAGE).
+ *
+ * SOURCE may be a `sqlite` archive (ark-snapshot's), told by its
+ * content: verified fully first (ark/sqlite_archive.h), its image
+ * written to a private 0600 temporary in tmpdir and transferred from
+ * there, the temporary removed at the end whatever happens.  A damaged
+ * archive stops the run with the archive's error (ARK_ERR_CORRUPT...)
+ * before PostgreSQL is touched.
+ *
  * --reject (options.reject_path): rows that cannot be carried (and rows
  * whose parent row is set aside) are copied into a new SQLite database
  * at that path instead of stopping the run; the rest is loaded and
@@ -45,6 +67,7 @@
 
 #include "ark/digest.h"
 #include "ark/error.h"
+#include "ark/hash.h"
 #include "ark/pgtext.h"
 
 /* One value or row that cannot be carried, as the check finds it. */
@@ -91,6 +114,10 @@ struct ark_transfer_options {
 	/* Continue a run that stopped: keep the staging schema and the
 	 * tables it recorded as loaded and verified (same source). */
 	int resume;
+	/* --archive: write the loaded schema and data as a pg archive into
+	 * this directory (or this new file); NULL: none. */
+	const char *archive;
+	int archive_level;       /* zstd level; 0: 3 */
 	/* Called for every refusal as it is found (from the calling
 	 * thread); NULL: only counted. */
 	void (*on_refusal)(void *context,
@@ -127,6 +154,12 @@ struct ark_transfer_result {
 	int server_version;
 	double seconds;
 	double phase_seconds[5]; /* inspect, check, load, verify, swap */
+	/* SOURCE was a sqlite archive: its path (NULL otherwise) */
+	char *source_archive;
+	/* --archive: the archive written (NULL when none was kept) */
+	char *archive_path;
+	uint64_t archive_size;   /* its bytes */
+	struct ark_hash128 archive_hash; /* XXH3-128 of the whole file */
 };
 
 void ark_transfer_options_init(struct ark_transfer_options *options);
@@ -140,7 +173,9 @@ void ark_transfer_options_init(struct ark_transfer_options *options);
  * finds the source or plan changed; ARK_ERR_NOT_EMPTY when a target
  * table exists (data_only: holds rows); ARK_ERR_MISMATCH when the
  * verification failed (nothing swapped in); ARK_ERR_PG_* for the server;
- * ARK_ERR_SOURCE / ARK_ERR_READ for the source; ARK_ERR_LOCKED when
+ * ARK_ERR_SOURCE / ARK_ERR_READ for the source, the archive reader's
+ * codes (ARK_ERR_CORRUPT...) for a sqlite archive as source;
+ * ARK_ERR_WRITE / ARK_ERR_REFUSED for --archive; ARK_ERR_LOCKED when
  * another transfer to the same schema runs; ARK_ERR_INTERRUPTED.
  * result is filled as far as the run got, also on failure.
  */

@@ -579,6 +579,9 @@ int ark_manifest_check_pg_source(struct ark_manifest *manifest,
 		    (rc = get_hash(source, "schema_xxh128", "source", 0, NULL,
 				   err)) ||
 		    (rc = get_hash(source, "archive_xxh128", "source", 0, NULL,
+				   err)) ||
+		    (rc = get_text(source, "archive_path", "source", 0, 1,
+				   ARK_SOURCE_PATH_MAX, TEXT_ANY, NULL, 0,
 				   err)))
 			return rc;
 		return 0;

@@ -41,6 +41,7 @@
 #include "ark/profile.h"
 #include "ark/progress.h"
 #include "ark/rows.h"
+#include "ark/sqlite_archive.h"
 #include "ark/sqlite_schema.h"
 #include "ark/sqlite_source.h"
 #include "ark/text.h"
@@ -75,7 +76,7 @@ struct side {
 	const char *arg;
 	enum side_type type;
 	/* SQLite (a file, or a sqlite archive's image) */
-	struct ark_atomic_file *image;
+	struct ark_sqlite_archive_image *image;
 	struct ark_sqlite_source *source;
 	sqlite3 *db;
 	struct ark_sqlite_schema *schema;
@@ -425,44 +426,22 @@ static int export_snapshot(struct side *side, struct ark_error *err)
 	return rc;
 }
 
-static int image_write(void *context, const void *data, size_t len,
-		       struct ark_error *err)
-{
-	struct ark_atomic_file *file = context;
-
-	return ark_fsio_write_all(ark_atomic_fd(file), data, len,
-				  ark_atomic_temp_path(file), err);
-}
-
-/* A sqlite archive: its image, every hash checked as it is decompressed,
- * into a private temporary that is then read as a SQLite source. */
+/* A sqlite archive: verified, its image in a private temporary
+ * (ark/sqlite_archive.h), then read as a SQLite source. */
 static int open_sqlite_archive(struct compare *c, struct side *side,
 			       struct ark_error *err)
 {
-	const char *dir = c->options->tmpdir ? c->options->tmpdir
-					     : getenv("TMPDIR");
-	char name[4096];
-	size_t index;
 	int rc;
 
-	if ((rc = ark_manifest_sqlite_image(
-		     ark_archive_reader_manifest(side->reader), &index, err)))
-		return rc;
-	snprintf(name, sizeof(name), "%s/ark-compare.sqlite",
-		 dir && *dir ? dir : "/tmp");
-	if ((rc = ark_atomic_open_short(name, &side->image, err)))
-		return rc;
-	rc = ark_archive_extract_member(side->reader, index,
-					(struct ark_sink){ image_write,
-							   side->image },
-					c->progress, err);
-	if (rc) {
-		ark_error_prefix(err, "%s", side->arg);
-		return rc;
-	}
+	rc = ark_sqlite_archive_image_from_reader(side->reader, side->arg,
+						  c->options->tmpdir,
+						  c->progress, &side->image,
+						  err);
 	ark_archive_reader_free(side->reader);
 	side->reader = NULL;
-	return ark_sqlite_source_open(ark_atomic_temp_path(side->image),
+	if (rc)
+		return rc;
+	return ark_sqlite_source_open(ark_sqlite_archive_image_path(side->image),
 				      c->options->busy_timeout_ms,
 				      &side->source, err);
 }
@@ -547,7 +526,7 @@ static void close_side(struct side *side)
 	ark_profile_free(side->profile);
 	ark_sqlite_schema_free(side->schema);
 	ark_sqlite_source_close(side->source);
-	ark_atomic_free(side->image); /* never committed: removed */
+	ark_sqlite_archive_image_free(side->image);
 	ark_archive_reader_free(side->reader);
 	if (side->reader_lock_ready)
 		pthread_mutex_destroy(&side->reader_lock);

@@ -28,11 +28,13 @@
 #include "ark/hash.h"
 #include "ark/log.h"
 #include "ark/pg.h"
+#include "ark/pgarchive.h"
 #include "ark/pgtext.h"
 #include "ark/plan.h"
 #include "ark/profile.h"
 #include "ark/progress.h"
 #include "ark/rows.h"
+#include "ark/sqlite_archive.h"
 #include "ark/sqlite_schema.h"
 #include "ark/sqlite_source.h"
 #include "ark/text.h"
@@ -401,28 +403,40 @@ static int load_table(struct worker *w, size_t plan_table,
 
 /* ---- phase 4: the server's rows, digested from COPY TO ---- */
 
+/* The stream read back: digested, and archived (--archive). */
+struct digest_tee {
+	struct ark_digest_stream stream;
+	struct ark_pgarchive_table *member;
+};
+
 static int digest_sink(void *context, const char *data, size_t len,
 		       struct ark_error *err)
 {
-	(void)err;
-	ark_digest_stream_feed(context, data, len);
-	return 0;
+	struct digest_tee *tee = context;
+
+	ark_digest_stream_feed(&tee->stream, data, len);
+	return tee->member ? ark_pgarchive_table_write(tee->member, data, len,
+						       err)
+			   : 0;
 }
 
 /*
  * The digest of the plan table's columns as PostgreSQL holds them in
  * schema: COPY (SELECT <columns> FROM schema.table) TO STDOUT, digested
- * as it streams.  own_table: a table ark made (a plain table with
- * columns): COPY schema.table (<columns>) TO STDOUT, the same lines
- * without the executor (an application's table may be partitioned,
- * which only the query form reads).
+ * as it streams, and written to member too (--archive) when not NULL.
+ * own_table: a table ark made (a plain table with columns): COPY
+ * schema.table (<columns>) TO STDOUT, the same lines without the
+ * executor (an application's table may be partitioned, which only the
+ * query form reads).
  */
 static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
 			 const char *schema, int own_table,
-			 const struct ark_plan_table *pt, struct ark_digest *out,
-			 struct ark_error *err)
+			 const struct ark_plan_table *pt,
+			 struct ark_pgarchive_table *member,
+			 struct ark_digest *out, struct ark_error *err)
 {
-	struct ark_digest_stream stream;
+	struct digest_tee tee = { .member = member };
+	struct ark_digest_stream *stream = &tee.stream;
 	size_t i, n = 0;
 	int rc;
 
@@ -448,17 +462,17 @@ static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
 	}
 	if (ark_buf_failed(buf))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-	if ((rc = ark_digest_stream_begin(&stream, err)))
+	if ((rc = ark_digest_stream_begin(stream, err)))
 		return rc;
-	rc = ark_pg_copy_out(pg, buf->data, digest_sink, &stream, err);
+	rc = ark_pg_copy_out(pg, buf->data, digest_sink, &tee, err);
 	if (rc) {
-		ark_digest_stream_abandon(&stream);
+		ark_digest_stream_abandon(stream);
 		ark_error_prefix(err, "verifying table \"%s\"", pt->name);
 		return rc;
 	}
-	if ((rc = ark_digest_stream_end(&stream, pt->name, err)))
+	if ((rc = ark_digest_stream_end(stream, pt->name, err)))
 		return rc;
-	*out = stream.digest;
+	*out = stream->digest;
 	return 0;
 }
 
@@ -468,10 +482,17 @@ static int verify_table(struct worker *w, size_t plan_table,
 	struct transfer *t = w->t;
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
+	struct ark_pgarchive_table *member = NULL;
 	int rc;
 
-	if ((rc = digest_target(w->pg, &w->buf, t->staging, 1, pt,
-				&tr->target_digest, err)))
+	if ((rc = ark_transfer_archive_table_begin(t, w->pg, t->staging,
+						   plan_table, &member, err)))
+		return rc;
+	rc = digest_target(w->pg, &w->buf, t->staging, 1, pt, member,
+			   &tr->target_digest, err);
+	if ((rc = ark_transfer_archive_table_end(t, plan_table, member, rc,
+						 &tr->source_digest,
+						 &tr->target_digest, err)))
 		return rc;
 	tr->verified = ark_digest_equal(&tr->source_digest,
 					&tr->target_digest);
@@ -1426,7 +1447,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	}
 	for (i = 0; mode == ARK_IF_EXISTS_APPEND && i < n; i++) {
 		if ((rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
-					&t->plan->tables[order[i]],
+					&t->plan->tables[order[i]], NULL,
 					&before[order[i]], err)))
 			goto cleanup;
 		t->result->tables[order[i]].rows_before = before[order[i]].rows;
@@ -1441,10 +1462,24 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	ark_transfer_phase_begin(t, "verify", total, "rows");
 	for (i = 0; i < n; i++) {
 		struct ark_transfer_table *tr = &t->result->tables[order[i]];
+		struct ark_pgarchive_table *member = NULL;
+		struct ark_digest whole = before[order[i]];
 
-		if ((rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
-					&t->plan->tables[order[i]],
-					&tr->target_digest, err)))
+		/* --archive: the table as it is now (appending: with the
+		 * rows that were there) */
+		ark_digest_merge(&whole, &tr->source_digest);
+		if ((rc = ark_transfer_archive_table_begin(t, t->pg,
+							   t->schema_name,
+							   order[i], &member,
+							   err)))
+			goto cleanup;
+		rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
+				   &t->plan->tables[order[i]], member,
+				   &tr->target_digest, err);
+		if ((rc = ark_transfer_archive_table_end(t, order[i], member,
+							 rc, &whole,
+							 &tr->target_digest,
+							 err)))
 			goto cleanup;
 		digest_subtract(&tr->target_digest, &before[order[i]]);
 		tr->verified = ark_digest_equal(&tr->source_digest,
@@ -1597,8 +1632,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 	int rc;
 
 	ark_transfer_phase_begin(t, "inspect", 0, "tables");
-	if ((rc = ark_sqlite_source_open(o->source, o->busy_timeout_ms,
-					 &t->source, err)))
+	if ((rc = ark_transfer_source_open(t, err)))
 		return rc;
 	t->db = ark_sqlite_source_db(t->source);
 	if ((rc = ark_sqlite_schema_read(t->db, &t->schema, err)) ||
@@ -1799,6 +1833,9 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 	result->schema = strdup(t.schema_name);
 	t.progress = ark_progress_new("inspect", 0, options->progress);
 
+	/* --archive: a bad or taken name is refused before any work */
+	if ((rc = ark_transfer_archive_prepare(&t, err)))
+		goto cleanup;
 	/* One run per target schema: a second one stops at once, before
 	 * reading the source (the lock writes nothing). */
 	if (!options->plan_only && (rc = connect_target(&t, 1, err)))
@@ -1816,10 +1853,13 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;
+	if ((rc = ark_transfer_archive_open(&t, err)))
+		goto cleanup;
 	rc = options->data_only ? load_data_only(&t, err)
 				: load_verify_swap(&t, err);
 cleanup:
 	rc = ark_transfer_reject_finish(&t, rc, err);
+	rc = ark_transfer_archive_finish(&t, rc, err);
 	if (rc && rc != ARK_ERR_REJECTED && t.plan && !result->plan_text)
 		describe(&t, &(struct ark_error){ 0 });
 	if (t.pg) {
@@ -1845,6 +1885,7 @@ cleanup:
 	ark_profile_free(t.profile);
 	ark_sqlite_schema_free(t.schema);
 	ark_sqlite_source_close(t.source);
+	ark_sqlite_archive_image_free(t.image); /* after the source's close */
 	free(t.order);
 	free(t.check_digests);
 	free(t.resumed);
@@ -1873,5 +1914,7 @@ void ark_transfer_result_free(struct ark_transfer_result *result)
 	free(result->target);
 	free(result->schema);
 	free(result->reject_path);
+	free(result->source_archive);
+	free(result->archive_path);
 	memset(result, 0, sizeof(*result));
 }

@@ -79,6 +79,9 @@ struct transfer {
 	atomic_size_t kept;               /* loaded and recorded by this run */
 	/* the check pass is the load itself (transfer.c, fused_eligible) */
 	int fused;
+	/* transfer_archive.c: --archive, and a sqlite archive as SOURCE */
+	struct transfer_archive *archive;
+	struct ark_sqlite_archive_image *image;
 };
 
 /* transfer.c */
@@ -98,5 +101,35 @@ int ark_transfer_reject_attach(struct transfer *t, sqlite3 *db,
 			       struct ark_error *err);
 int ark_transfer_reject_finish(struct transfer *t, int rc,
 			       struct ark_error *err);
+
+/* transfer_archive.c: a sqlite archive as SOURCE, and --archive */
+struct ark_pgarchive_table;
+/* Open options->source: a SQLite file, or a sqlite archive (verified,
+ * its image in a private temporary, t->image) into t->source. */
+int ark_transfer_source_open(struct transfer *t, struct ark_error *err);
+/* --archive: its name, checked before any work (none: no-op). */
+int ark_transfer_archive_prepare(struct transfer *t, struct ark_error *err);
+/* --archive: open the writer and write the pre- and post-data SQL, once
+ * the plan is final (after the check phase). */
+int ark_transfer_archive_open(struct transfer *t, struct ark_error *err);
+/* --archive: a member for plan_table, read from schema (staging or
+ * target) with pg; *member NULL when no archive is written. */
+int ark_transfer_archive_table_begin(struct transfer *t, struct ark_pg *pg,
+				     const char *schema, size_t plan_table,
+				     struct ark_pgarchive_table **member,
+				     struct ark_error *err);
+/* End it: rc (the read's result) returned; the member is kept only
+ * when rc is 0 and actual equals expected (a table that differs fails
+ * the run anyway), its digest checked against expected. */
+int ark_transfer_archive_table_end(struct transfer *t, size_t plan_table,
+				   struct ark_pgarchive_table *member, int rc,
+				   const struct ark_digest *expected,
+				   const struct ark_digest *actual,
+				   struct ark_error *err);
+/* At the end of the run: finish the archive when rc is 0 or
+ * ARK_ERR_REJECTED (the target holds what the archive holds), else
+ * remove it.  Returns the run's code (or the archive's failure). */
+int ark_transfer_archive_finish(struct transfer *t, int rc,
+				struct ark_error *err);
 
 #endif

@@ -28,19 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ark/archive_name.h"
 #include "ark/fsio.h"
 #include "ark/log.h"
 #include "ark/snapshot.h"
 #include "ark/sqlite_source.h"
 #include "sqlite/page_sink_internal.h"
-
-/* Where the archive goes: dir + stem + millisecond stamp, or a file. */
-struct archive_name {
-	const char *file;   /* -o FILE, else NULL */
-	const char *dir;    /* the directory, without trailing slashes */
-	char stem[256];
-	int64_t ms;         /* the stamp, milliseconds since the epoch */
-};
 
 struct stream_state {
 	struct ark_archive_writer *writer;
@@ -120,124 +113,6 @@ cleanup:
 	return rc;
 }
 
-static int is_directory(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-/*
- * <dir>/<stem>-<YYYYMMDDTHHMMSS.mmmZ>.ark.  The stamp has a fixed width,
- * so names sort as their times do; "/" is not doubled.  -1 when it does
- * not fit.
- */
-static int format_name(const struct archive_name *name, char *out,
-		       size_t room)
-{
-	char stamp[17];
-	const char *sep = strcmp(name->dir, "/") == 0 ? "" : "/";
-	int len;
-
-	ark_fsio_utc_stamp(stamp, name->ms / 1000);
-	len = snprintf(out, room, "%s%s%s-%.15s.%03dZ.ark", name->dir, sep,
-		       name->stem, stamp, (int)(name->ms % 1000));
-	return len < 0 || (size_t)len >= room ? -1 : 0;
-}
-
-/*
- * The default name is taken (another snapshot of a database of the same
- * name in the same millisecond): the next later one, so names stay
- * unique and still sort in creation order.  Also the archive writer's
- * next_name hook, for a name taken between our check and the rename.
- */
-static int next_name(void *ctx, char *path, size_t room)
-{
-	struct archive_name *name = ctx;
-	int64_t now = now_ms();
-
-	name->ms = now > name->ms ? now : name->ms + 1;
-	return format_name(name, path, room);
-}
-
-static int path_exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 || errno != ENOENT;
-}
-
-/*
- * The archive's path: the file the user named, or a free default name
- * in the directory named (or the current one).  A trailing '/' on -o
- * means a directory, which must exist.
- */
-static int archive_path(const struct ark_snapshot_options *options,
-			struct archive_name *name, char *dir_buf,
-			size_t dir_room, char *out, size_t room,
-			struct ark_error *err)
-{
-	const char *base = strrchr(options->db_path, '/');
-	const char *output = options->output;
-	char *dot;
-	size_t len;
-	int rc;
-
-	name->file = NULL;
-	name->dir = ".";
-	if (output) {
-		len = strlen(output);
-		while (len > 1 && output[len - 1] == '/')
-			len--;
-		if (len >= dir_room)
-			return ark_error_set(err, ARK_ERR_USAGE, 0,
-					     "output path too long");
-		memcpy(dir_buf, output, len);
-		dir_buf[len] = '\0';
-		if (is_directory(dir_buf)) {
-			name->dir = dir_buf;
-		} else if (output[strlen(output) - 1] == '/') {
-			return ark_fsio_require_dir(dir_buf, output, err);
-		} else {
-			name->file = output;
-			if (snprintf(out, room, "%s", output) >= (int)room ||
-			    ark_fsio_dir_of(output, dir_buf, dir_room) != 0)
-				return ark_error_set(err, ARK_ERR_USAGE, 0,
-						     "output path too long");
-			if ((rc = ark_fsio_require_dir(dir_buf, output, err)))
-				return rc;
-			if (path_exists(out))
-				return ark_error_set(err, ARK_ERR_REFUSED, 0,
-						     "'%s' already exists; "
-						     "refusing to overwrite "
-						     "it", out);
-			return 0;
-		}
-	}
-	snprintf(name->stem, sizeof(name->stem), "%s",
-		 base ? base + 1 : options->db_path);
-	dot = strrchr(name->stem, '.');
-	if (dot && dot != name->stem)
-		*dot = '\0';
-	name->ms = now_ms();
-	if (format_name(name, out, room) != 0)
-		return ark_error_set(err, ARK_ERR_USAGE, 0,
-				     "output path too long");
-	while (path_exists(out))
-		if (next_name(name, out, room) != 0)
-			return ark_error_set(err, ARK_ERR_USAGE, 0,
-					     "output path too long");
-	return 0;
-}
-
 /*
  * One snapshot.  *retry is set (and no archive kept) when the source was
  * read immutable and a connection started meanwhile.
@@ -258,7 +133,7 @@ static int snapshot_attempt(const struct ark_snapshot_options *options,
 	};
 	struct ark_sqlite_source *src = NULL;
 	const struct ark_sqlite_source_info *info;
-	struct archive_name name = { 0 };
+	struct ark_archive_name name;
 	struct stream_state stream = { 0 };
 	struct ark_sink discard = { 0 };
 	struct ark_sink to_archive = { stream_to_archive, &stream };
@@ -266,8 +141,6 @@ static int snapshot_attempt(const struct ark_snapshot_options *options,
 	struct ark_page_sink *streamer = NULL;
 	struct ark_archive_writer *writer = NULL;
 	struct timespec started;
-	char path[4096];
-	char dir[PATH_MAX];
 	json_t *source = NULL;
 	int64_t page_size, page_count;
 	int integrity_clean = 1;
@@ -277,14 +150,14 @@ static int snapshot_attempt(const struct ark_snapshot_options *options,
 	*retry = 0;
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	/* Refuse a bad or existing output before doing any work. */
-	if ((rc = archive_path(options, &name, dir, sizeof(dir), path,
-			       sizeof(path), err)) ||
+	if ((rc = ark_archive_name_init(&name, options->output,
+					options->db_path, err)) ||
 	    (rc = ark_sqlite_source_open_with(options->db_path, &sopts, &src,
 					      err)))
 		goto cleanup;
-	wopts.created_unix = name.file ? (int64_t)time(NULL) : name.ms / 1000;
+	wopts.created_unix = ark_archive_name_created(&name);
 	if (!name.file) {
-		wopts.next_name = next_name;
+		wopts.next_name = ark_archive_name_next;
 		wopts.next_name_ctx = &name;
 	}
 	info = ark_sqlite_source_info(src);
@@ -326,7 +199,7 @@ static int snapshot_attempt(const struct ark_snapshot_options *options,
 		elapsed_ms(&started) / 1000.0);
 
 	/* Pass 2: stream the image into the archive. */
-	if ((rc = ark_archive_writer_open(path, &wopts, &writer, err)))
+	if ((rc = ark_archive_writer_open(name.path, &wopts, &writer, err)))
 		goto cleanup;
 	stream.writer = writer;
 	stream.progress = ark_progress_new("snapshot", result->db_size,

@@ -162,7 +162,7 @@ EXP
 	for opt in '--data-only' '--if-exists=WHAT' '--ignore-missing' '--reject=FILE' '--resume'; do
 		grep -qE "^ +$opt " <<<"$output" || fail "--help lacks $opt"
 	done
-	grep -qxF '  7    refused: --reject FILE exists; --data-only: the target lacks a source table or column; --resume: the source changed since' <<<"$output"
+	grep -qxF '  7    refused: --reject FILE or --archive FILE exists; --data-only: the target lacks a source table or column; --resume: the source changed since' <<<"$output"
 	grep -qxF '  17   rows rejected: loaded and verified, but rows were set aside in the --reject file' <<<"$output"
 }
 

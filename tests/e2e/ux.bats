@@ -44,7 +44,7 @@ EOF
 		[ark-snapshot]="0 1 2 3 5 6 7 9 130"
 		[ark-checksum-verify]="0 1 2 3 4 5 6 9 11 12 13 16 130"
 		[ark-restore]="0 1 2 3 4 5 7 8 9 10 11 12 13 14 16 130"
-		[ark-transfer]="0 1 2 3 5 6 7 8 11 12 13 14 15 16 17 130"
+		[ark-transfer]="0 1 2 3 4 5 6 7 8 11 12 13 14 15 16 17 130"
 	)
 	for tool in ark-snapshot ark-checksum-verify ark-restore ark-transfer; do
 		help_exit_codes "$tool" >"$tool.txt"

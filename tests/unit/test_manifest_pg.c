@@ -201,6 +201,9 @@ static void test_source(void **state)
 		     "manifest: source: \"size\" is -1, outside "
 		     "0..9223372036854775807");
 	accepted_with("source.archive_xxh128", json_string(HEX_A));
+	refused_with("source.archive_path", json_integer(7),
+		     "manifest: source: \"archive_path\" is not a string");
+	accepted_with("source.archive_path", json_string("/a/b\nc.ark"));
 
 	/* a backup's source */
 	doc = pg_doc();

@@ -3,14 +3,17 @@
  * are parsed here; the work is ark_transfer_run() in lib/pg/transfer.c.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ark/cli.h"
 #include "ark/fsio.h"
+#include "ark/hash.h"
 #include "ark/log.h"
 #include "ark/report.h"
+#include "ark/text.h"
 #include "ark/transfer.h"
 
 static const char usage[] =
@@ -24,7 +27,9 @@ static const char usage[] =
 	"content digest with the source, then swap the tables into the target\n"
 	"schema in one transaction.  The source is read in one consistent read\n"
 	"transaction and never written; applications may keep writing to it.\n\n"
-	"SOURCE is a SQLite database file.  TARGET is a libpq connection string\n"
+	"SOURCE is a SQLite database file, or an archive ark-snapshot wrote\n"
+	"(verified first, every hash; its database is read from a private\n"
+	"temporary in --tmpdir).  TARGET is a libpq connection string\n"
 	"or URI (postgresql://user@host/db); without it, DATABASE_URL, else the\n"
 	"PG* variables.  Passwords come from .pgpass, PGPASSFILE or PGPASSWORD,\n"
 	"never from the command line (see docs/connection.md).\n\n"
@@ -39,6 +44,10 @@ static const char usage[] =
 	"                         columns the target lacks (default: refuse)\n"
 	"      --reject=FILE      set rows that cannot be carried aside in FILE\n"
 	"                         (a new SQLite database) and load the rest\n"
+	"  -a, --archive=DIR      keep what was loaded and verified as a pg archive\n"
+	"                         DIR/<stem>-<UTC time>.ark (or a new FILE),\n"
+	"                         restorable with ark-restore; written only when\n"
+	"                         the transfer succeeds\n"
 	"      --resume           continue a run that stopped, keeping the tables\n"
 	"                         it loaded and verified (same source only)\n"
 	"  -j, --jobs=N           tables loaded at once (default: CPUs)\n"
@@ -53,7 +62,8 @@ static const char usage[] =
 	"                         unixepoch, unixepoch-ms or julianday\n"
 	"      --busy-timeout=MS  wait for the source's locks (default 10000)\n"
 	"      --tmpdir=DIR       private copy of the source for parallel\n"
-	"                         loading (default $TMPDIR or /tmp)\n"
+	"                         loading, an archive's database (default\n"
+	"                         $TMPDIR or /tmp)\n"
 	"      --json             print the result as one JSON object\n"
 	"  -q, --quiet            print nothing but errors (for cron)\n"
 	"  -v, --verbose          more detail on stderr\n"
@@ -64,10 +74,15 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_OK, "every table loaded and verified equal" },
 	{ ARK_ERR_INTERNAL, NULL },
 	{ ARK_ERR_USAGE, NULL },
-	{ ARK_ERR_READ, "the source cannot be read" },
-	{ ARK_ERR_WRITE, "the private copy or the output cannot be written" },
+	{ ARK_ERR_READ, "the source cannot be read; SOURCE is an archive of "
+			"another kind or too new" },
+	{ ARK_ERR_CORRUPT, "SOURCE is an archive that is damaged, forged or "
+			   "unsafe; nothing was written" },
+	{ ARK_ERR_WRITE, "the private copy, the archive or the output cannot "
+			 "be written" },
 	{ ARK_ERR_SOURCE, NULL },
-	{ ARK_ERR_REFUSED, "--reject FILE exists; --data-only: the target "
+	{ ARK_ERR_REFUSED, "--reject FILE or --archive FILE exists; "
+			   "--data-only: the target "
 			   "lacks a source table or column; --resume: the "
 			   "source changed since" },
 	{ ARK_ERR_LOCKED, "another ark-transfer into the same schema runs" },
@@ -125,6 +140,39 @@ static int parse_date_numbers(const char *text, enum ark_date_numbers *out)
 	return -1;
 }
 
+/* The summary, where the source came from, the archive written. */
+static void report(const struct ark_transfer_result *result)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+
+	ark_report_transfer(stdout, result);
+	if (result->source_archive) {
+		fputs("source: archive '", stdout);
+		ark_text_put_escaped(stdout, result->source_archive);
+		fputs("', every hash verified\n", stdout);
+	}
+	if (result->archive_path) {
+		ark_hash_to_hex(result->archive_hash, hex);
+		fputs("archive: ", stdout);
+		ark_text_put_escaped(stdout, result->archive_path);
+		printf(" (%" PRIu64 " bytes, xxh128 %s)\n",
+		       result->archive_size, hex);
+	}
+}
+
+/* --json: the archive written, or null. */
+static json_t *archive_json(const struct ark_transfer_result *result)
+{
+	char hex[ARK_HASH_HEX_LEN + 1];
+
+	if (!result->archive_path)
+		return json_null();
+	ark_hash_to_hex(result->archive_hash, hex);
+	return json_pack("{s:o, s:I, s:s}", "path",
+			 ark_text_json_string(result->archive_path), "size",
+			 (json_int_t)result->archive_size, "xxh128", hex);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -142,6 +190,7 @@ int main(int argc, char **argv)
 		{ "ignore-missing", no_argument, NULL, 'I' },
 		{ "reject", required_argument, NULL, 'R' },
 		{ "resume", no_argument, NULL, 'r' },
+		{ "archive", required_argument, NULL, 'a' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -156,7 +205,7 @@ int main(int argc, char **argv)
 	ark_fsio_install_signal_handlers();
 	ark_error_clear(&err);
 	ark_transfer_options_init(&options);
-	while ((opt = ark_cli_getopt(&common, argc, argv, "s:j:nw",
+	while ((opt = ark_cli_getopt(&common, argc, argv, "s:j:nwa:",
 				     longopts)) != -1) {
 		switch (opt) {
 		case 's': options.schema = optarg; break;
@@ -186,6 +235,7 @@ int main(int argc, char **argv)
 		case 'I': options.ignore_missing = 1; break;
 		case 'R': options.reject_path = optarg; break;
 		case 'r': options.resume = 1; break;
+		case 'a': options.archive = optarg; break;
 		default:
 			rc = ark_cli_common_option(opt, &common);
 			if (rc != ARK_CLI_CONTINUE)
@@ -204,6 +254,10 @@ int main(int argc, char **argv)
 		return ark_cli_usage_error(&common, "--ignore-missing goes with --data-only");
 	if (options.resume && options.data_only)
 		return ark_cli_usage_error(&common, "--resume does not go with --data-only (it loads in one transaction: run it again)");
+	if (options.archive && options.archive[0] == '\0')
+		return ark_cli_usage_error(&common, "--archive needs a directory or a file name");
+	if (options.archive && options.plan_only)
+		return ark_cli_usage_error(&common, "--archive does not go with --plan (nothing is loaded, so nothing is archived)");
 	if (options.reject_path && options.reject_path[0] == '\0')
 		return ark_cli_usage_error(&common, "--reject needs a file name");
 	options.progress = ark_cli_progress_wanted(&common);
@@ -214,11 +268,15 @@ int main(int argc, char **argv)
 			fputs(result.plan_text, stdout);
 		else if (rc == 0 || rc == ARK_ERR_MISMATCH ||
 			 rc == ARK_ERR_REJECTED)
-			ark_report_transfer(stdout, &result);
+			report(&result);
 	}
 	fields = ark_report_transfer_json(&result);
 	json_object_set_new(fields, "source",
 			    ark_text_json_string(options.source));
+	json_object_set_new(fields, "source_kind",
+			    json_string(result.source_archive ? "sqlite archive"
+							      : "sqlite"));
+	json_object_set_new(fields, "archive", archive_json(&result));
 	if (options.plan_only && result.plan_text)
 		json_object_set_new(fields, "plan",
 				    ark_text_json_string(result.plan_text));
