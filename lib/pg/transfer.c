@@ -93,12 +93,27 @@ static int worker_failed(struct worker *w, int rc)
 	return rc;
 }
 
-static int worker_open(struct worker *w, int need_db, struct ark_error *err)
+/* What a job needs of its worker: a reader of the source, a connection
+ * to PostgreSQL. */
+#define NEED_DB 1
+#define NEED_PG 2
+
+/*
+ * The staging tables are only kept once the swap (on the main
+ * connection, durable) has moved them into place, and a commit's WAL
+ * is flushed with every record before it: their loads need not wait
+ * for their own flush.  Index builds sort in memory up to
+ * maintenance_work_mem (the server's, not ark's).
+ */
+#define WORKER_SESSION "SET synchronous_commit = off; " \
+		       "SET maintenance_work_mem = '256MB'"
+
+static int worker_open(struct worker *w, int need, struct ark_error *err)
 {
 	struct transfer *t = w->t;
 	int rc;
 
-	if (need_db) {
+	if (need & NEED_DB) {
 		if (t->copy) {
 			if ((rc = ark_sqlite_source_copy_open(t->copy, &w->db, err)))
 				return rc;
@@ -110,7 +125,12 @@ static int worker_open(struct worker *w, int need_db, struct ark_error *err)
 			w->db = t->db;
 		}
 	}
-	return ark_pg_connect(t->options->target, "ark-transfer", &w->pg, err);
+	if (!(need & NEED_PG))
+		return 0;
+	if ((rc = ark_pg_connect(t->options->target, "ark-transfer", &w->pg,
+				 err)))
+		return rc;
+	return ark_pg_exec(w->pg, WORKER_SESSION, err);
 }
 
 static void worker_close(struct worker *w)
@@ -124,7 +144,9 @@ static void worker_close(struct worker *w)
 struct pool_run {
 	struct transfer *t;
 	table_job job;
-	int need_db;
+	int need;
+	const size_t *order;  /* the jobs' arguments, in the order taken */
+	size_t count;
 };
 
 static void *worker_main(void *arg)
@@ -136,7 +158,7 @@ static void *worker_main(void *arg)
 	int rc;
 
 	ark_error_clear(&w.err);
-	if ((rc = worker_open(&w, run->need_db, &w.err))) {
+	if ((rc = worker_open(&w, run->need, &w.err))) {
 		worker_failed(&w, rc);
 		goto done;
 	}
@@ -144,8 +166,8 @@ static void *worker_main(void *arg)
 		if (atomic_load(&t->failed))
 			break;
 		pthread_mutex_lock(&t->mutex);
-		job = t->next_job < t->plan->ntables ? t->order[t->next_job++]
-						     : SIZE_MAX;
+		job = t->next_job < run->count ? run->order[t->next_job++]
+					       : SIZE_MAX;
 		pthread_mutex_unlock(&t->mutex);
 		if (job == SIZE_MAX)
 			break;
@@ -160,24 +182,36 @@ done:
 }
 
 /*
- * Run job for every plan table on jobs threads (largest tables first),
- * drawing progress from the main thread.  First error wins.
+ * Without a private copy, workers may share the main connection (its
+ * read transaction is the consistent view) when it is serialized: each
+ * prepares its own statements, SQLite steps one at a time, and the
+ * conversion to COPY text, the larger part of a row's cost, runs in
+ * parallel.  It saves writing a copy of the whole database.
  */
-static int run_tables(struct transfer *t, table_job job, int need_db,
-		      struct ark_error *err)
+static int shared_reader(const struct transfer *t)
 {
-	struct pool_run run = { t, job, need_db };
+	return sqlite3_db_mutex(t->db) != NULL;
+}
+
+/*
+ * Run job for each of count items of order on jobs threads, drawing
+ * progress from the main thread.  First error wins.
+ */
+static int run_jobs(struct transfer *t, table_job job, int need,
+		    const size_t *order, size_t count, struct ark_error *err)
+{
+	struct pool_run run = { t, job, need, order, count };
 	pthread_t threads[64];
 	size_t nthreads, i, started = 0;
-	struct timespec pause = { 0, 100 * 1000 * 1000 };
+	struct timespec pause = { 0, 50 * 1000 * 1000 };
 	int rc = 0;
 
 	nthreads = (size_t)t->options->jobs;
-	if (nthreads > t->plan->ntables)
-		nthreads = t->plan->ntables;
+	if (nthreads > count)
+		nthreads = count;
 	if (nthreads > 64)
 		nthreads = 64;
-	if (need_db && !t->copy)
+	if ((need & NEED_DB) && !t->copy && !shared_reader(t))
 		nthreads = 1; /* one reader: the main transaction */
 	if (nthreads == 0)
 		return 0;
@@ -197,7 +231,7 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 	/* The main thread only watches: progress, and the stop flag. */
 	for (;;) {
 		pthread_mutex_lock(&t->mutex);
-		int finished = t->next_job >= t->plan->ntables ||
+		int finished = t->next_job >= count ||
 			       atomic_load(&t->failed);
 		pthread_mutex_unlock(&t->mutex);
 		ark_progress_update(t->progress, atomic_load(&t->rows_done));
@@ -214,6 +248,13 @@ static int run_tables(struct transfer *t, table_job job, int need_db,
 	if (rc == 0)
 		rc = ark_fsio_check_interrupt(err);
 	return rc;
+}
+
+/* run_jobs() over every plan table, largest first. */
+static int run_tables(struct transfer *t, table_job job, int need,
+		      struct ark_error *err)
+{
+	return run_jobs(t, job, need, t->order, t->plan->ntables, err);
 }
 
 /* "staging"."table" ("c1", "c2") */
@@ -246,9 +287,15 @@ static int copy_sink(void *context, const char *data, size_t len,
 	return ark_pg_copy_in_put(w->pg, data, len, err);
 }
 
-/* COPY one table's rows (rejected rows left out) into schema.table. */
+/*
+ * COPY one table's rows (rejected rows left out) into schema.table.
+ * freeze: the table was created or truncated in this transaction, so
+ * the rows are written frozen (COPY FREEZE): nothing rewrites their
+ * pages later to set hint bits (the index builds and the verification
+ * read them right away).
+ */
 static int copy_into(struct worker *w, size_t plan_table, const char *schema,
-		     struct ark_error *err)
+		     int freeze, struct ark_error *err)
 {
 	struct transfer *t = w->t;
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
@@ -267,7 +314,8 @@ static int copy_into(struct worker *w, size_t plan_table, const char *schema,
 	ark_pg_append_qualified(&w->buf, schema, pt->name);
 	if (pt->ncolumns)
 		append_target_columns(&w->buf, pt);
-	ark_buf_append_str(&w->buf, " FROM STDIN");
+	ark_buf_append_str(&w->buf, freeze ? " FROM STDIN WITH (FREEZE)"
+					   : " FROM STDIN");
 	if (ark_buf_failed(&w->buf)) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto cleanup;
@@ -297,15 +345,55 @@ cleanup:
 	return rc;
 }
 
+/*
+ * The values of a table converted under a rule (ark/transfer.h), from
+ * the profile's counts of storage classes per column: what the check
+ * pass counts value by value, when every value converts.
+ */
+static uint64_t converted_from_profile(const struct transfer *t,
+				       size_t plan_table)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_table_profile *tp =
+		&t->profile->tables[pt->source_index];
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; i < pt->ncolumns; i++) {
+		const struct ark_column_profile *c =
+			&tp->columns[pt->columns[i].source_index];
+		enum ark_pgtype type = pt->columns[i].type.type;
+
+		if (pt->columns[i].skipped)
+			continue;
+		n += c->integers *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_INTEGER, type);
+		n += c->reals *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_FLOAT, type);
+		n += c->texts *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_TEXT, type);
+		n += c->blobs *
+		     (uint64_t)ark_transfer_converted_by_rule(SQLITE_BLOB, type);
+	}
+	return n;
+}
+
 static int load_table(struct worker *w, size_t plan_table,
 		      struct ark_error *err)
 {
-	const struct ark_transfer_table *tr =
-		&w->t->result->tables[plan_table];
+	struct transfer *t = w->t;
+	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	int rc;
 
-	if ((rc = copy_into(w, plan_table, w->t->staging, err)))
+	if ((rc = copy_into(w, plan_table, t->staging, 1, err)))
 		return rc;
+	if (t->fused) {
+		/* the load was the check pass: every value converted (one
+		 * that does not stops it), so its lines are the check's */
+		tr->rows_read = tr->source_digest.rows;
+		tr->converted = converted_from_profile(t, plan_table);
+		t->check_digests[plan_table] = tr->source_digest;
+	}
 	if (tr->rows_loaded + tr->rejected != tr->rows_read)
 		ark_log(ARK_LOG_WARN, "table \"%s\": %" PRIu64 " rows checked, "
 			"%" PRIu64 " loaded", ark_transfer_source_table(w->t, plan_table)->name,
@@ -336,9 +424,14 @@ static int digest_sink(void *context, const char *data, size_t len,
  * The digest of the plan table's columns as PostgreSQL holds them in
  * schema: COPY (SELECT <columns> FROM schema.table) TO STDOUT, digested
  * as it streams, and written to member too (--archive) when not NULL.
+ * own_table: a table ark made (a plain table with columns): COPY
+ * schema.table (<columns>) TO STDOUT, the same lines without the
+ * executor (an application's table may be partitioned, which only the
+ * query form reads).
  */
 static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
-			 const char *schema, const struct ark_plan_table *pt,
+			 const char *schema, int own_table,
+			 const struct ark_plan_table *pt,
 			 struct ark_pgarchive_table *member,
 			 struct ark_digest *out, struct ark_error *err)
 {
@@ -347,18 +440,26 @@ static int digest_target(struct ark_pg *pg, struct ark_buf *buf,
 	size_t i, n = 0;
 	int rc;
 
+	own_table = own_table && pt->ncolumns > 0;
 	ark_buf_reset(buf);
-	ark_buf_append_str(buf, "COPY (SELECT ");
-	for (i = 0; i < pt->ncolumns; i++) {
-		if (pt->columns[i].skipped)
-			continue;
-		if (n++)
-			ark_buf_append_str(buf, ", ");
-		ark_pg_append_ident(buf, pt->columns[i].name);
+	if (own_table) {
+		ark_buf_append_str(buf, "COPY ");
+		ark_pg_append_qualified(buf, schema, pt->name);
+		append_target_columns(buf, pt);
+		ark_buf_append_str(buf, " TO STDOUT");
+	} else {
+		ark_buf_append_str(buf, "COPY (SELECT ");
+		for (i = 0; i < pt->ncolumns; i++) {
+			if (pt->columns[i].skipped)
+				continue;
+			if (n++)
+				ark_buf_append_str(buf, ", ");
+			ark_pg_append_ident(buf, pt->columns[i].name);
+		}
+		ark_buf_append_str(buf, " FROM ");
+		ark_pg_append_qualified(buf, schema, pt->name);
+		ark_buf_append_str(buf, ") TO STDOUT");
 	}
-	ark_buf_append_str(buf, " FROM ");
-	ark_pg_append_qualified(buf, schema, pt->name);
-	ark_buf_append_str(buf, ") TO STDOUT");
 	if (ark_buf_failed(buf))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if ((rc = ark_digest_stream_begin(stream, err)))
@@ -387,7 +488,7 @@ static int verify_table(struct worker *w, size_t plan_table,
 	if ((rc = ark_transfer_archive_table_begin(t, w->pg, t->staging,
 						   plan_table, &member, err)))
 		return rc;
-	rc = digest_target(w->pg, &w->buf, t->staging, pt, member,
+	rc = digest_target(w->pg, &w->buf, t->staging, 1, pt, member,
 			   &tr->target_digest, err);
 	if ((rc = ark_transfer_archive_table_end(t, plan_table, member, rc,
 						 &tr->source_digest,
@@ -395,7 +496,6 @@ static int verify_table(struct worker *w, size_t plan_table,
 		return rc;
 	tr->verified = ark_digest_equal(&tr->source_digest,
 					&tr->target_digest);
-	atomic_fetch_add(&t->rows_done, tr->target_digest.rows);
 	return 0;
 }
 
@@ -500,13 +600,14 @@ static int schema_exists(struct ark_pg *pg, const char *schema, int *exists,
  * it was made for, "ark-transfer plan <hash>" (the hash of the pre- and
  * post-data SQL and of whether rows are set aside: a change of the
  * source's schema, of an identity position or of the options changes
- * it), and " post-data" once keys, indexes and foreign keys are made
- * (in the transaction that made them).  Each staging table is loaded in
- * a transaction that also sets its comment, "ark-transfer loaded <check
- * digest> <loaded digest>": the digest of the table's lines as the check
- * pass read them (every row: the source's content) and of the rows
- * loaded.  So a table is either recorded and complete, or empty; a run
- * that stopped anywhere leaves a state the next --resume can trust.
+ * it), and " post-data" once the foreign keys are made (in the
+ * transaction that made them).  Each staging table is loaded, given its
+ * keys, indexes, CHECKs and identity position, in a transaction that
+ * also sets its comment, "ark-transfer loaded <check digest> <loaded
+ * digest>": the digest of the table's lines as the check pass read them
+ * (every row: the source's content) and of the rows loaded.  So a table
+ * is either recorded and complete, or empty; a run that stopped
+ * anywhere leaves a state the next --resume can trust.
  */
 #define PLAN_COMMENT "ark-transfer plan "
 #define LOADED_COMMENT "ark-transfer loaded "
@@ -747,11 +848,16 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	struct ark_transfer_table *tr = &t->result->tables[plan_table];
 	struct ark_buf sql = ARK_BUF_INIT;
 	char check[ARK_DIGEST_TEXT_MAX], loaded[ARK_DIGEST_TEXT_MAX];
+	char shown[128];
+	struct timespec start;
+	double copy_s, keys_s;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	if (t->resumed[plan_table]) {
 		atomic_fetch_add(&t->rows_done, tr->rows_read);
-		return 0;
+		rc = verify_table(w, plan_table, err);
+		goto done;
 	}
 	ark_buf_append_str(&sql, "BEGIN;\nTRUNCATE ");
 	ark_pg_append_qualified(&sql, t->staging, pt->name);
@@ -762,6 +868,18 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)) ||
 	    (rc = load_table(w, plan_table, err)))
 		goto cleanup;
+	copy_s = seconds_since(&start);
+	/* its keys, indexes, CHECKs and identity position, while the other
+	 * workers load other tables */
+	ark_buf_reset(&sql);
+	if ((rc = ark_plan_table_post_data_sql(t->plan, plan_table,
+					       t->staging, &sql, err)))
+		goto cleanup;
+	if (sql.len && (rc = ark_pg_exec(w->pg, sql.data, err))) {
+		ark_error_prefix(err, "table \"%s\": creating keys and indexes",
+				 ark_transfer_source_table(t, plan_table)->name);
+		goto cleanup;
+	}
 	ark_digest_format(&t->check_digests[plan_table], check);
 	ark_digest_format(&tr->source_digest, loaded);
 	ark_buf_reset(&sql);
@@ -775,7 +893,16 @@ static int load_table_recorded(struct worker *w, size_t plan_table,
 	}
 	if ((rc = ark_pg_exec(w->pg, sql.data, err)))
 		goto cleanup;
+	keys_s = seconds_since(&start) - copy_s;
 	atomic_fetch_add(&t->kept, 1);
+	/* the server's rows digested now, while the table is in its cache */
+	rc = verify_table(w, plan_table, err);
+	if (rc == 0)
+		ark_log(ARK_LOG_DEBUG, "table \"%s\": COPY %.2f s, keys and "
+			"indexes %.2f s, verification %.2f s",
+			ark_text_escape(pt->name, shown, sizeof(shown)), copy_s,
+			keys_s, seconds_since(&start) - copy_s - keys_s);
+	goto done; /* committed: nothing to roll back */
 cleanup:
 	if (rc) {
 		struct ark_error ignored;
@@ -783,6 +910,7 @@ cleanup:
 		ark_error_clear(&ignored);
 		ark_pg_exec(w->pg, "ROLLBACK", &ignored);
 	}
+done:
 	ark_buf_free(&sql);
 	return rc;
 }
@@ -868,6 +996,11 @@ static void keep_or_drop_staging(struct transfer *t, int rc,
 	drop_staging(t);
 }
 
+/*
+ * After every table is loaded with its keys and indexes (each in its
+ * load's transaction): the foreign keys, in one transaction that
+ * records them (--resume).
+ */
 static int post_data(struct transfer *t, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
@@ -879,9 +1012,8 @@ static int post_data(struct transfer *t, struct ark_error *err)
 		return 0; /* --resume: the run that stopped made them */
 	if ((rc = plan_identity(t, identity, err)))
 		return rc;
-	/* one transaction, recorded (--resume) */
 	ark_buf_append_str(&sql, "BEGIN;\n");
-	if ((rc = ark_plan_post_data_sql(t->plan, t->staging, &sql, err)))
+	if ((rc = ark_plan_foreign_keys_sql(t->plan, t->staging, &sql, err)))
 		goto cleanup;
 	ark_buf_append_str(&sql, "COMMENT ON SCHEMA ");
 	ark_pg_append_ident(&sql, t->staging);
@@ -892,7 +1024,7 @@ static int post_data(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	}
 	if ((rc = ark_pg_exec(t->pg, sql.data, err)))
-		ark_error_prefix(err, "creating keys, indexes and foreign keys");
+		ark_error_prefix(err, "creating foreign keys");
 cleanup:
 	ark_buf_free(&sql);
 	return rc;
@@ -1314,7 +1446,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 		goto cleanup;
 	}
 	for (i = 0; mode == ARK_IF_EXISTS_APPEND && i < n; i++) {
-		if ((rc = digest_target(t->pg, &w.buf, t->schema_name,
+		if ((rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
 					&t->plan->tables[order[i]], NULL,
 					&before[order[i]], err)))
 			goto cleanup;
@@ -1323,7 +1455,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 	if ((rc = ark_pg_exec(t->pg, "SET CONSTRAINTS ALL DEFERRED", err)))
 		goto cleanup;
 	for (i = 0; i < n; i++)
-		if ((rc = copy_into(&w, order[i], t->schema_name, err)))
+		if ((rc = copy_into(&w, order[i], t->schema_name, 0, err)))
 			goto cleanup;
 	ark_transfer_phase_end(t, PHASE_LOAD);
 
@@ -1341,7 +1473,7 @@ static int load_data_only(struct transfer *t, struct ark_error *err)
 							   order[i], &member,
 							   err)))
 			goto cleanup;
-		rc = digest_target(t->pg, &w.buf, t->schema_name,
+		rc = digest_target(t->pg, &w.buf, t->schema_name, 0,
 				   &t->plan->tables[order[i]], member,
 				   &tr->target_digest, err);
 		if ((rc = ark_transfer_archive_table_end(t, order[i], member,
@@ -1418,6 +1550,80 @@ static int compare_rows_desc(const void *a, const void *b, void *context)
 	return ra < rb ? 1 : ra > rb ? -1 : 0;
 }
 
+/* About how many rows a table holds, cheaply (max(rowid); 0 for a
+ * WITHOUT ROWID table): for taking the large ones first. */
+static uint64_t rows_estimate(sqlite3 *db, const struct ark_sqlite_table *table)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	uint64_t rows = 0;
+
+	if (table->without_rowid)
+		return 0;
+	ark_buf_append_str(&sql, "SELECT max(rowid) FROM main.");
+	ark_rows_append_sqlite_ident(&sql, table->name);
+	if (!ark_buf_failed(&sql) &&
+	    sqlite3_prepare_v2(db, sql.data, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW &&
+	    sqlite3_column_int64(stmt, 0) > 0)
+		rows = (uint64_t)sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	return rows;
+}
+
+static int profile_job(struct worker *w, size_t table, struct ark_error *err)
+{
+	return ark_profile_scan_table(w->db, w->t->schema, w->t->profile,
+				      table, err);
+}
+
+static int compare_estimate_desc(const void *a, const void *b, void *context)
+{
+	const uint64_t *estimate = context;
+	uint64_t ra = estimate[*(const size_t *)a];
+	uint64_t rb = estimate[*(const size_t *)b];
+
+	return ra < rb ? 1 : ra > rb ? -1 : 0;
+}
+
+/*
+ * The profile of every source table.  With --jobs above 1 and more than
+ * one table, the private consistent copy is made now (the load reads it
+ * too) and the tables are scanned in parallel, the large ones first.
+ */
+static int profile_source(struct transfer *t, struct ark_error *err)
+{
+	size_t n = t->schema->ntables, i, *order = NULL;
+	uint64_t *estimate = NULL;
+	int rc;
+
+	if (t->options->plan_only || t->options->jobs < 2 || n < 2)
+		return ark_profile_scan(t->db, t->schema, &t->profile, err);
+	if ((rc = ark_profile_new(t->schema, &t->profile, err)))
+		return rc;
+	if (!t->copy && !shared_reader(t) &&
+	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
+					 &t->copy, err)))
+		return rc;
+	order = calloc(n, sizeof(*order));
+	estimate = calloc(n, sizeof(*estimate));
+	if (!order || !estimate) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		order[i] = i;
+		estimate[i] = rows_estimate(t->db, &t->schema->tables[i]);
+	}
+	qsort_r(order, n, sizeof(*order), compare_estimate_desc, estimate);
+	rc = run_jobs(t, profile_job, NEED_DB, order, n, err);
+cleanup:
+	free(order);
+	free(estimate);
+	return rc;
+}
+
 static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 {
 	const struct ark_transfer_options *o = t->options;
@@ -1430,7 +1636,7 @@ static int inspect_and_plan(struct transfer *t, struct ark_error *err)
 		return rc;
 	t->db = ark_sqlite_source_db(t->source);
 	if ((rc = ark_sqlite_schema_read(t->db, &t->schema, err)) ||
-	    (rc = ark_profile_scan(t->db, t->schema, &t->profile, err)))
+	    (rc = profile_source(t, err)))
 		return rc;
 	memset(&plan_options, 0, sizeof(plan_options));
 	plan_options.widen = o->widen;
@@ -1492,6 +1698,62 @@ static int describe(struct transfer *t, struct ark_error *err)
 	return 0;
 }
 
+/*
+ * The check pass can be the load itself: each table's rows converted
+ * once, on their way into the staging schema, in parallel, instead of
+ * a whole pass over the source before anything is written.  Only where
+ * nothing depends on the check's outcome before the load: --widen
+ * changes the plan, --reject the rows loaded, --resume compares the
+ * check's digests with the stopped run's, --data-only writes into the
+ * application's tables.  The staging schema is only ever swapped in
+ * once every value converted and every key, index and foreign key
+ * holds; when one does not (fused_refusal()), the staging schema is
+ * dropped and the check phase lists every offender as it would have
+ * before the load: the target schema is untouched either way.
+ */
+static int fused_eligible(struct transfer *t)
+{
+	const struct ark_transfer_options *o = t->options;
+	struct ark_error ignored;
+
+	ark_error_clear(&ignored);
+	/* without CREATE the run fails on it: refusals are told first */
+	return !o->widen && !o->reject_path && !o->data_only && !o->resume &&
+	       !o->plan_only && check_create_privilege(t, &ignored) == 0;
+}
+
+/* A failure of the fused load that the check phase may explain: a value
+ * that does not convert, or a row the server's constraints refuse
+ * (SQLSTATE class 23: NOT NULL, unique, foreign key, CHECK). */
+static int fused_refusal(int rc, const struct ark_error *err)
+{
+	return rc == ARK_ERR_UNCONVERTIBLE ||
+	       (rc == ARK_ERR_PG_QUERY &&
+		strstr(err->msg, "(SQLSTATE 23") != NULL);
+}
+
+/* The fused load failed: the check phase, which lists every offender
+ * (and fails), or when it finds none, the load's own error. */
+static int check_after_fused(struct transfer *t, int rc,
+			     struct ark_error *err)
+{
+	struct ark_error load_err = *err;
+	size_t i;
+	int check_rc;
+
+	t->fused = 0;
+	for (i = 0; i < t->plan->ntables; i++) {
+		t->result->tables[i].rows_read = 0;
+		t->result->tables[i].converted = 0;
+	}
+	ark_error_clear(err);
+	check_rc = ark_transfer_check_phase(t, err);
+	if (check_rc)
+		return check_rc;
+	*err = load_err;
+	return rc;
+}
+
 static int load_verify_swap(struct transfer *t, struct ark_error *err)
 {
 	uint64_t total = 0;
@@ -1499,7 +1761,9 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	int rc;
 
 	for (i = 0; i < t->plan->ntables; i++)
-		total += t->result->tables[i].rows_read;
+		total += t->fused ? t->profile->tables[t->plan->tables[i]
+							      .source_index].rows
+				  : t->result->tables[i].rows_read;
 	if ((rc = connect_target(t, 1, err)) || (rc = check_target(t, err)))
 		return rc;
 
@@ -1507,20 +1771,24 @@ static int load_verify_swap(struct transfer *t, struct ark_error *err)
 	if ((rc = create_staging(t, err)))
 		return rc;
 	if (t->options->jobs > 1 && t->plan->ntables > 1 && !t->copy &&
+	    !shared_reader(t) &&
 	    (rc = ark_sqlite_source_copy(t->source, t->options->tmpdir,
 					 &t->copy, err)))
 		return rc;
-	if ((rc = run_tables(t, load_table_recorded, 1, err)))
-		return rc;
+	/* each table: loaded, its keys and indexes built, its rows
+	 * digested back from the server */
+	rc = run_tables(t, load_table_recorded, NEED_DB | NEED_PG, err);
 	ark_sqlite_source_copy_free(t->copy);
 	t->copy = NULL;
-	if ((rc = post_data(t, err)))
+	if (rc == 0)
+		rc = post_data(t, err);
+	if (rc && t->fused && fused_refusal(rc, err))
+		return check_after_fused(t, rc, err);
+	if (rc)
 		return rc;
 	ark_transfer_phase_end(t, PHASE_LOAD);
 
 	ark_transfer_phase_begin(t, "verify", total, "rows");
-	if ((rc = run_tables(t, verify_table, 0, err)))
-		return rc;
 	for (i = 0; i < t->plan->ntables; i++) {
 		const struct ark_transfer_table *tr = &t->result->tables[i];
 
@@ -1580,7 +1848,8 @@ int ark_transfer_run(const struct ark_transfer_options *options,
 		goto cleanup;
 	if (options->reject_path && (rc = ark_transfer_reject_open(&t, err)))
 		goto cleanup;
-	if ((rc = ark_transfer_check_phase(&t, err)))
+	t.fused = fused_eligible(&t);
+	if (!t.fused && (rc = ark_transfer_check_phase(&t, err)))
 		goto cleanup;
 	if ((rc = describe(&t, err)) || options->plan_only)
 		goto cleanup;

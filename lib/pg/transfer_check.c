@@ -156,7 +156,7 @@ static int sqlite_failed(sqlite3 *db, const char *doing,
  * target type's own (0/1 into boolean, a number into a date, a number or
  * blob into text...).  Counted for the summary.
  */
-static int converted_by_rule(int storage, enum ark_pgtype type)
+int ark_transfer_converted_by_rule(int storage, enum ark_pgtype type)
 {
 	switch (type) {
 	case ARK_PGTYPE_BOOL:
@@ -225,7 +225,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 						 &pt->columns[i].type,
 						 &t->rules, &reason,
 						 &reason_offset) == 0) {
-				converted += (uint64_t)converted_by_rule(
+				converted += (uint64_t)ark_transfer_converted_by_rule(
 					value.storage, pt->columns[i].type.type);
 				continue;
 			}

@@ -36,7 +36,7 @@ setup() {
 wait_for_copy() {
 	local pid i
 	for ((i = 0; i < 3000; i++)); do
-		pid=$(psql_q "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer' AND query LIKE 'COPY \"ark\\_staging\\_%\".\"$1\" %FROM STDIN' LIMIT 1")
+		pid=$(psql_q "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ark-transfer' AND query LIKE 'COPY \"ark\\_staging\\_%\".\"$1\" %FROM STDIN%' LIMIT 1")
 		if [[ -n $pid ]]; then
 			echo "$pid"
 			return 0
