@@ -46,6 +46,25 @@ int ark_rows_prepare(sqlite3 *db, const struct ark_sqlite_table *table,
 void ark_rows_value(sqlite3_stmt *stmt, int column,
 		    struct ark_sqlvalue *value);
 
+/*
+ * A short preview of a value for messages: NULL, 42, 1.5 (%.17g), 'text'
+ * (the first 40 bytes, NULs as \0, escaped, "... (N bytes)" after a
+ * longer one), x'00ff' (the first 16 bytes, and the size).
+ */
+void ark_rows_preview(sqlite3_stmt *stmt, int column, char *out,
+		      size_t room);
+
+/*
+ * The name of stmt's current row, stmt prepared with_key (keys: what
+ * ark_rows_prepare() said): "rowid 17", "(no rowid)" when every rowid
+ * name is a column's, or a WITHOUT ROWID table's "key (a='x', b=2)"
+ * (source column names, values as ark_rows_preview() shows them).  Every
+ * message about a source row names it so: the check phase's refusals,
+ * ark_rows_stream()'s, the reject file's "row".
+ */
+void ark_rows_label(const struct ark_sqlite_table *table, sqlite3_stmt *stmt,
+		    size_t keys, char *out, size_t room);
+
 /* Where a chunk of whole COPY text lines goes (each ends with '\n'). */
 typedef int (*ark_rows_sink)(void *context, const char *data, size_t len,
 			     struct ark_error *err);
@@ -69,8 +88,8 @@ struct ark_rows_stream {
 /*
  * Read every row, convert, digest, and hand chunks of about 256 KiB to
  * the sink.  A value the conversion refuses is ARK_ERR_UNCONVERTIBLE
- * naming table, row and column (the transfer's check pass lists them all
- * first; here one is enough).  Stops with ARK_ERR_INTERRUPTED on a
+ * naming table, row (ark_rows_label()), column, the reason and the value
+ * (the transfer's check pass lists them all first; here one is enough).  Stops with ARK_ERR_INTERRUPTED on a
  * signal.  buf is the caller's reusable buffer.
  */
 int ark_rows_stream(struct ark_rows_stream *stream, struct ark_buf *buf,

@@ -3,10 +3,12 @@
  */
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ark/fsio.h"
 #include "ark/rows.h"
+#include "ark/text.h"
 
 /* Chunks handed to the sink: large enough that a sink's per-call cost
  * (libpq, zstd) vanishes, small enough to stay in cache. */
@@ -136,20 +138,110 @@ void ark_rows_value(sqlite3_stmt *stmt, int column, struct ark_sqlvalue *value)
 	}
 }
 
+void ark_rows_preview(sqlite3_stmt *stmt, int column, char *out, size_t room)
+{
+	char raw[160];
+	const unsigned char *bytes;
+	size_t len, i, n, used;
+
+	switch (sqlite3_column_type(stmt, column)) {
+	case SQLITE_NULL:
+		snprintf(out, room, "NULL");
+		return;
+	case SQLITE_INTEGER:
+		snprintf(out, room, "%lld",
+			 (long long)sqlite3_column_int64(stmt, column));
+		return;
+	case SQLITE_FLOAT:
+		snprintf(out, room, "%.17g", sqlite3_column_double(stmt, column));
+		return;
+	case SQLITE_BLOB:
+		bytes = sqlite3_column_blob(stmt, column);
+		len = (size_t)sqlite3_column_bytes(stmt, column);
+		n = (size_t)snprintf(raw, sizeof(raw), "x'");
+		for (i = 0; i < len && i < 16; i++)
+			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%02x",
+					      bytes[i]);
+		snprintf(raw + n, sizeof(raw) - n, "'%s (%zu bytes)",
+			 len > 16 ? "..." : "", len);
+		snprintf(out, room, "%s", raw);
+		return;
+	default:
+		bytes = sqlite3_column_text(stmt, column);
+		len = (size_t)sqlite3_column_bytes(stmt, column);
+		/* up to 40 bytes, NULs shown as \0, the rest escaped */
+		n = 0;
+		raw[n++] = '\'';
+		for (i = 0; i < len && i < 40 && n + 3 < sizeof(raw); i++) {
+			if (bytes[i] == '\0') {
+				raw[n++] = '\\';
+				raw[n++] = '0';
+			} else {
+				raw[n++] = (char)bytes[i];
+			}
+		}
+		raw[n++] = '\'';
+		raw[n] = '\0';
+		ark_text_escape(raw, out, room > 48 ? room - 8 : room);
+		used = strlen(out);
+		if (len > 40 && used < room)
+			snprintf(out + used, room - used, "... (%zu bytes)", len);
+	}
+}
+
+void ark_rows_label(const struct ark_sqlite_table *table, sqlite3_stmt *stmt,
+		    size_t keys, char *out, size_t room)
+{
+	char value[128], name[128];
+	size_t i, j, n = 0, used;
+
+	if (!table->without_rowid) {
+		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
+			snprintf(out, room, "(no rowid)");
+		else
+			snprintf(out, room, "rowid %lld",
+				 (long long)sqlite3_column_int64(stmt, 0));
+		return;
+	}
+	used = (size_t)snprintf(out, room, "key (");
+	/* the key's columns in key order, as ark_rows_prepare() reads them */
+	for (i = 1; i <= table->ncolumns && n < keys; i++) {
+		for (j = 0; j < table->ncolumns && n < keys; j++) {
+			if (table->columns[j].pk_position != (int)i)
+				continue;
+			ark_rows_preview(stmt, (int)n, value, sizeof(value));
+			ark_text_escape(table->columns[j].name, name,
+					sizeof(name));
+			if (used < room)
+				used += (size_t)snprintf(out + used, room - used,
+							 "%s%s=%s",
+							 n ? ", " : "", name,
+							 value);
+			n++;
+		}
+	}
+	if (used < room)
+		snprintf(out + used, room - used, ")");
+}
+
 int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		    struct ark_error *err)
 {
 	const struct ark_plan_table *pt = s->plan;
 	struct ark_sqlvalue value;
+	struct ark_buf why = ARK_BUF_INIT;
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
+	int64_t offset;
+	char row[256], preview[256];
 	size_t keys, i, n, start;
 	int rc, step;
 
 	ark_digest_init(&s->digest);
 	s->rows = 0;
 	ark_buf_reset(buf);
-	if ((rc = ark_rows_prepare(s->db, s->table, pt, 0, s->tail, &keys,
+	/* the row's key first, to name a row whose value is refused */
+	if ((rc = ark_rows_prepare(s->db, s->table, pt, 1, s->tail, &keys,
 				   &stmt, err)))
 		return rc;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -159,17 +251,23 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 				continue;
 			if (n)
 				ark_buf_append_char(buf, '\t');
-			ark_rows_value(stmt, (int)n++, &value);
-			if (ark_pgtext_append(buf, &value, &pt->columns[i].type,
-					      s->rules, &reason) != 0) {
+			ark_rows_value(stmt, (int)(keys + n), &value);
+			if (ark_pgtext_append_at(buf, &value,
+						 &pt->columns[i].type, s->rules,
+						 &reason, &offset) != 0) {
+				ark_rows_label(s->table, stmt, keys, row,
+					       sizeof(row));
+				ark_rows_preview(stmt, (int)(keys + n), preview,
+						 sizeof(preview));
+				ark_pgtext_append_reason(&why, reason, offset);
 				rc = ark_error_set(err, ARK_ERR_UNCONVERTIBLE, 0,
-					"table \"%s\", row %" PRIu64 " read, "
-					"column \"%s\": %s", s->table->name,
-					s->rows + 1,
+					"table \"%s\", %s, column \"%s\": %s: %s",
+					s->table->name, row,
 					s->table->columns[pt->columns[i].source_index].name,
-					reason);
+					why.data ? why.data : reason, preview);
 				goto cleanup;
 			}
+			n++;
 		}
 		if (ark_buf_failed(buf)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
@@ -207,5 +305,6 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 	rc = 0;
 cleanup:
 	sqlite3_finalize(stmt);
+	ark_buf_free(&why);
 	return rc;
 }
