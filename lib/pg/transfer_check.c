@@ -860,6 +860,77 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 	return rc;
 }
 
+/*
+ * The rows of a WITHOUT ROWID table (which pragma_foreign_key_check
+ * does not name) whose foreign key source has no parent row, named by
+ * their key: the key's columns all set and no parent row equal to them
+ * (the parent's column on the left of =, so its collation decides, as
+ * SQLite's lookup in the parent's index does).
+ */
+static int refuse_orphans_by_key(struct transfer *t, size_t plan_table,
+				 size_t source, const char *reason,
+				 struct ark_error *err)
+{
+	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
+	const struct ark_sqlite_foreign_key *fk = &st->foreign_keys[source];
+	const struct ark_sqlite_table *parent = NULL;
+	struct ark_buf tail = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	const char *to;
+	char row[256];
+	size_t i, j, keys;
+	int rc = 0, step;
+
+	for (i = 0; i < t->schema->ntables && !parent; i++)
+		if (sqlite3_stricmp(t->schema->tables[i].name, fk->ref_table) == 0)
+			parent = &t->schema->tables[i];
+	if (!parent)
+		return 0; /* reported by the plan as not carried */
+	ark_buf_append_str(&tail, " WHERE 1");
+	for (i = 0; i < fk->ncolumns; i++) {
+		ark_buf_append_str(&tail, " AND ");
+		ark_rows_append_sqlite_ident(&tail, fk->from[i]);
+		ark_buf_append_str(&tail, " IS NOT NULL");
+	}
+	ark_buf_append_str(&tail, " AND NOT EXISTS (SELECT 1 FROM main.");
+	ark_rows_append_sqlite_ident(&tail, parent->name);
+	ark_buf_append_str(&tail, " AS ark_parent WHERE 1");
+	for (i = 0; i < fk->ncolumns; i++) {
+		to = fk->to[i];
+		if (!to) { /* the parent's primary key, in key order */
+			for (j = 0; j < parent->ncolumns && !to; j++)
+				if (parent->columns[j].pk_position == (int)(i + 1))
+					to = parent->columns[j].name;
+			if (!to)
+				goto cleanup; /* "foreign key mismatch" */
+		}
+		ark_buf_append_str(&tail, " AND ark_parent.");
+		ark_rows_append_sqlite_ident(&tail, to);
+		ark_buf_append_str(&tail, " = main.");
+		ark_rows_append_sqlite_ident(&tail, st->name);
+		ark_buf_append_char(&tail, '.');
+		ark_rows_append_sqlite_ident(&tail, fk->from[i]);
+	}
+	ark_buf_append_char(&tail, ')');
+	if (ark_buf_failed(&tail)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_rows_prepare(t->db, st, &t->plan->tables[plan_table], 1,
+				   tail.data, &keys, &stmt, err)))
+		goto cleanup;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		ark_rows_label(st, stmt, keys, row, sizeof(row));
+		refuse(t, plan_table, stmt, keys, row, NULL, NULL, reason);
+	}
+	if (step != SQLITE_DONE)
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&tail);
+	return rc;
+}
+
 /* Rows whose foreign key has no parent row (SQLite does not enforce
  * foreign keys unless asked to).  With widen, that foreign key is left
  * out instead. */
@@ -870,21 +941,29 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 	struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	sqlite3_stmt *stmt = NULL;
 	char row[64], reason[512], parent[256];
+	unsigned char *orphaned = NULL;
 	size_t source, j;
-	int step;
+	int step, rc = 0;
 
 	if (st->nforeign_keys == 0)
 		return 0;
+	orphaned = calloc(st->nforeign_keys, 1);
+	if (!orphaned)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if (sqlite3_prepare_v2(t->db,
 			       "SELECT rowid, \"parent\", fkid FROM "
 			       "pragma_foreign_key_check(?1)",
-			       -1, &stmt, NULL) != SQLITE_OK)
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		free(orphaned);
 		return sqlite_failed(t->db, "cannot check", st->name, err);
+	}
 	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		/* SQLite numbers foreign keys from the last declared */
 		source = st->nforeign_keys - 1 -
 			 (size_t)sqlite3_column_int64(stmt, 2);
+		if (source >= st->nforeign_keys)
+			continue;
 		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
 				parent, sizeof(parent));
 		if (t->options->widen) {
@@ -895,15 +974,15 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 						"rows have no parent row");
 			continue;
 		}
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-			snprintf(row, sizeof(row), "(a WITHOUT ROWID row)");
-		else
-			snprintf(row, sizeof(row), "rowid %lld",
-				 (long long)sqlite3_column_int64(stmt, 0));
+		if (st->without_rowid) {
+			orphaned[source] = 1; /* named by key below */
+			continue;
+		}
+		snprintf(row, sizeof(row), "rowid %lld",
+			 (long long)sqlite3_column_int64(stmt, 0));
 		snprintf(reason, sizeof(reason),
 			 "foreign key to \"%s\" has no parent row", parent);
-		refuse(t, plan_table, st->without_rowid ? NULL : stmt, 1, row,
-		       NULL, NULL, reason);
+		refuse(t, plan_table, stmt, 1, row, NULL, NULL, reason);
 	}
 	if (step != SQLITE_DONE) {
 		/* "foreign key mismatch": the parent has no such key; the
@@ -912,7 +991,17 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 			st->name, sqlite3_errmsg(t->db));
 	}
 	sqlite3_finalize(stmt);
-	return 0;
+	for (source = 0; source < st->nforeign_keys && rc == 0; source++) {
+		if (!orphaned[source])
+			continue;
+		ark_text_escape(st->foreign_keys[source].ref_table, parent,
+				sizeof(parent));
+		snprintf(reason, sizeof(reason),
+			 "foreign key to \"%s\" has no parent row", parent);
+		rc = refuse_orphans_by_key(t, plan_table, source, reason, err);
+	}
+	free(orphaned);
+	return rc;
 }
 
 /*

@@ -237,3 +237,26 @@ EXP
 	[[ $status == 16 ]] || { show_run; echo "$stderr"; false; }
 	grep -qF 'table "r": SOURCE: table "r", rowid 5, column "v": text that is not an integer as PostgreSQL prints it: '"'five'" <<<"$output$stderr" || { show_run; echo "$stderr"; false; }
 }
+
+@test "orphan foreign keys of a WITHOUT ROWID table: named by key (SQLite's check gives no rowid), and --reject sets them aside" {
+	db=$BATS_TEST_TMPDIR/fk.sqlite
+	sqlite3 "$db" "CREATE TABLE par (a TEXT, b INTEGER, PRIMARY KEY (a, b));
+		CREATE TABLE ch (x TEXT, y INTEGER, z TEXT, PRIMARY KEY (z, x), FOREIGN KEY (x, y) REFERENCES par) WITHOUT ROWID;
+		INSERT INTO par VALUES ('p', 1);
+		INSERT INTO ch VALUES ('p', 1, 'ok'), ('p', 2, 'bad'), ('p', NULL, 'null'), ('q', 1, 'bad2');"
+	run --separate-stderr "$TRANSFER" "$db" "$ARK_TEST_DB"
+	[[ $status == 15 ]] || { show_run; echo "$stderr"; false; }
+	expected=$(cat <<'EXP'
+ark-transfer: refused: table "ch", key (z='bad', x='p'): foreign key to "par" has no parent row
+ark-transfer: refused: table "ch", key (z='bad2', x='q'): foreign key to "par" has no parent row
+ark-transfer: error: 2 values cannot be carried exactly; nothing was written (see the list above; --widen or --reject choose what to do)
+EXP
+)
+	[[ $stderr == "$expected" ]] || { diff <(echo "$expected") <(echo "$stderr"); false; }
+	assert_target_untouched
+	run --separate-stderr "$TRANSFER" --reject="$BATS_TEST_TMPDIR/r.db" "$db" "$ARK_TEST_DB"
+	[[ $status == 17 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT string_agg(z, ',' ORDER BY z) FROM ch") == null,ok ]]
+	[[ $(sqlite3 "$BATS_TEST_TMPDIR/r.db" "SELECT z, x, y FROM ch ORDER BY z; SELECT \"row\" FROM ark_rejects ORDER BY rowid") == $'bad|p|2\nbad2|q|1\nkey (z=\'bad\', x=\'p\')\nkey (z=\'bad2\', x=\'q\')' ]]
+	[[ $(psql_q "SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == 1 ]]
+}
