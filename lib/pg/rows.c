@@ -224,18 +224,136 @@ void ark_rows_label(const struct ark_sqlite_table *table, sqlite3_stmt *stmt,
 		snprintf(out + used, room - used, ")");
 }
 
+void ark_rows_line_begin(struct ark_rows_line *line, struct ark_buf *buf,
+			 ark_rows_sink sink, void *sink_context)
+{
+	line->buf = buf;
+	line->start = buf->len;
+	line->sink = sink;
+	line->sink_context = sink_context;
+	line->streaming = 0;
+}
+
+/* The row so far into its digest stream, buf to the sink, buf emptied. */
+static int line_flush(struct ark_rows_line *line, struct ark_error *err)
+{
+	struct ark_buf *buf = line->buf;
+	int rc;
+
+	if (ark_buf_failed(buf))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (!line->streaming) {
+		if ((rc = ark_digest_stream_begin(&line->stream, err)))
+			return rc;
+		line->streaming = 1;
+	}
+	ark_digest_stream_feed(&line->stream, buf->data + line->start,
+			       buf->len - line->start);
+	if (line->sink &&
+	    (rc = line->sink(line->sink_context, buf->data, buf->len, err)))
+		return rc;
+	ark_buf_reset(buf);
+	line->start = 0;
+	return 0;
+}
+
+int ark_rows_line_value(struct ark_rows_line *line,
+			const struct ark_sqlvalue *value,
+			const struct ark_pgtype_spec *type,
+			const struct ark_pgtext_rules *rules, int *refused,
+			const char **reason, int64_t *reason_offset,
+			struct ark_error *err)
+{
+	static const unsigned char none[1];
+	struct ark_buf *buf = line->buf;
+	struct ark_sqlvalue slice = *value;
+	size_t done, prefix, at;
+	int rc;
+
+	*refused = 0;
+	if (value->storage != SQLITE_BLOB || type->type != ARK_PGTYPE_BYTEA ||
+	    value->len <= ARK_ROWS_SLICE) {
+		if (ark_pgtext_append_at(buf, value, type, rules, reason,
+					 reason_offset) != 0)
+			*refused = 1;
+		return 0;
+	}
+	/* bytea: "\\x" and the hex of each slice, the prefix once */
+	at = buf->len;
+	slice.bytes = none;
+	slice.len = 0;
+	if (ark_pgtext_append_at(buf, &slice, type, rules, reason,
+				 reason_offset) != 0) {
+		*refused = 1;
+		return 0;
+	}
+	prefix = buf->len - at;
+	for (done = 0; done < value->len; done += slice.len) {
+		slice.bytes = value->bytes + done;
+		slice.len = value->len - done < ARK_ROWS_SLICE
+				    ? value->len - done
+				    : ARK_ROWS_SLICE;
+		at = buf->len;
+		if (ark_pgtext_append_at(buf, &slice, type, rules, reason,
+					 reason_offset) != 0) {
+			*refused = 1;
+			return 0;
+		}
+		if (buf->len >= at + prefix) {
+			memmove(buf->data + at, buf->data + at + prefix,
+				buf->len - at - prefix);
+			ark_buf_truncate(buf, buf->len - prefix);
+		}
+		if ((rc = line_flush(line, err)))
+			return rc;
+	}
+	return 0;
+}
+
+int ark_rows_line_end(struct ark_rows_line *line, struct ark_digest *digest,
+		      struct ark_error *err)
+{
+	struct ark_buf *buf = line->buf;
+	int rc;
+
+	if (ark_buf_failed(buf))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	if (!line->streaming) {
+		ark_digest_add_row(digest, buf->data ? buf->data + line->start
+						     : "",
+				   buf->len - line->start);
+		return 0;
+	}
+	ark_digest_stream_feed(&line->stream, buf->data + line->start,
+			       buf->len - line->start);
+	ark_digest_stream_feed(&line->stream, "\n", 1);
+	line->streaming = 0;
+	if ((rc = ark_digest_stream_end(&line->stream, "a row", err)))
+		return rc;
+	ark_digest_merge(digest, &line->stream.digest);
+	return 0;
+}
+
+void ark_rows_line_abandon(struct ark_rows_line *line)
+{
+	if (line->streaming)
+		ark_digest_stream_abandon(&line->stream);
+	line->streaming = 0;
+}
+
 int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		    struct ark_error *err)
 {
 	const struct ark_plan_table *pt = s->plan;
 	struct ark_sqlvalue value;
+	struct ark_rows_line line = { 0 };
 	struct ark_buf why = ARK_BUF_INIT;
 	sqlite3_stmt *stmt = NULL;
 	const char *reason;
 	int64_t offset;
 	char row[256], preview[256];
-	size_t keys, i, n, start;
-	int rc, step;
+	size_t keys, i, n;
+	int rc, step, refused;
 
 	ark_digest_init(&s->digest);
 	s->rows = 0;
@@ -245,16 +363,19 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 				   &stmt, err)))
 		return rc;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		start = buf->len;
+		ark_rows_line_begin(&line, buf, s->sink, s->sink_context);
 		for (i = 0, n = 0; i < pt->ncolumns; i++) {
 			if (pt->columns[i].skipped)
 				continue;
 			if (n)
 				ark_buf_append_char(buf, '\t');
 			ark_rows_value(stmt, (int)(keys + n), &value);
-			if (ark_pgtext_append_at(buf, &value,
-						 &pt->columns[i].type, s->rules,
-						 &reason, &offset) != 0) {
+			if ((rc = ark_rows_line_value(&line, &value,
+						      &pt->columns[i].type,
+						      s->rules, &refused,
+						      &reason, &offset, err)))
+				goto cleanup;
+			if (refused) {
 				ark_rows_label(s->table, stmt, keys, row,
 					       sizeof(row));
 				ark_rows_preview(stmt, (int)(keys + n), preview,
@@ -269,12 +390,8 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 			}
 			n++;
 		}
-		if (ark_buf_failed(buf)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		if ((rc = ark_rows_line_end(&line, &s->digest, err)))
 			goto cleanup;
-		}
-		ark_digest_add_row(&s->digest, buf->data + start,
-				   buf->len - start);
 		ark_buf_append_char(buf, '\n');
 		if (++s->rows % EVERY == 0) {
 			if (s->progress)
@@ -304,6 +421,7 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		atomic_fetch_add(s->progress, s->rows % EVERY);
 	rc = 0;
 cleanup:
+	ark_rows_line_abandon(&line);
 	sqlite3_finalize(stmt);
 	ark_buf_free(&why);
 	return rc;

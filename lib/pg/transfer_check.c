@@ -119,8 +119,9 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	int64_t reason_offset;
 	char row[256], preview[256];
 	size_t keys, i, k;
+	struct ark_rows_line line = { 0 };
 	uint64_t rows = 0, converted = 0;
-	int rc, step, sql_column;
+	int rc, step, sql_column, refused;
 
 	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
@@ -130,6 +131,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 		 * check digest: what --resume compares with the run that
 		 * stopped */
 		ark_buf_reset(&scratch);
+		ark_rows_line_begin(&line, &scratch, NULL, NULL);
 		if (++rows % CHECK_EVERY == 0) {
 			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
 			ark_progress_update(t->progress,
@@ -144,10 +146,13 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			ark_rows_value(stmt, sql_column, &value);
 			if (k > 1)
 				ark_buf_append_char(&scratch, '\t');
-			if (ark_pgtext_append_at(&scratch, &value,
-						 &pt->columns[i].type,
-						 &t->rules, &reason,
-						 &reason_offset) == 0) {
+			if ((rc = ark_rows_line_value(&line, &value,
+						      &pt->columns[i].type,
+						      &t->rules, &refused,
+						      &reason,
+						      &reason_offset, err)))
+				goto cleanup;
+			if (!refused) {
 				converted += (uint64_t)converted_by_rule(
 					value.storage, pt->columns[i].type.type);
 				continue;
@@ -173,14 +178,10 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			       source_column(t, plan_table, i)->name, preview,
 			       why.data ? why.data : reason);
 		}
-		if (ark_buf_failed(&scratch)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					   "out of memory");
+		if ((rc = ark_rows_line_end(&line,
+					    &t->check_digests[plan_table],
+					    err)))
 			goto cleanup;
-		}
-		ark_digest_add_row(&t->check_digests[plan_table],
-				   scratch.data ? scratch.data : "",
-				   scratch.len);
 	}
 	if (step != SQLITE_DONE) {
 		rc = sqlite_failed(t->db, "cannot read", st->name, err);
@@ -191,6 +192,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	tr->converted = converted;
 	rc = 0;
 cleanup:
+	ark_rows_line_abandon(&line);
 	sqlite3_finalize(stmt);
 	ark_buf_free(&why);
 	ark_buf_free(&scratch);
