@@ -341,6 +341,54 @@ void ark_rows_line_abandon(struct ark_rows_line *line)
 	line->streaming = 0;
 }
 
+/* How many columns name a row (ark_rows_prepare with_key). */
+static size_t key_columns(const struct ark_sqlite_table *table)
+{
+	size_t i, n = 0;
+
+	if (!table->without_rowid)
+		return 1;
+	for (i = 0; i < table->ncolumns; i++)
+		n += table->columns[i].pk_position > 0;
+	return n ? n : 1;
+}
+
+static size_t selected_columns(const struct ark_plan_table *plan)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < plan->ncolumns; i++)
+		n += !plan->columns[i].skipped;
+	return n;
+}
+
+/*
+ * The label of the row after the first skip rows of the stream's query,
+ * read again with only its key (same table, same tail, same snapshot,
+ * same order: a scan of the table).
+ */
+static void row_key_at(const struct ark_rows_stream *s, uint64_t skip,
+		       char *out, size_t room)
+{
+	struct ark_plan_table none = *s->plan;
+	struct ark_buf tail = ARK_BUF_INIT;
+	struct ark_error ignored = { 0 };
+	sqlite3_stmt *stmt = NULL;
+	size_t keys;
+
+	none.ncolumns = 0;
+	snprintf(out, room, "row %" PRIu64 " read", skip + 1);
+	ark_buf_appendf(&tail, "%s LIMIT 1 OFFSET %" PRIu64,
+			s->tail ? s->tail : "", skip);
+	if (!ark_buf_failed(&tail) &&
+	    ark_rows_prepare(s->db, s->table, &none, 1, tail.data, &keys,
+			     &stmt, &ignored) == 0 &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		ark_rows_label(s->table, stmt, keys, out, room);
+	sqlite3_finalize(stmt);
+	ark_buf_free(&tail);
+}
+
 int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		    struct ark_error *err)
 {
@@ -353,14 +401,18 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 	int64_t offset;
 	char row[256], preview[256];
 	size_t keys, i, n;
-	int rc, step, refused;
+	int rc, step, refused, with_key;
 
 	ark_digest_init(&s->digest);
 	s->rows = 0;
 	ark_buf_reset(buf);
-	/* the row's key first, to name a row whose value is refused */
-	if ((rc = ark_rows_prepare(s->db, s->table, pt, 1, s->tail, &keys,
-				   &stmt, err)))
+	/* the row's key first, to name a row whose value is refused; not
+	 * when it would pass SQLite's limit of columns (a table of 2000):
+	 * such a row is found again by its place (row_key_at) */
+	with_key = key_columns(s->table) + selected_columns(pt) <=
+		   (size_t)sqlite3_limit(s->db, SQLITE_LIMIT_COLUMN, -1);
+	if ((rc = ark_rows_prepare(s->db, s->table, pt, with_key, s->tail,
+				   &keys, &stmt, err)))
 		return rc;
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		ark_rows_line_begin(&line, buf, s->sink, s->sink_context);
@@ -376,8 +428,12 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 						      &reason, &offset, err)))
 				goto cleanup;
 			if (refused) {
-				ark_rows_label(s->table, stmt, keys, row,
-					       sizeof(row));
+				if (with_key)
+					ark_rows_label(s->table, stmt, keys,
+						       row, sizeof(row));
+				else
+					row_key_at(s, s->rows, row,
+						   sizeof(row));
 				ark_rows_preview(stmt, (int)(keys + n), preview,
 						 sizeof(preview));
 				ark_pgtext_append_reason(&why, reason, offset);

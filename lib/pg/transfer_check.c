@@ -737,41 +737,45 @@ static int key_converted(const struct transfer *t, size_t plan_table,
 }
 
 /*
- * A unique index over plain columns (partial or not) whose conversion
- * can merge values: its columns as plan column indexes into columns
- * (room for the index's), its SQLite WHERE; 0, or -1 when it is not one
- * to check (an expression key, a column --data-only leaves out: the
- * server judges those when the index is made).
+ * A unique index over plain columns (partial or not): its columns as
+ * plan column indexes (*columns, allocated; the caller frees it), its
+ * SQLite WHERE, into key.  1 when it is not one to check (an expression
+ * key, a column --data-only leaves out: the server judges those when the
+ * index is made), 0, or ARK_ERR_INTERNAL.
  */
 static int unique_index_key(const struct transfer *t, size_t plan_table,
-			    const struct ark_plan_index *ix, size_t *columns,
-			    struct key *key)
+			    const struct ark_plan_index *ix, size_t **columns,
+			    struct key *key, struct ark_error *err)
 {
 	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
 	const struct ark_sqlite_index *si = NULL;
 	size_t i, c, j;
 
+	*columns = NULL;
 	if (!ix->unique || ix->dropped || !ix->source_name)
-		return -1;
+		return 1;
 	for (i = 0; i < st->nindexes && !si; i++)
 		if (strcmp(st->indexes[i].name, ix->source_name) == 0)
 			si = &st->indexes[i];
 	if (!si || si->ncolumns == 0)
-		return -1;
+		return 1;
+	*columns = calloc(si->ncolumns, sizeof(**columns));
+	if (!*columns)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	for (c = 0; c < si->ncolumns; c++) {
 		if (!si->columns[c].name)
-			return -1;
+			return 1;
 		for (j = 0; j < pt->ncolumns; j++)
 			if (sqlite3_stricmp(source_column(t, plan_table, j)->name,
 					    si->columns[c].name) == 0)
 				break;
 		if (j == pt->ncolumns || pt->columns[j].skipped)
-			return -1;
-		columns[c] = j;
+			return 1;
+		(*columns)[c] = j;
 	}
 	key->ncolumns = si->ncolumns;
-	key->columns = columns;
+	key->columns = *columns;
 	key->where = si->partial ? si->where_sql : NULL;
 	return 0;
 }
@@ -792,7 +796,6 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 			 struct ark_error *err)
 {
 	struct ark_plan_table *pt = &t->plan->tables[plan_table];
-	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
 	struct ark_buf what = ARK_BUF_INIT;
 	size_t u, *columns = NULL;
 	int rc = 0, found;
@@ -828,15 +831,11 @@ static int check_uniques(struct transfer *t, size_t plan_table,
 		struct key key = { 0 };
 
 		free(columns);
-		columns = NULL;
-		for (found = 0; (size_t)found < st->nindexes; found++)
-			if (ix->source_name &&
-			    strcmp(st->indexes[found].name, ix->source_name) == 0)
-				columns = calloc(st->indexes[found].ncolumns + 1,
-						 sizeof(*columns));
-		if (!columns || unique_index_key(t, plan_table, ix, columns,
-						 &key) != 0)
+		if ((rc = unique_index_key(t, plan_table, ix, &columns, &key,
+					   err)) != 0) {
+			rc = rc > 0 ? 0 : rc;
 			continue;
+		}
 		key.converted = key_converted(t, plan_table, key.columns,
 					      key.ncolumns);
 		if (!key.converted)
