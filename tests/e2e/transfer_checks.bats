@@ -302,7 +302,12 @@ PY
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
 print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)' "$TRANSFER" --plan "$big"
 	read -r code mib <<<"$output"
-	[[ $code == 0 && $mib -lt 48 ]] || { echo "exit $code, peak $mib MiB"; false; }
+	[[ $code == 0 ]] || { echo "exit $code"; false; }
+	# (under ASan, whose shadow memory and quarantine count too, the
+	# figure says nothing)
+	if ! ldd "$TRANSFER" | grep -q libasan; then
+		[[ $mib -lt 48 ]] || { echo "peak $mib MiB"; false; }
+	fi
 	run --separate-stderr "$TRANSFER" "$db" "$ARK_TEST_DB"
 	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
 	grep -Eq '^b +3 +3 +0 +0 +equal$' <<<"$output" || { show_run; false; }
