@@ -552,28 +552,99 @@ static int schema_relations(struct ark_pg *pg, const char *schema,
 			    1, params, out, err);
 }
 
-/* A planned table whose name is taken in the target schema. */
+/* What a pg_class.relkind (or 'T', a type of no relation) is, for
+ * people. */
+static const char *relkind_words(const char *relkind)
+{
+	switch (relkind[0]) {
+	case 'r': return "a table";
+	case 'p': return "a partitioned table";
+	case 'i': return "an index";
+	case 'I': return "a partitioned index";
+	case 'S': return "a sequence";
+	case 'v': return "a view";
+	case 'm': return "a materialized view";
+	case 'f': return "a foreign table";
+	case 'c': return "a composite type";
+	case 't': return "a TOAST table";
+	default: return "a type";
+	}
+}
+
+/*
+ * A name the plan creates in the schema, taken there: the tables, and
+ * the relations that move with them at the swap (the indexes of primary
+ * keys, unique constraints and indexes, identity sequences), against
+ * every relation of the schema (tables, indexes, sequences, views,
+ * materialized views, foreign tables, composite types) and every other
+ * type (a table's row type would collide with it).  Refused before the
+ * load (ARK_ERR_NOT_EMPTY), not at the swap.
+ */
+static int taken(const struct ark_pg_result *res, const char *name)
+{
+	int r;
+
+	for (r = 0; name && r < ark_pg_result_rows(res); r++)
+		if (strcmp(ark_pg_result_value(res, r, 0), name) == 0)
+			return r;
+	return -1;
+}
+
 static int check_target(struct transfer *t, struct ark_error *err)
 {
+	const char *params[1] = { t->schema_name };
 	struct ark_pg_result *res = NULL;
-	size_t i;
-	int r, rc;
+	const char *what = NULL, *name = NULL;
+	size_t i, j;
+	int r = -1, rc;
 
-	if ((rc = schema_relations(t->pg, t->schema_name, &res, err)))
+	if ((rc = ark_pg_query(t->pg,
+			       "SELECT c.relname, c.relkind::text FROM "
+			       "pg_class c JOIN pg_namespace n ON n.oid = "
+			       "c.relnamespace WHERE n.nspname = $1 "
+			       "UNION ALL SELECT y.typname, 'T' FROM pg_type y "
+			       "JOIN pg_namespace n ON n.oid = y.typnamespace "
+			       "WHERE n.nspname = $1 AND y.typrelid = 0",
+			       1, params, &res, err)))
 		return rc;
-	for (i = 0; i < t->plan->ntables && rc == 0; i++) {
-		for (r = 0; r < ark_pg_result_rows(res); r++) {
-			if (strcmp(ark_pg_result_value(res, r, 0),
-				   t->plan->tables[i].name) != 0)
-				continue;
+	for (i = 0; i < t->plan->ntables && r < 0; i++) {
+		const struct ark_plan_table *pt = &t->plan->tables[i];
+
+		if ((r = taken(res, pt->name)) >= 0) {
+			const char *kind = ark_pg_result_value(res, r, 1);
+
 			rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
-					   "schema \"%s\" already has a "
-					   "relation \"%s\"; transfer into "
-					   "another --schema, or drop it first",
+					   "schema \"%s\" already has a %s "
+					   "\"%s\"; transfer into another "
+					   "--schema, or drop it first",
 					   t->schema_name,
-					   t->plan->tables[i].name);
+					   kind[0] == 'T' ? "type" : "relation",
+					   pt->name);
 			break;
 		}
+		for (j = 0; j < pt->nuniques && r < 0; j++)
+			if (!pt->uniques[j].dropped &&
+			    (r = taken(res, name = pt->uniques[j].name)) >= 0)
+				what = pt->uniques[j].primary
+					       ? "the index of the primary key"
+					       : "the index of a unique "
+						 "constraint";
+		for (j = 0; j < pt->nindexes && r < 0; j++)
+			if (!pt->indexes[j].dropped &&
+			    (r = taken(res, name = pt->indexes[j].name)) >= 0)
+				what = pt->indexes[j].unique ? "a unique index"
+							     : "an index";
+		if (r < 0 && (r = taken(res, name = pt->identity_sequence)) >= 0)
+			what = "the identity's sequence";
+		if (r >= 0)
+			rc = ark_error_set(err, ARK_ERR_NOT_EMPTY, 0,
+					   "schema \"%s\" already has %s "
+					   "\"%s\", the name the plan gives %s "
+					   "of table \"%s\"; transfer into "
+					   "another --schema, or drop it first",
+					   t->schema_name,
+					   relkind_words(ark_pg_result_value(res, r, 1)),
+					   name, what, pt->name);
 	}
 	ark_pg_result_free(res);
 	return rc;

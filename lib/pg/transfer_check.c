@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ark/buf.h"
+#include "ark/hash.h"
 #include "ark/log.h"
 #include "ark/rows.h"
 #include "ark/text.h"
@@ -32,84 +33,6 @@ source_column(const struct transfer *t, size_t plan_table, size_t column)
 		&t->plan->tables[plan_table].columns[column];
 
 	return &ark_transfer_source_table(t, plan_table)->columns[col->source_index];
-}
-
-/* A short, escaped preview of a SQLite value for messages. */
-static void preview_value(sqlite3_stmt *stmt, int column, char *out,
-			  size_t room)
-{
-	char raw[160];
-	const unsigned char *bytes;
-	size_t len, i, n;
-
-	switch (sqlite3_column_type(stmt, column)) {
-	case SQLITE_NULL:
-		snprintf(out, room, "NULL");
-		return;
-	case SQLITE_INTEGER:
-		snprintf(out, room, "%lld",
-			 (long long)sqlite3_column_int64(stmt, column));
-		return;
-	case SQLITE_FLOAT:
-		snprintf(out, room, "%.17g", sqlite3_column_double(stmt, column));
-		return;
-	case SQLITE_BLOB:
-		bytes = sqlite3_column_blob(stmt, column);
-		len = (size_t)sqlite3_column_bytes(stmt, column);
-		n = snprintf(raw, sizeof(raw), "x'") > 0 ? 2 : 0;
-		for (i = 0; i < len && i < 16; i++)
-			n += (size_t)snprintf(raw + n, sizeof(raw) - n, "%02x",
-					      bytes[i]);
-		snprintf(raw + n, sizeof(raw) - n, "'%s (%zu bytes)",
-			 len > 16 ? "..." : "", len);
-		snprintf(out, room, "%s", raw);
-		return;
-	default:
-		bytes = sqlite3_column_text(stmt, column);
-		len = (size_t)sqlite3_column_bytes(stmt, column);
-		/* up to 40 bytes, NULs shown as \0, the rest escaped */
-		n = 0;
-		raw[n++] = '\'';
-		for (i = 0; i < len && i < 40 && n + 3 < sizeof(raw); i++) {
-			if (bytes[i] == '\0') {
-				raw[n++] = '\\';
-				raw[n++] = '0';
-			} else {
-				raw[n++] = (char)bytes[i];
-			}
-		}
-		raw[n++] = '\'';
-		raw[n] = '\0';
-		ark_text_escape(raw, out, room > 48 ? room - 8 : room);
-		if (len > 40)
-			snprintf(out + strlen(out), room - strlen(out),
-				 "... (%zu bytes)", len);
-	}
-}
-
-/* "rowid 17" or "key (a=1, b='x')" for the row stmt is on. */
-static void row_label(const struct ark_sqlite_table *table,
-		      sqlite3_stmt *stmt, size_t keys, char *out, size_t room)
-{
-	char value[128];
-	size_t i, used;
-
-	if (!table->without_rowid) {
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-			snprintf(out, room, "(no rowid)");
-		else
-			snprintf(out, room, "rowid %lld",
-				 (long long)sqlite3_column_int64(stmt, 0));
-		return;
-	}
-	used = (size_t)snprintf(out, room, "key (");
-	for (i = 0; i < keys && used < room; i++) {
-		preview_value(stmt, (int)i, value, sizeof(value));
-		used += (size_t)snprintf(out + used, room - used, "%s%s",
-					 i ? ", " : "", value);
-	}
-	if (used < room)
-		snprintf(out + used, room - used, ")");
 }
 
 static int reject_row(struct transfer *t, size_t plan_table,
@@ -196,8 +119,9 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	int64_t reason_offset;
 	char row[256], preview[256];
 	size_t keys, i, k;
+	struct ark_rows_line line = { 0 };
 	uint64_t rows = 0, converted = 0;
-	int rc, step, sql_column;
+	int rc, step, sql_column, refused;
 
 	if ((rc = ark_rows_prepare(t->db, st, pt, 1, NULL, &keys, &stmt, err)))
 		goto cleanup;
@@ -207,6 +131,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 		 * check digest: what --resume compares with the run that
 		 * stopped */
 		ark_buf_reset(&scratch);
+		ark_rows_line_begin(&line, &scratch, NULL, NULL);
 		if (++rows % CHECK_EVERY == 0) {
 			atomic_fetch_add(&t->rows_done, CHECK_EVERY);
 			ark_progress_update(t->progress,
@@ -221,12 +146,17 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			ark_rows_value(stmt, sql_column, &value);
 			if (k > 1)
 				ark_buf_append_char(&scratch, '\t');
-			if (ark_pgtext_append_at(&scratch, &value,
-						 &pt->columns[i].type,
-						 &t->rules, &reason,
-						 &reason_offset) == 0) {
-				converted += (uint64_t)ark_transfer_converted_by_rule(
-					value.storage, pt->columns[i].type.type);
+			if ((rc = ark_rows_line_value(&line, &value,
+						      &pt->columns[i].type,
+						      &t->rules, &refused,
+						      &reason,
+						      &reason_offset, err)))
+				goto cleanup;
+			if (!refused) {
+				converted += (uint64_t)
+					ark_transfer_converted_by_rule(
+						value.storage,
+						pt->columns[i].type.type);
 				continue;
 			}
 			if (widen) {
@@ -241,8 +171,8 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				continue;
 			}
 			ark_buf_append_char(&scratch, '\001');
-			row_label(st, stmt, keys, row, sizeof(row));
-			preview_value(stmt, sql_column, preview,
+			ark_rows_label(st, stmt, keys, row, sizeof(row));
+			ark_rows_preview(stmt, sql_column, preview,
 				      sizeof(preview));
 			ark_buf_reset(&why);
 			ark_pgtext_append_reason(&why, reason, reason_offset);
@@ -250,14 +180,10 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 			       source_column(t, plan_table, i)->name, preview,
 			       why.data ? why.data : reason);
 		}
-		if (ark_buf_failed(&scratch)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
-					   "out of memory");
+		if ((rc = ark_rows_line_end(&line,
+					    &t->check_digests[plan_table],
+					    err)))
 			goto cleanup;
-		}
-		ark_digest_add_row(&t->check_digests[plan_table],
-				   scratch.data ? scratch.data : "",
-				   scratch.len);
 	}
 	if (step != SQLITE_DONE) {
 		rc = sqlite_failed(t->db, "cannot read", st->name, err);
@@ -268,6 +194,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 	tr->converted = converted;
 	rc = 0;
 cleanup:
+	ark_rows_line_abandon(&line);
 	sqlite3_finalize(stmt);
 	ark_buf_free(&why);
 	ark_buf_free(&scratch);
@@ -284,7 +211,7 @@ static int refuse_rows(struct transfer *t, size_t plan_table,
 	int step;
 
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		row_label(st, stmt, keys, row, sizeof(row));
+		ark_rows_label(st, stmt, keys, row, sizeof(row));
 		refuse(t, plan_table, stmt, keys, row, column, NULL, reason);
 	}
 	if (step != SQLITE_DONE)
@@ -394,102 +321,621 @@ static int unique_skipped(const struct ark_plan_table *pt,
 }
 
 /*
- * Duplicates under a primary key or unique constraint, compared as
- * PostgreSQL will (bytewise: COLLATE BINARY), NULLs under a primary key.
- * One refusal per duplicated key value, naming how many rows share it.
+ * Whether converting a key column's values can make values SQLite holds
+ * apart equal in PostgreSQL: more than one storage class in the column
+ * (1 and '1' into text, 1 and 1.0 into double precision), or a type that
+ * is not its class's own (text into a timestamp: '2020-01-01 10:00' and
+ * '2020-01-01 10:00:00'; text into uuid, boolean, a number; a real into
+ * numeric, an integer into double precision).  Integers into an integer
+ * type or numeric, reals into double precision (SQLite and PostgreSQL
+ * both hold 0.0 = -0.0), text into text or varchar, text or blobs into
+ * bytea keep every value apart: SQLite's own comparison is PostgreSQL's.
  */
-static int check_uniques(struct transfer *t, size_t plan_table,
-			 struct ark_error *err)
+static int conversion_can_merge(const struct ark_column_profile *profile,
+				const struct ark_pgtype_spec *type)
+{
+	int classes = (profile->integers > 0) + (profile->reals > 0) +
+		      (profile->texts > 0) + (profile->blobs > 0);
+
+	if (classes > 1)
+		return 1;
+	switch (type->type) {
+	case ARK_PGTYPE_INT2:
+	case ARK_PGTYPE_INT4:
+	case ARK_PGTYPE_INT8:
+	case ARK_PGTYPE_NUMERIC:
+		return profile->reals > 0 || profile->texts > 0 ||
+		       profile->blobs > 0;
+	case ARK_PGTYPE_FLOAT8:
+		return profile->integers > 0 || profile->texts > 0 ||
+		       profile->blobs > 0;
+	case ARK_PGTYPE_TEXT:
+	case ARK_PGTYPE_VARCHAR:
+		return profile->integers > 0 || profile->reals > 0 ||
+		       profile->blobs > 0;
+	case ARK_PGTYPE_BYTEA:
+		return profile->integers > 0 || profile->reals > 0;
+	default:
+		return classes > 0;
+	}
+}
+
+/*
+ * A converted value as PostgreSQL's equality sees it (text[start..]):
+ * numeric ignores trailing fraction zeros (1.0 = 1.00), float -0 = 0,
+ * char(n) ignores trailing spaces.  Other types' canonical texts are
+ * equal exactly when the values are (jsonb excepted: its numbers compare
+ * as numeric, [1.0] = [1], which is not looked at here).
+ */
+static void equality_text(struct ark_buf *text, size_t start,
+			  enum ark_pgtype type)
+{
+	char *v;
+	size_t len, i;
+
+	if (ark_buf_failed(text) || text->len <= start)
+		return;
+	v = text->data + start;
+	len = text->len - start;
+	switch (type) {
+	case ARK_PGTYPE_NUMERIC:
+		if (memchr(v, '.', len)) {
+			while (len && v[len - 1] == '0')
+				len--;
+			if (len && v[len - 1] == '.')
+				len--;
+		}
+		for (i = v[0] == '-'; i < len && (v[i] == '0' || v[i] == '.'); i++)
+			;
+		if (v[0] == '-' && i == len) /* -0.00 is 0 */
+			memmove(v, v + 1, --len);
+		break;
+	case ARK_PGTYPE_FLOAT4:
+	case ARK_PGTYPE_FLOAT8:
+		if (len == 2 && memcmp(v, "-0", 2) == 0)
+			memmove(v, v + 1, --len);
+		break;
+	case ARK_PGTYPE_BPCHAR:
+		while (len && v[len - 1] == ' ')
+			len--;
+		break;
+	default:
+		break;
+	}
+	ark_buf_truncate(text, start + len);
+}
+
+/* Up to 40 bytes of a converted value, cut on a character boundary. */
+static void append_shown(struct ark_buf *out, const char *value, size_t len)
+{
+	size_t cut = len;
+
+	if (cut > 40) {
+		cut = 40;
+		while (cut > 0 && ((unsigned char)value[cut] & 0xc0) == 0x80)
+			cut--;
+	}
+	ark_buf_append(out, value, cut);
+	if (cut < len)
+		ark_buf_append_str(out, "...");
+}
+
+/*
+ * The keys of a unique constraint as PostgreSQL will compare them, row by
+ * row in the table's order: each row's key values converted (their
+ * canonical COPY text, ark/digest.h) and made equality texts; their
+ * XXH3-128 in a table with a unique index in a temporary SQLite file in
+ * --tmpdir (disk, a small page cache: memory does not grow with the
+ * table).  A row whose key is already there duplicates an earlier row:
+ * it is refused, naming both rows (with --reject, it is the one set
+ * aside: the first row of a key is kept).  Rows with a NULL in the key
+ * (PostgreSQL's UNIQUE holds any number; the PRIMARY KEY's are refused
+ * apart) or a value the conversion refuses (refused apart) are left out.
+ * With widen, *found says a duplicate is there and nothing is reported.
+ */
+struct key {
+	size_t ncolumns;
+	const size_t *columns;        /* plan column indexes */
+	const char *what;             /* "the PRIMARY KEY", ... */
+	const char *where;            /* a partial index's SQLite WHERE */
+	int converted;                /* conversion can merge values */
+};
+
+static int check_unique_rows(struct transfer *t, size_t plan_table,
+			     const struct key *unique, int *found,
+			     struct ark_error *err)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
+	struct ark_buf tail = ARK_BUF_INIT, key = ARK_BUF_INIT;
+	struct ark_buf equal = ARK_BUF_INIT, shown = ARK_BUF_INIT, reason = ARK_BUF_INIT;
+	struct ark_plan_table only = *pt;
+	struct ark_plan_column *columns = NULL;
+	struct ark_atomic_file *file = NULL;
+	struct ark_sqlvalue value;
+	struct ark_hash128 hash;
+	unsigned char hash_bytes[16];
+	sqlite3 *keys_db = NULL;
+	sqlite3_stmt *stmt = NULL, *insert = NULL, *lookup = NULL;
+	const char *tmpdir = t->options->tmpdir, *why;
+	char path[4096], row[256];
+	size_t keys, c, start;
+	uint64_t rows = 0;
+	int rc = 0, step, refused;
+
+	/* SELECT <row key>, <the unique's columns> ... */
+	columns = calloc(unique->ncolumns ? unique->ncolumns : 1,
+			 sizeof(*columns));
+	if (!columns) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	for (c = 0; c < unique->ncolumns; c++)
+		columns[c] = pt->columns[unique->columns[c]];
+	only.columns = columns;
+	only.ncolumns = unique->ncolumns;
+	/* the table's own order (rowid, or a WITHOUT ROWID table's key),
+	 * whatever index the WHERE could use: the first row of a key is
+	 * the one kept */
+	ark_buf_append_str(&tail, " NOT INDEXED WHERE 1");
+	for (c = 0; c < unique->ncolumns; c++) {
+		ark_buf_append_str(&tail, " AND ");
+		ark_rows_append_sqlite_ident(&tail,
+			source_column(t, plan_table, unique->columns[c])->name);
+		ark_buf_append_str(&tail, " IS NOT NULL");
+	}
+	if (unique->where)
+		ark_buf_appendf(&tail, " AND (%s)", unique->where);
+	if (ark_buf_failed(&tail)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_rows_prepare(t->db, st, &only, 1, tail.data, &keys,
+				   &stmt, err)))
+		goto cleanup;
+
+	if (!tmpdir || !*tmpdir)
+		tmpdir = getenv("TMPDIR");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	if (snprintf(path, sizeof(path), "%s/ark-keys", tmpdir) >=
+	    (int)sizeof(path)) {
+		rc = ark_error_set(err, ARK_ERR_WRITE, ENAMETOOLONG,
+				   "cannot check the keys of table \"%s\" "
+				   "in '%s'", st->name, tmpdir);
+		goto cleanup;
+	}
+	if ((rc = ark_atomic_open_short(path, &file, err))) {
+		ark_error_prefix(err, "checking the keys of table \"%s\"",
+				 st->name);
+		goto cleanup;
+	}
+	/* written once, thrown away (never committed): no journal, no sync;
+	 * 32 MiB of cache (1M keys of random hashes: 13.5 s, 42 MB peak;
+	 * with 8 MiB, 22.7 s and 17 MB; load average 10 on 2 cores) */
+	if (sqlite3_open_v2(ark_atomic_temp_path(file), &keys_db,
+			    SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(keys_db, "PRAGMA journal_mode = OFF; "
+			 "PRAGMA synchronous = OFF; "
+			 "PRAGMA locking_mode = EXCLUSIVE; "
+			 "PRAGMA temp_store = FILE; "
+			 "PRAGMA cache_size = -32768; "
+			 "CREATE TABLE k (h BLOB PRIMARY KEY, row TEXT) "
+			 "WITHOUT ROWID; "
+			 /* one transaction: a commit per row wrote pages per
+			  * row (110 us a row, ten times all the rest) */
+			 "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(keys_db, "INSERT OR IGNORE INTO k VALUES "
+			       "(?1, ?2)", -1, &insert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(keys_db, "SELECT row FROM k WHERE h = ?1",
+			       -1, &lookup, NULL) != SQLITE_OK) {
+		rc = ark_error_set(err, ARK_ERR_WRITE, 0,
+				   "checking the keys of table \"%s\": "
+				   "cannot write '%s': %s", st->name,
+				   ark_atomic_temp_path(file),
+				   keys_db ? sqlite3_errmsg(keys_db)
+					   : "out of memory");
+		goto cleanup;
+	}
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (++rows % CHECK_EVERY == 0 &&
+		    (rc = ark_fsio_check_interrupt(err)))
+			goto cleanup;
+		/* key: the canonical texts, as shown; equal: as compared */
+		ark_buf_reset(&key);
+		ark_buf_reset(&equal);
+		refused = 0;
+		for (c = 0; c < unique->ncolumns && !refused; c++) {
+			if (c) {
+				ark_buf_append_char(&key, '\t');
+				ark_buf_append_char(&equal, '\t');
+			}
+			start = key.len;
+			ark_rows_value(stmt, (int)(keys + c), &value);
+			if (ark_pgtext_append(&key, &value, &columns[c].type,
+					      &t->rules, &why) != 0) {
+				refused = 1; /* refused by the value check */
+				break;
+			}
+			ark_buf_append(&equal, key.data + start,
+				       key.len - start);
+			equality_text(&equal, equal.len - (key.len - start),
+				      columns[c].type.type);
+		}
+		if (refused)
+			continue;
+		if (ark_buf_failed(&key) || ark_buf_failed(&equal)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			goto cleanup;
+		}
+		hash = ark_hash_buffer(equal.data ? equal.data : "", equal.len);
+		for (c = 0; c < 8; c++) {
+			hash_bytes[c] = (unsigned char)(hash.high >> (56 - 8 * c));
+			hash_bytes[8 + c] = (unsigned char)(hash.low >> (56 - 8 * c));
+		}
+		ark_rows_label(st, stmt, keys, row, sizeof(row));
+		sqlite3_reset(insert);
+		sqlite3_bind_blob(insert, 1, hash_bytes, 16, SQLITE_STATIC);
+		sqlite3_bind_text(insert, 2, row, -1, SQLITE_STATIC);
+		if (sqlite3_step(insert) != SQLITE_DONE) {
+			rc = ark_error_set(err, ARK_ERR_WRITE, 0,
+					   "checking the keys of table \"%s\": "
+					   "cannot write '%s': %s", st->name,
+					   ark_atomic_temp_path(file),
+					   sqlite3_errmsg(keys_db));
+			goto cleanup;
+		}
+		if (sqlite3_changes(keys_db) > 0)
+			continue;
+		*found = 1;
+		if (t->options->widen)
+			break;
+		sqlite3_reset(lookup);
+		sqlite3_bind_blob(lookup, 1, hash_bytes, 16, SQLITE_STATIC);
+		ark_buf_reset(&reason);
+		ark_buf_appendf(&reason, "a duplicate of %s under %s%s",
+				sqlite3_step(lookup) == SQLITE_ROW
+					? (const char *)sqlite3_column_text(lookup, 0)
+					: "an earlier row",
+				unique->what,
+				unique->converted ? " once converted" : "");
+		/* (a, b)=(1, x) as PostgreSQL's own message shows a key */
+		ark_buf_reset(&shown);
+		ark_buf_append_char(&shown, '(');
+		for (c = 0; c < unique->ncolumns; c++)
+			ark_buf_appendf(&shown, "%s%s", c ? ", " : "",
+					columns[c].name);
+		ark_buf_append_str(&shown, ")=(");
+		for (c = 0, start = 0; c < unique->ncolumns; c++) {
+			const char *field = key.data + start;
+			const char *end = memchr(field, '\t', key.len - start);
+			size_t len = end ? (size_t)(end - field)
+					 : key.len - start;
+
+			if (c)
+				ark_buf_append_str(&shown, ", ");
+			append_shown(&shown, field, len);
+			start += len + 1;
+		}
+		ark_buf_append_char(&shown, ')');
+		if (ark_buf_failed(&reason) || ark_buf_failed(&shown)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			goto cleanup;
+		}
+		refuse(t, plan_table, stmt, keys, row, NULL, shown.data,
+		       reason.data);
+	}
+	if (rc == 0 && step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+cleanup:
+	sqlite3_finalize(stmt);
+	sqlite3_finalize(insert);
+	sqlite3_finalize(lookup);
+	if (keys_db)
+		sqlite3_close(keys_db);
+	ark_atomic_free(file);
+	free(columns);
+	ark_buf_free(&tail);
+	ark_buf_free(&key);
+	ark_buf_free(&equal);
+	ark_buf_free(&shown);
+	ark_buf_free(&reason);
+	return rc;
+}
+
+/*
+ * Duplicates SQLite itself holds under a unique constraint, compared as
+ * PostgreSQL will (bytewise: COLLATE BINARY).  One refusal per
+ * duplicated key value, naming how many rows share it.  With widen,
+ * *found says one is there and nothing is reported.
+ */
+static int check_unique_groups(struct transfer *t, size_t plan_table,
+			       size_t u, int *found, struct ark_error *err)
 {
 	struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_plan_unique *unique = &pt->uniques[u];
 	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
 	struct ark_buf sql = ARK_BUF_INIT, cols = ARK_BUF_INIT;
 	struct ark_buf label = ARK_BUF_INIT;
 	sqlite3_stmt *stmt = NULL;
 	char value[160], reason[256];
-	size_t u, c;
-	int step, rc = 0, found;
+	size_t c;
+	int step, rc = 0;
+
+	for (c = 0; c < unique->ncolumns; c++) {
+		if (c)
+			ark_buf_append_str(&cols, ", ");
+		ark_rows_append_sqlite_ident(&cols,
+			source_column(t, plan_table, unique->columns[c])->name);
+		ark_buf_append_str(&cols, " COLLATE BINARY");
+	}
+	ark_buf_appendf(&sql, "SELECT %s, count(*) FROM main.",
+			cols.data ? cols.data : "1");
+	ark_rows_append_sqlite_ident(&sql, st->name);
+	ark_buf_append_str(&sql, " WHERE 1");
+	for (c = 0; c < unique->ncolumns; c++) {
+		ark_buf_append_str(&sql, " AND ");
+		ark_rows_append_sqlite_ident(&sql,
+			source_column(t, plan_table, unique->columns[c])->name);
+		ark_buf_append_str(&sql, " IS NOT NULL");
+	}
+	ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
+			cols.data ? cols.data : "1");
+	if (ark_buf_failed(&sql) || ark_buf_failed(&cols)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if (sqlite3_prepare_v2(t->db, sql.data, -1, &stmt, NULL) != SQLITE_OK) {
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+		goto cleanup;
+	}
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		sqlite3_int64 count = sqlite3_column_int64(stmt,
+							   (int)unique->ncolumns);
+
+		*found = 1;
+		if (t->options->widen)
+			break;
+		ark_buf_reset(&label);
+		ark_buf_append_str(&label, "key (");
+		for (c = 0; c < unique->ncolumns; c++) {
+			ark_rows_preview(stmt, (int)c, value, sizeof(value));
+			ark_buf_appendf(&label, "%s%s=%s", c ? ", " : "",
+				source_column(t, plan_table,
+					      unique->columns[c])->name,
+				value);
+		}
+		ark_buf_append_char(&label, ')');
+		snprintf(reason, sizeof(reason), "%lld rows share this %s value",
+			 (long long)count,
+			 unique->primary ? "PRIMARY KEY" : "UNIQUE");
+		refuse(t, plan_table, NULL, 0, label.data ? label.data : "",
+		       NULL, NULL, reason);
+	}
+	if (step != SQLITE_DONE && step != SQLITE_ROW)
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	ark_buf_free(&cols);
+	ark_buf_free(&label);
+	return rc;
+}
+
+/* Whether a key's conversion can make distinct SQLite values equal. */
+static int key_converted(const struct transfer *t, size_t plan_table,
+			 const size_t *columns, size_t ncolumns)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_table_profile *profile =
+		&t->profile->tables[pt->source_index];
+	size_t c;
+
+	for (c = 0; c < ncolumns; c++) {
+		const struct ark_plan_column *col = &pt->columns[columns[c]];
+
+		if (conversion_can_merge(&profile->columns[col->source_index],
+					 &col->type))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A unique index over plain columns (partial or not): its columns as
+ * plan column indexes (*columns, allocated; the caller frees it), its
+ * SQLite WHERE, into key.  1 when it is not one to check (an expression
+ * key, a column --data-only leaves out: the server judges those when the
+ * index is made), 0, or ARK_ERR_INTERNAL.
+ */
+static int unique_index_key(const struct transfer *t, size_t plan_table,
+			    const struct ark_plan_index *ix, size_t **columns,
+			    struct key *key, struct ark_error *err)
+{
+	const struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
+	const struct ark_sqlite_index *si = NULL;
+	size_t i, c, j;
+
+	*columns = NULL;
+	if (!ix->unique || ix->dropped || !ix->source_name)
+		return 1;
+	for (i = 0; i < st->nindexes && !si; i++)
+		if (strcmp(st->indexes[i].name, ix->source_name) == 0)
+			si = &st->indexes[i];
+	if (!si || si->ncolumns == 0)
+		return 1;
+	*columns = calloc(si->ncolumns, sizeof(**columns));
+	if (!*columns)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+	for (c = 0; c < si->ncolumns; c++) {
+		if (!si->columns[c].name)
+			return 1;
+		for (j = 0; j < pt->ncolumns; j++)
+			if (sqlite3_stricmp(source_column(t, plan_table, j)->name,
+					    si->columns[c].name) == 0)
+				break;
+		if (j == pt->ncolumns || pt->columns[j].skipped)
+			return 1;
+		(*columns)[c] = j;
+	}
+	key->ncolumns = si->ncolumns;
+	key->columns = *columns;
+	key->where = si->partial ? si->where_sql : NULL;
+	return 0;
+}
+
+/*
+ * Duplicates under a primary key, unique constraint or unique index, as
+ * PostgreSQL will see them, and NULLs under a primary key.  A key whose
+ * conversion can make distinct SQLite values equal (1 and '1' into text,
+ * '2020-01-01 10:00' and '2020-01-01 10:00:00' into timestamp) is
+ * compared converted, row by row (check_unique_rows); so is every
+ * primary key and unique constraint with --reject, which sets aside each
+ * row after the first of a key.  The others by SQLite's GROUP BY, which
+ * costs less (SQLite enforces its unique indexes: only conversion can
+ * make duplicates there).  --widen leaves out a constraint the data
+ * breaks.
+ */
+static int check_uniques(struct transfer *t, size_t plan_table,
+			 struct ark_error *err)
+{
+	struct ark_plan_table *pt = &t->plan->tables[plan_table];
+	struct ark_buf what = ARK_BUF_INIT;
+	size_t u, *columns = NULL;
+	int rc = 0, found;
 
 	for (u = 0; u < pt->nuniques && rc == 0; u++) {
 		const struct ark_plan_unique *unique = &pt->uniques[u];
+		struct key key = {
+			unique->ncolumns, unique->columns,
+			unique->primary ? "the PRIMARY KEY"
+					: "a UNIQUE constraint",
+			NULL, 0,
+		};
 
-		if (unique_skipped(pt, unique))
+		if (unique_skipped(pt, unique) || unique->dropped)
 			continue;
-		ark_buf_reset(&cols);
-		for (c = 0; c < unique->ncolumns; c++) {
-			if (c)
-				ark_buf_append_str(&cols, ", ");
-			ark_rows_append_sqlite_ident(&cols,
-				source_column(t, plan_table,
-					      unique->columns[c])->name);
-			ark_buf_append_str(&cols, " COLLATE BINARY");
-		}
-		ark_buf_reset(&sql);
-		ark_buf_appendf(&sql, "SELECT %s, count(*) FROM main.",
-				cols.data ? cols.data : "1");
-		ark_rows_append_sqlite_ident(&sql, st->name);
-		ark_buf_append_str(&sql, " WHERE 1");
-		for (c = 0; c < unique->ncolumns; c++) {
-			ark_buf_append_str(&sql, " AND ");
-			ark_rows_append_sqlite_ident(&sql,
-				source_column(t, plan_table,
-					      unique->columns[c])->name);
-			ark_buf_append_str(&sql, " IS NOT NULL");
-		}
-		ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
-				cols.data ? cols.data : "1");
-		if (ark_buf_failed(&sql) || ark_buf_failed(&cols)) {
-			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
-			break;
-		}
-		if (sqlite3_prepare_v2(t->db, sql.data, -1, &stmt, NULL) !=
-		    SQLITE_OK) {
-			rc = sqlite_failed(t->db, "cannot check", st->name, err);
-			break;
-		}
+		key.converted = key_converted(t, plan_table, unique->columns,
+					      unique->ncolumns);
 		found = 0;
-		while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-			sqlite3_int64 count = sqlite3_column_int64(
-				stmt, (int)unique->ncolumns);
-
-			if (t->options->widen) {
-				found = 1;
-				break;
-			}
-			ark_buf_reset(&label);
-			ark_buf_append_str(&label, "key (");
-			for (c = 0; c < unique->ncolumns; c++) {
-				preview_value(stmt, (int)c, value, sizeof(value));
-				ark_buf_appendf(&label, "%s%s=%s", c ? ", " : "",
-					source_column(t, plan_table,
-						      unique->columns[c])->name,
-					value);
-			}
-			ark_buf_append_char(&label, ')');
-			snprintf(reason, sizeof(reason),
-					 "%lld rows share this %s value",
-					 (long long)count,
-					 unique->primary ? "PRIMARY KEY"
-							 : "UNIQUE");
-			refuse(t, plan_table, NULL, 0,
-			       label.data ? label.data : "", NULL, NULL,
-			       reason);
-		}
-		if (step != SQLITE_DONE && step != SQLITE_ROW)
-			rc = sqlite_failed(t->db, "cannot check", st->name, err);
-		sqlite3_finalize(stmt);
-		stmt = NULL;
+		if (key.converted || t->reject_db)
+			rc = check_unique_rows(t, plan_table, &key, &found, err);
+		else
+			rc = check_unique_groups(t, plan_table, u, &found, err);
 		if (rc == 0 && unique->primary)
 			rc = check_null_key(t, plan_table, u, &found, err);
-		if (found && rc == 0)
+		if (found && rc == 0 && t->options->widen)
 			ark_plan_relax_unique(t->plan, plan_table, u,
 					      unique->primary
 					      ? "NULL or duplicate values under the PRIMARY KEY"
 					      : "duplicate values under the UNIQUE constraint");
 	}
-	ark_buf_free(&sql);
-	ark_buf_free(&cols);
-	ark_buf_free(&label);
+	for (u = 0; u < pt->nindexes && rc == 0; u++) {
+		const struct ark_plan_index *ix = &pt->indexes[u];
+		struct key key = { 0 };
+
+		free(columns);
+		if ((rc = unique_index_key(t, plan_table, ix, &columns, &key,
+					   err)) != 0) {
+			rc = rc > 0 ? 0 : rc;
+			continue;
+		}
+		key.converted = key_converted(t, plan_table, key.columns,
+					      key.ncolumns);
+		if (!key.converted)
+			continue;
+		ark_buf_reset(&what);
+		ark_buf_appendf(&what, "unique index \"%s\"", ix->source_name);
+		if (ark_buf_failed(&what)) {
+			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
+					   "out of memory");
+			break;
+		}
+		key.what = what.data;
+		found = 0;
+		rc = check_unique_rows(t, plan_table, &key, &found, err);
+		if (found && rc == 0 && t->options->widen)
+			ark_plan_relax_unique_index(t->plan, plan_table, u,
+						    "duplicate values under "
+						    "the unique index once "
+						    "converted");
+	}
+	free(columns);
+	ark_buf_free(&what);
+	return rc;
+}
+
+/*
+ * The rows of a WITHOUT ROWID table (which pragma_foreign_key_check
+ * does not name) whose foreign key source has no parent row, named by
+ * their key: the key's columns all set and no parent row equal to them
+ * (the parent's column on the left of =, so its collation decides, as
+ * SQLite's lookup in the parent's index does).
+ */
+static int refuse_orphans_by_key(struct transfer *t, size_t plan_table,
+				 size_t source, const char *reason,
+				 struct ark_error *err)
+{
+	const struct ark_sqlite_table *st = ark_transfer_source_table(t, plan_table);
+	const struct ark_sqlite_foreign_key *fk = &st->foreign_keys[source];
+	const struct ark_sqlite_table *parent = NULL;
+	struct ark_buf tail = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	const char *to;
+	char row[256];
+	size_t i, j, keys;
+	int rc = 0, step;
+
+	for (i = 0; i < t->schema->ntables && !parent; i++)
+		if (sqlite3_stricmp(t->schema->tables[i].name, fk->ref_table) == 0)
+			parent = &t->schema->tables[i];
+	if (!parent)
+		return 0; /* reported by the plan as not carried */
+	ark_buf_append_str(&tail, " WHERE 1");
+	for (i = 0; i < fk->ncolumns; i++) {
+		ark_buf_append_str(&tail, " AND ");
+		ark_rows_append_sqlite_ident(&tail, fk->from[i]);
+		ark_buf_append_str(&tail, " IS NOT NULL");
+	}
+	ark_buf_append_str(&tail, " AND NOT EXISTS (SELECT 1 FROM main.");
+	ark_rows_append_sqlite_ident(&tail, parent->name);
+	ark_buf_append_str(&tail, " AS ark_parent WHERE 1");
+	for (i = 0; i < fk->ncolumns; i++) {
+		to = fk->to[i];
+		if (!to) { /* the parent's primary key, in key order */
+			for (j = 0; j < parent->ncolumns && !to; j++)
+				if (parent->columns[j].pk_position == (int)(i + 1))
+					to = parent->columns[j].name;
+			if (!to)
+				goto cleanup; /* "foreign key mismatch" */
+		}
+		ark_buf_append_str(&tail, " AND ark_parent.");
+		ark_rows_append_sqlite_ident(&tail, to);
+		ark_buf_append_str(&tail, " = main.");
+		ark_rows_append_sqlite_ident(&tail, st->name);
+		ark_buf_append_char(&tail, '.');
+		ark_rows_append_sqlite_ident(&tail, fk->from[i]);
+	}
+	ark_buf_append_char(&tail, ')');
+	if (ark_buf_failed(&tail)) {
+		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = ark_rows_prepare(t->db, st, &t->plan->tables[plan_table], 1,
+				   tail.data, &keys, &stmt, err)))
+		goto cleanup;
+	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+		ark_rows_label(st, stmt, keys, row, sizeof(row));
+		refuse(t, plan_table, stmt, keys, row, NULL, NULL, reason);
+	}
+	if (step != SQLITE_DONE)
+		rc = sqlite_failed(t->db, "cannot check", st->name, err);
+cleanup:
+	sqlite3_finalize(stmt);
+	ark_buf_free(&tail);
 	return rc;
 }
 
@@ -503,21 +949,29 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 	struct ark_plan_table *pt = &t->plan->tables[plan_table];
 	sqlite3_stmt *stmt = NULL;
 	char row[64], reason[512], parent[256];
+	unsigned char *orphaned = NULL;
 	size_t source, j;
-	int step;
+	int step, rc = 0;
 
 	if (st->nforeign_keys == 0)
 		return 0;
+	orphaned = calloc(st->nforeign_keys, 1);
+	if (!orphaned)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 	if (sqlite3_prepare_v2(t->db,
 			       "SELECT rowid, \"parent\", fkid FROM "
 			       "pragma_foreign_key_check(?1)",
-			       -1, &stmt, NULL) != SQLITE_OK)
+			       -1, &stmt, NULL) != SQLITE_OK) {
+		free(orphaned);
 		return sqlite_failed(t->db, "cannot check", st->name, err);
+	}
 	sqlite3_bind_text(stmt, 1, st->name, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 		/* SQLite numbers foreign keys from the last declared */
 		source = st->nforeign_keys - 1 -
 			 (size_t)sqlite3_column_int64(stmt, 2);
+		if (source >= st->nforeign_keys)
+			continue;
 		ark_text_escape((const char *)sqlite3_column_text(stmt, 1),
 				parent, sizeof(parent));
 		if (t->options->widen) {
@@ -528,15 +982,15 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 						"rows have no parent row");
 			continue;
 		}
-		if (sqlite3_column_type(stmt, 0) == SQLITE_NULL)
-			snprintf(row, sizeof(row), "(a WITHOUT ROWID row)");
-		else
-			snprintf(row, sizeof(row), "rowid %lld",
-				 (long long)sqlite3_column_int64(stmt, 0));
+		if (st->without_rowid) {
+			orphaned[source] = 1; /* named by key below */
+			continue;
+		}
+		snprintf(row, sizeof(row), "rowid %lld",
+			 (long long)sqlite3_column_int64(stmt, 0));
 		snprintf(reason, sizeof(reason),
 			 "foreign key to \"%s\" has no parent row", parent);
-		refuse(t, plan_table, st->without_rowid ? NULL : stmt, 1, row,
-		       NULL, NULL, reason);
+		refuse(t, plan_table, stmt, 1, row, NULL, NULL, reason);
 	}
 	if (step != SQLITE_DONE) {
 		/* "foreign key mismatch": the parent has no such key; the
@@ -545,7 +999,17 @@ static int check_foreign_keys(struct transfer *t, size_t plan_table,
 			st->name, sqlite3_errmsg(t->db));
 	}
 	sqlite3_finalize(stmt);
-	return 0;
+	for (source = 0; source < st->nforeign_keys && rc == 0; source++) {
+		if (!orphaned[source])
+			continue;
+		ark_text_escape(st->foreign_keys[source].ref_table, parent,
+				sizeof(parent));
+		snprintf(reason, sizeof(reason),
+			 "foreign key to \"%s\" has no parent row", parent);
+		rc = refuse_orphans_by_key(t, plan_table, source, reason, err);
+	}
+	free(orphaned);
+	return rc;
 }
 
 /*
@@ -928,7 +1392,7 @@ static int reject_orphans(struct transfer *t, struct ark_error *err)
 				while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 					int added = 0;
 
-					row_label(st, stmt, keys, row, sizeof(row));
+					ark_rows_label(st, stmt, keys, row, sizeof(row));
 					if (reject_row(t, i, stmt, keys, row, NULL,
 						       NULL, reason, 1, &added)) {
 						rc = t->reject_code ? t->reject_code

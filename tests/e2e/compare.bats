@@ -318,7 +318,7 @@ table "playlist": column "name": type text[] cannot be compared
 	run --separate-stderr "$VERIFY" "$S" "$ARK_TEST_DB"
 	assert_status 16
 	assert_output_has 't                ?            2  DIFFERENT'
-	assert_output_has 'table "t": SOURCE: table "t", row 2 read, column "n": text that is not an integer'
+	assert_output_has 'table "t": SOURCE: table "t", rowid 2, column "n": text that is not an integer as PostgreSQL prints it: '"'five'"
 }
 
 @test "a wrong password: exit 12, the password nowhere in the output" {

@@ -136,7 +136,7 @@ member() {
 	psql_q "DROP TABLE album; CREATE TABLE album_albumid_seq (x int)"
 	run --separate-stderr "$TRANSFER" -q --archive "$OUT" "$DB" "$ARK_TEST_DB"
 	assert_status 14
-	assert_error ark-transfer 'schema "public" already has a relation "album_albumid_seq"'
+	assert_error ark-transfer 'schema "public" already has a table "album_albumid_seq", the name the plan gives the identity'"'"'s sequence of table "album"'
 	assert_dir_empty "$OUT"
 	assert_dir_empty "$TMPDIR"
 	[[ $(psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'") == 1 ]]
