@@ -136,7 +136,12 @@ check-unit: $(UNIT_BIN)
 # Makefile's install and uninstall of the default build, not the binaries.
 E2E_FILES ?= $(sort $(wildcard tests/e2e/*.bats))
 
+# The e2e helpers start python3 some hundreds of times: it is resolved once
+# to the interpreter itself (tests/e2e/helpers.bash says why).
+TEST_PYTHON = $${ARK_TEST_PYTHON:-$$(python3 -c 'import sys; print(sys.executable)')}
+
 check-e2e: all $(TESTS_BUILT)
+	ARK_TEST_PYTHON="$(TEST_PYTHON)" \
 	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)e2e \
 		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test $(E2E_FILES)

@@ -3,7 +3,11 @@
 
 Written from the format document, independently of lib/, so the tests can
 take archives apart, put them back together (consistently or not) and craft
-hostile ones.  Only the standard library and the xxhsum CLI are used.
+hostile ones.  Only the standard library and the reference libraries of
+the formats are used: libxxhash and libzstd through ctypes (the xxhsum and
+zstd CLIs where a library cannot be loaded).  The tests start this script
+hundreds of times, so it does without child processes where it can and
+imports what a command needs only when that command runs.
 
     arkfmt.py layout ARCHIVE              JSON: members with offsets, manifest
     arkfmt.py manifest ARCHIVE [KEY...]   the manifest, or one value in it
@@ -38,28 +42,60 @@ hostile ones.  Only the standard library and the xxhsum CLI are used.
     (MODE: single, batch or restore; see "mass damage checks" below)
 """
 
-import atexit
-import io
 import json
 import os
-import random
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 BLOCK = 512
 MANIFEST = "MANIFEST.json"
 SUMS = "XXH128SUMS"
 
 
+_LIBS = {}
+
+
+def library(name):
+    """The shared library (ctypes.CDLL) or None when it cannot be loaded."""
+    if name not in _LIBS:
+        import ctypes
+        try:
+            _LIBS[name] = ctypes.CDLL(name)
+        except OSError:
+            _LIBS[name] = None
+    return _LIBS[name]
+
+
 def xxh128(data):
-    out = subprocess.run(["xxhsum", "-H2", "-"], input=data,
-                         stdout=subprocess.PIPE, check=True).stdout
-    return out.split()[0].decode()
+    """XXH3-128 of data as xxhsum -H2 prints it (the canonical big-endian
+    form: high 64 bits, then low 64 bits)."""
+    fn = xxh3_128_function()
+    if fn is None:
+        import subprocess
+        out = subprocess.run(["xxhsum", "-H2", "-"], input=data,
+                             stdout=subprocess.PIPE, check=True).stdout
+        return out.split()[0].decode()
+    data = bytes(data)
+    h = fn(data, len(data))
+    return "%016x%016x" % (h.high64, h.low64)
+
+
+def xxh3_128_function():
+    """libxxhash's XXH3_128bits through ctypes, or None."""
+    if "xxh3_128" not in _LIBS:
+        lib = library("libxxhash.so.0")
+        fn = None
+        if lib is not None:
+            import ctypes
+
+            class Hash128(ctypes.Structure):  # XXH128_hash_t
+                _fields_ = [("low64", ctypes.c_uint64),
+                            ("high64", ctypes.c_uint64)]
+
+            fn = lib.XXH3_128bits
+            fn.restype = Hash128
+            fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        _LIBS["xxh3_128"] = fn
+    return _LIBS["xxh3_128"]
 
 
 def pad(n):
@@ -247,11 +283,53 @@ def assemble(manifest, parts, post=(), mtime=None):
 
 
 def zstd_decompress(stored):
-    return subprocess.run(["zstd", "-d", "-c", "-q"], input=stored,
-                          stdout=subprocess.PIPE, check=True).stdout
+    """All the frames in stored, decompressed; ValueError when they are
+    not whole zstd frames (as zstd -d would fail)."""
+    lib = library("libzstd.so.1")
+    if lib is None:
+        import subprocess
+        return subprocess.run(["zstd", "-d", "-c", "-q"], input=stored,
+                              stdout=subprocess.PIPE, check=True).stdout
+    import ctypes
+
+    class Buffer(ctypes.Structure):  # ZSTD_inBuffer and ZSTD_outBuffer
+        _fields_ = [("ptr", ctypes.c_void_p), ("size", ctypes.c_size_t),
+                    ("pos", ctypes.c_size_t)]
+
+    lib.ZSTD_createDStream.restype = ctypes.c_void_p
+    lib.ZSTD_freeDStream.argtypes = [ctypes.c_void_p]
+    lib.ZSTD_DStreamOutSize.restype = ctypes.c_size_t
+    lib.ZSTD_decompressStream.restype = ctypes.c_size_t
+    lib.ZSTD_decompressStream.argtypes = [ctypes.c_void_p,
+                                          ctypes.POINTER(Buffer),
+                                          ctypes.POINTER(Buffer)]
+    lib.ZSTD_isError.restype = ctypes.c_uint
+    lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+    src = ctypes.create_string_buffer(bytes(stored), len(stored))
+    cap = lib.ZSTD_DStreamOutSize()
+    dst = ctypes.create_string_buffer(cap)
+    inb = Buffer(ctypes.cast(src, ctypes.c_void_p), len(stored), 0)
+    outb = Buffer(ctypes.cast(dst, ctypes.c_void_p), cap, 0)
+    stream = lib.ZSTD_createDStream()
+    out = []
+    try:
+        while True:
+            outb.pos = 0
+            ret = lib.ZSTD_decompressStream(stream, ctypes.byref(outb),
+                                            ctypes.byref(inb))
+            if lib.ZSTD_isError(ret):
+                raise ValueError("zstd: not valid compressed data")
+            out.append(dst.raw[:outb.pos])
+            if inb.pos == inb.size and outb.pos < outb.size:
+                if ret != 0 or not stored:
+                    raise ValueError("zstd: truncated compressed data")
+                return b"".join(out)
+    finally:
+        lib.ZSTD_freeDStream(stream)
 
 
 def zstd_compress(raw):
+    import subprocess
     return subprocess.run(["zstd", "-c", "-q", "-3"], input=raw,
                           stdout=subprocess.PIPE, check=True).stdout
 
@@ -340,9 +418,14 @@ def cmd_two_members(args):
 
 
 def xxh128_many(chunks):
-    """XXH3-128 of each of chunks (bytes), with one run of xxhsum."""
+    """XXH3-128 of each of chunks (bytes): in this process, or with one
+    run of xxhsum."""
     if not chunks:
         return []
+    if xxh3_128_function() is not None:
+        return [xxh128(chunk) for chunk in chunks]
+    import subprocess
+    import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         names = []
         for i, chunk in enumerate(chunks):
@@ -482,6 +565,8 @@ def cmd_variant(args):
 # hostile member comes first, followed by the genuine members of BASE: the
 # reader meets the hostile member before anything else.
 def tar_with(first, base_data, base_members):
+    import io
+    import tarfile
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
         first(t)
@@ -495,6 +580,9 @@ def tar_with(first, base_data, base_members):
 
 
 def add_file(name, payload=b"owned\n"):
+    import io
+    import tarfile
+
     def f(t):
         info = tarfile.TarInfo(name)
         info.size = len(payload)
@@ -503,6 +591,8 @@ def add_file(name, payload=b"owned\n"):
 
 
 def add_special(name, kind, linkname=""):
+    import tarfile
+
     def f(t):
         info = tarfile.TarInfo(name)
         info.type = kind
@@ -533,6 +623,8 @@ def hostile_huge(base_data, base_members, where):
 
 
 def cmd_hostile(args):
+    import io
+    import tarfile
     kind, base, dst, *rest = args
     data, members, _ = load(base)
     if kind == "huge-ustar":
@@ -613,6 +705,10 @@ BATCH = 500
 
 class Checker:
     def __init__(self, archive, tool, mode, extra_args=()):
+        import atexit
+        import shutil
+        import tempfile
+        import threading
         with open(archive, "rb") as f:
             self.original = f.read()
         self.tool = tool
@@ -635,6 +731,7 @@ class Checker:
             self.bad.append((desc, why))
 
     def single(self, index, desc, data):
+        import subprocess
         path = os.path.join(self.scratch, "s%d.ark" % index)
         with open(path, "wb") as f:
             f.write(data)
@@ -663,6 +760,7 @@ class Checker:
         os.unlink(path)
 
     def batch(self, cases):
+        import subprocess
         paths = []
         for i, (_, data) in enumerate(cases):
             path = os.path.join(self.scratch, "b%d.ark" % i)
@@ -707,6 +805,7 @@ class Checker:
             for i in range(0, len(cases), BATCH):
                 self.batch(cases[i:i + BATCH])
         else:
+            from concurrent.futures import ThreadPoolExecutor
             workers = max(2, os.cpu_count() or 2)
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(lambda a: self.single(*a),
@@ -714,6 +813,7 @@ class Checker:
         return self
 
     def finish(self, label):
+        import shutil
         shutil.rmtree(self.scratch, True)
         self.bad.sort(key=lambda b: str(b[0]))
         print("%s (%s): %d damaged copies, %d not rejected as corrupt"
@@ -765,6 +865,7 @@ def cmd_truncheck(args):
     if spec == "all":
         lengths = range(1, size)
     else:
+        import random
         rng = random.Random(20261123)
         lengths = set(range(BLOCK, size, BLOCK))
         lengths |= {rng.randrange(1, size) for _ in range(300)}
@@ -800,6 +901,7 @@ def cmd_killwhen(args):
     and "exit N" (128+signal when killed by one); exits 0."""
     import re
     import signal
+    import subprocess
     import time
     sig = getattr(signal, "SIG" + args[0])
     where, pattern, delay = args[1], re.compile(args[2]), float(args[3])
