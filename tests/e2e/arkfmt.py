@@ -831,9 +831,54 @@ def flipped(data, offset, mask):
     return bytes(b)
 
 
-def parse_offsets(spec, size):
-    """all | every:N | list:A,B,... | blocks:N (the first N bytes of every
-    512-byte block) - offsets inside [0, size)."""
+# The fields of a ustar header block: (start, end) of each.
+USTAR_FIELDS = [(0, 100), (100, 108), (108, 116), (116, 124), (124, 136),
+                (136, 148), (148, 156), (156, 157), (157, 257), (257, 263),
+                (263, 265), (265, 297), (297, 329), (329, 337), (337, 345),
+                (345, 500), (500, 512)]
+
+
+def structural_offsets(data):
+    """The offsets where the structure of an ark file changes: the first
+    two and last two bytes of every region (each member's pax header
+    block, pax records, their padding, ustar header block, data, data
+    padding; the end blocks), the first and last byte of every field of
+    every header block, and the first byte, the "=" and the newline of
+    every pax record."""
+    out = set()
+
+    def region(a, b):
+        if b > a:
+            out.update(o for o in (a, a + 1, b - 2, b - 1) if a <= o < b)
+
+    def header_block(at):
+        region(at, at + BLOCK)
+        for start, end in USTAR_FIELDS:
+            out.update((at + start, at + end - 1))
+
+    for _, header, body, size in walk(data):
+        header_block(header)
+        rec_end = body - BLOCK
+        records_at = header + BLOCK
+        rec_len = int(data[header + 124:header + 135], 8)
+        region(records_at, records_at + rec_len)
+        region(records_at + rec_len, rec_end)
+        at = records_at
+        while at < records_at + rec_len:
+            n = int(data[at:data.index(b" ", at)])
+            out.update((at, data.index(b"=", at), at + n - 1))
+            at += n
+        header_block(rec_end)
+        region(body, body + size)
+        region(body + size, body + size + len(pad(size)))
+    region(len(data) - 2 * BLOCK, len(data))
+    return out
+
+
+def parse_offsets(spec, data):
+    """all | every:N | list:A,B,... | structure+every:N (the offsets of
+    structural_offsets and every Nth) - offsets inside [0, len(data))."""
+    size = len(data)
     kind, _, arg = spec.partition(":")
     if kind == "all":
         return list(range(size))
@@ -841,6 +886,9 @@ def parse_offsets(spec, size):
         return list(range(0, size, int(arg)))
     if kind == "list":
         return [int(x, 0) for x in arg.split(",") if x]
+    if kind == "structure+every":
+        return sorted(structural_offsets(data) |
+                      set(range(0, size, int(arg))))
     raise SystemExit("bad offset spec " + spec)
 
 
@@ -851,7 +899,7 @@ def cmd_flipcheck(args):
     data = c.original
     for mask in [int(m, 0) for m in masks.split(",")]:
         c.run((("offset %d ^0x%02x" % (o, mask), flipped(data, o, mask))
-               for o in parse_offsets(spec, len(data))), "flip")
+               for o in parse_offsets(spec, data)), "flip")
     c.finish("flip %s %s" % (spec, masks))
 
 
