@@ -905,20 +905,24 @@ def cmd_flipcheck(args):
 
 def cmd_truncheck(args):
     """truncheck MODE ARCHIVE TOOL LENGTHS [TOOL-ARG...]: LENGTHS is all
-    (1 .. size-1) or sample (every 512-byte boundary, 300 pseudo-random
-    lengths, 1 and size-1).  Never 0: the empty file is a case of its own."""
+    (1 .. size-1) or sample[:N] (every 512-byte boundary, N pseudo-random
+    lengths (300), 1 and size-1).  Never 0: the empty file is a case of
+    its own."""
     mode, archive, tool, spec = args[:4]
     c = Checker(archive, tool, mode, args[4:])
     size = len(c.original)
     if spec == "all":
         lengths = range(1, size)
-    else:
+    elif spec == "sample" or spec.startswith("sample:"):
         import random
         rng = random.Random(20261123)
         lengths = set(range(BLOCK, size, BLOCK))
-        lengths |= {rng.randrange(1, size) for _ in range(300)}
+        count = int(spec[len("sample:"):]) if ":" in spec else 300
+        lengths |= {rng.randrange(1, size) for _ in range(count)}
         lengths |= {1, size - 1}
         lengths = sorted(lengths)
+    else:
+        raise SystemExit("bad length spec " + spec)
     c.run((("length %d" % n, c.original[:n]) for n in lengths), "truncate")
     c.finish("truncate %s" % spec)
 

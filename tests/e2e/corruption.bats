@@ -16,12 +16,28 @@
 #     and at every 23rd offset (~800 runs), one process per damaged copy:
 #     exit status exactly 4, one error line;
 #   * every 7th offset with --deep (batches), every 97th with ark-restore.
-# Under ASan (make check-asan sets ARK_TEST_SWEEP=coarse) the per-process
-# runs take every 97th offset besides the structural ones (~400 runs): the
-# default pass has proved each exit status, the ASan pass looks for memory
-# errors, and the batched checks still damage every byte.
+# Truncation: at every length (batches), and one process per length at
+# every 512-byte boundary and 300 pseudo-random lengths.
+#
+# Under ASan (make check-asan sets ARK_TEST_SWEEP=coarse) these sweeps are
+# coarser: the default pass has proved every outcome, the ASan pass looks
+# for memory errors, where one ASan process costs ~10 default ones.  Then
+# the batches flip the structural offsets and every 5th byte (both masks)
+# and truncate at the sampled lengths; the per-process flips take the
+# structural offsets and every 97th byte, ark-restore every 389th; the
+# per-process truncations 40 random lengths besides the boundaries.
 
 load helpers
+
+# sweep DEFAULT COARSE - the spec of a sweep: COARSE under
+# ARK_TEST_SWEEP=coarse (make check-asan), DEFAULT otherwise.
+sweep() {
+	if [[ ${ARK_TEST_SWEEP-} == coarse ]]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
 
 setup_file() {
 	[[ -x $SNAPSHOT ]] || return 0
@@ -51,15 +67,14 @@ setup() {
 }
 
 @test "flip: every byte XOR 0x01 and XOR 0xff is detected (batched verify)" {
-	run arkfmt flipcheck batch small.ark "$VERIFY" all 0x01,0xff
+	run arkfmt flipcheck batch small.ark "$VERIFY" "$(sweep all structure+every:5)" 0x01,0xff
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
 
 @test "flip: every structural offset and every 23rd byte, one verify run each: exit 4, one error line" {
-	local stride=23
-	[[ ${ARK_TEST_SWEEP-} == coarse ]] && stride=97
-	run arkfmt flipcheck single small.ark "$VERIFY" "structure+every:$stride" 0x01
+	run arkfmt flipcheck single small.ark "$VERIFY" \
+		"$(sweep structure+every:23 structure+every:97)" 0x01
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
@@ -83,13 +98,13 @@ setup() {
 }
 
 @test "truncate: at every length 1..size-1 (batched verify)" {
-	run arkfmt truncheck batch small.ark "$VERIFY" all
+	run arkfmt truncheck batch small.ark "$VERIFY" "$(sweep all sample)"
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
 
 @test "truncate: at 512-byte boundaries, random lengths, size-1: exit 4 each" {
-	run arkfmt truncheck single small.ark "$VERIFY" sample
+	run arkfmt truncheck single small.ark "$VERIFY" "$(sweep sample sample:40)"
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 	# and the message says so for a cut in the last block
@@ -163,12 +178,12 @@ STRUCTURAL=(data-after-manifest sums-before-manifest dropped-data
 }
 
 @test "ark-restore refuses damaged archives (4) and writes nothing" {
-	run arkfmt flipcheck restore small.ark "$RESTORE" every:97 0x01
+	run arkfmt flipcheck restore small.ark "$RESTORE" "$(sweep every:97 every:389)" 0x01
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 	run arkfmt variantcheck restore small.ark "$RESTORE" "${STRUCTURAL[@]}"
 	[[ $status == 0 ]] || fail "$output"
-	run arkfmt truncheck restore small.ark "$RESTORE" sample
+	run arkfmt truncheck restore small.ark "$RESTORE" "$(sweep sample sample:40)"
 	[[ $status == 0 ]] || fail "$output"
 }
 
