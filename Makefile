@@ -53,7 +53,7 @@ HELPER_SRC := $(filter-out tests/helpers/inject.c,$(sort $(wildcard tests/helper
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 MANS     := $(wildcard docs/man/*.1)
 
-.PHONY: all deps check check-unit check-e2e check-asan demo bench bench-transfer install \
+.PHONY: all deps check check-build check-unit check-e2e check-asan demo bench bench-transfer install \
 	uninstall clean
 
 all: $(TOOL_BIN) $(LIBA)
@@ -102,20 +102,23 @@ CHECK_LOG := $(abspath build/check.log)
 ARK_CHECK_LOG ?=
 CHECK_STEP_PREFIX ?=
 
+# Builds compile JOBS files at a time (make check is run without -j).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 # $(call check_step,LABEL,TARGET): make TARGET; a failure is noted in the
 # log under LABEL (the tests' own counts are noted by tests/run-test).
-check_step = $(MAKE) $(2) ARK_CHECK_LOG=$(CHECK_LOG) || { \
+check_step = $(MAKE) -j$(JOBS) $(2) ARK_CHECK_LOG=$(CHECK_LOG) || { \
 	printf '%s\t*\t0\t0\t0\t0\t%s\n' $(1) $$? >>$(CHECK_LOG); status=1; }
 # $(call check_counted,LABEL,TARGET): the same for a target that runs no
 # test programs of its own; it counts as one test, passed or failed.
-check_counted = $(MAKE) $(2) ARK_CHECK_LOG=$(CHECK_LOG); rc=$$?; \
+check_counted = $(MAKE) -j$(JOBS) $(2) ARK_CHECK_LOG=$(CHECK_LOG); rc=$$?; \
 	printf '%s\t%s\t1\t%s\t%s\t0\t%s\n' $(1) $(2) $$((rc == 0)) \
 		$$((rc != 0)) $$rc >>$(CHECK_LOG); [ $$rc = 0 ] || status=1
 
 # check-fuzz (the fuzzing section) is the short fuzz pass.
 check: deps
 	@mkdir -p $(dir $(CHECK_LOG)); rm -f $(CHECK_LOG); status=0; \
-	$(call check_step,build,all); \
+	$(call check_step,build,check-build); \
 	$(call check_step,unit,check-unit); \
 	$(call check_step,e2e,check-e2e); \
 	$(call check_step,asan,check-asan); \
@@ -123,33 +126,64 @@ check: deps
 	tests/check-summary $(CHECK_LOG) || status=1; \
 	exit $$status
 
+# Everything the tests run: the tools, the unit programs, the helpers.
+check-build: all $(TESTS_BUILT)
+
 # Test programs run two at a time (each in its own scratch directory and,
 # for PostgreSQL, its own database), with their times shown: the suite
 # is mostly waiting on processes, fsync and the server, not on the CPU.
 PROVE_FLAGS ?= --timer -j2
 
+# prove runs the programs in the order given: the slowest first (as
+# measured in CI runs), so that the step does not end with one long
+# program running alone; the others (new ones too) follow by name.
+# $(call slow_first,NAMES,PATTERN,FILES): FILES with those NAMES first.
+slow_first = $(foreach n,$(1),$(filter $(subst %,$(n),$(2)),$(3))) \
+	$(filter-out $(foreach n,$(1),$(subst %,$(n),$(2))),$(3))
+UNIT_SLOW := compare pg sqlite_schema pgtext_server
+E2E_SLOW := review6 transfer_failures ux transfer_modes snapshot_hardening \
+	signals pg_restore roundtrip corruption hostile manifest_hostile \
+	transfer_values pg_archive transfer failure live
+
 check-unit: $(UNIT_BIN)
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)unit \
-		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test $(UNIT_BIN)
+		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test \
+		$(call slow_first,$(UNIT_SLOW),$(BUILD)/tests/test_%,$(UNIT_BIN))
 
 # Every e2e file; the sanitizer pass leaves out build.bats, which tests the
 # Makefile's install and uninstall of the default build, not the binaries.
-E2E_FILES ?= $(sort $(wildcard tests/e2e/*.bats))
+E2E_FILES ?= $(call slow_first,$(E2E_SLOW),tests/e2e/%.bats,$(sort $(wildcard tests/e2e/*.bats)))
+
+# The e2e helpers start python3 some hundreds of times: it is resolved once
+# to the interpreter itself (tests/e2e/helpers.bash says why).
+TEST_PYTHON = $${ARK_TEST_PYTHON:-$$(python3 -c 'import sys; print(sys.executable)')}
 
 check-e2e: all $(TESTS_BUILT)
+	ARK_TEST_PYTHON="$(TEST_PYTHON)" \
 	ARK_BIN=$(abspath $(BINDIR)) ARK_TEST_BUILD=$(abspath $(BUILD)/tests) \
 	ARK_CHECK_LOG=$(ARK_CHECK_LOG) ARK_CHECK_STEP=$(CHECK_STEP_PREFIX)e2e \
 		tests/with-pg prove $(PROVE_FLAGS) --exec tests/run-test $(E2E_FILES)
 
 # The whole suite again under AddressSanitizer and UndefinedBehaviorSanitizer
-# (-k: the e2e tests run even when a unit test failed).
+# (-k: the e2e tests run even when a unit test failed).  This pass looks for
+# memory errors and undefined behaviour, not for outcomes the default pass
+# has proved already: ARK_TEST_SWEEP=coarse lets an exhaustive sweep that
+# starts one process per case take a coarser stride (corruption.bats says
+# which, and what still covers every byte).
+# The build first, JOBS at a time; then the tests (-j1: check-unit and
+# check-e2e one after the other, each running two programs at a time).
+ASAN_VARS = BUILD=build/asan BINDIR=build/asan/bin LIBA=build/asan/libark.a \
+	OPT="-O1 -g -fno-omit-frame-pointer" \
+	SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+
 check-asan:
-	$(MAKE) -k BUILD=build/asan BINDIR=build/asan/bin LIBA=build/asan/libark.a \
-		OPT="-O1 -g -fno-omit-frame-pointer" \
-		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		CHECK_STEP_PREFIX=asan- \
-		E2E_FILES="$(filter-out tests/e2e/build.bats,$(sort $(wildcard tests/e2e/*.bats)))" \
-		ASAN_OPTIONS=detect_leaks=1 check-unit check-e2e
+	@status=0; \
+	$(MAKE) -k -j$(JOBS) $(ASAN_VARS) check-build || status=1; \
+	$(MAKE) -k -j1 $(ASAN_VARS) CHECK_STEP_PREFIX=asan- \
+		E2E_FILES="$(filter-out tests/e2e/build.bats,$(E2E_FILES))" \
+		ARK_TEST_SWEEP=coarse ASAN_OPTIONS=detect_leaks=1 \
+		check-unit check-e2e || status=1; \
+	exit $$status
 
 demo: deps
 	$(MAKE) all

@@ -3,7 +3,11 @@
 
 Written from the format document, independently of lib/, so the tests can
 take archives apart, put them back together (consistently or not) and craft
-hostile ones.  Only the standard library and the xxhsum CLI are used.
+hostile ones.  Only the standard library and the reference libraries of
+the formats are used: libxxhash and libzstd through ctypes (the xxhsum and
+zstd CLIs where a library cannot be loaded).  The tests start this script
+hundreds of times, so it does without child processes where it can and
+imports what a command needs only when that command runs.
 
     arkfmt.py layout ARCHIVE              JSON: members with offsets, manifest
     arkfmt.py manifest ARCHIVE [KEY...]   the manifest, or one value in it
@@ -38,28 +42,60 @@ hostile ones.  Only the standard library and the xxhsum CLI are used.
     (MODE: single, batch or restore; see "mass damage checks" below)
 """
 
-import atexit
-import io
 import json
 import os
-import random
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 BLOCK = 512
 MANIFEST = "MANIFEST.json"
 SUMS = "XXH128SUMS"
 
 
+_LIBS = {}
+
+
+def library(name):
+    """The shared library (ctypes.CDLL) or None when it cannot be loaded."""
+    if name not in _LIBS:
+        import ctypes
+        try:
+            _LIBS[name] = ctypes.CDLL(name)
+        except OSError:
+            _LIBS[name] = None
+    return _LIBS[name]
+
+
 def xxh128(data):
-    out = subprocess.run(["xxhsum", "-H2", "-"], input=data,
-                         stdout=subprocess.PIPE, check=True).stdout
-    return out.split()[0].decode()
+    """XXH3-128 of data as xxhsum -H2 prints it (the canonical big-endian
+    form: high 64 bits, then low 64 bits)."""
+    fn = xxh3_128_function()
+    if fn is None:
+        import subprocess
+        out = subprocess.run(["xxhsum", "-H2", "-"], input=data,
+                             stdout=subprocess.PIPE, check=True).stdout
+        return out.split()[0].decode()
+    data = bytes(data)
+    h = fn(data, len(data))
+    return "%016x%016x" % (h.high64, h.low64)
+
+
+def xxh3_128_function():
+    """libxxhash's XXH3_128bits through ctypes, or None."""
+    if "xxh3_128" not in _LIBS:
+        lib = library("libxxhash.so.0")
+        fn = None
+        if lib is not None:
+            import ctypes
+
+            class Hash128(ctypes.Structure):  # XXH128_hash_t
+                _fields_ = [("low64", ctypes.c_uint64),
+                            ("high64", ctypes.c_uint64)]
+
+            fn = lib.XXH3_128bits
+            fn.restype = Hash128
+            fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        _LIBS["xxh3_128"] = fn
+    return _LIBS["xxh3_128"]
 
 
 def pad(n):
@@ -247,11 +283,53 @@ def assemble(manifest, parts, post=(), mtime=None):
 
 
 def zstd_decompress(stored):
-    return subprocess.run(["zstd", "-d", "-c", "-q"], input=stored,
-                          stdout=subprocess.PIPE, check=True).stdout
+    """All the frames in stored, decompressed; ValueError when they are
+    not whole zstd frames (as zstd -d would fail)."""
+    lib = library("libzstd.so.1")
+    if lib is None:
+        import subprocess
+        return subprocess.run(["zstd", "-d", "-c", "-q"], input=stored,
+                              stdout=subprocess.PIPE, check=True).stdout
+    import ctypes
+
+    class Buffer(ctypes.Structure):  # ZSTD_inBuffer and ZSTD_outBuffer
+        _fields_ = [("ptr", ctypes.c_void_p), ("size", ctypes.c_size_t),
+                    ("pos", ctypes.c_size_t)]
+
+    lib.ZSTD_createDStream.restype = ctypes.c_void_p
+    lib.ZSTD_freeDStream.argtypes = [ctypes.c_void_p]
+    lib.ZSTD_DStreamOutSize.restype = ctypes.c_size_t
+    lib.ZSTD_decompressStream.restype = ctypes.c_size_t
+    lib.ZSTD_decompressStream.argtypes = [ctypes.c_void_p,
+                                          ctypes.POINTER(Buffer),
+                                          ctypes.POINTER(Buffer)]
+    lib.ZSTD_isError.restype = ctypes.c_uint
+    lib.ZSTD_isError.argtypes = [ctypes.c_size_t]
+    src = ctypes.create_string_buffer(bytes(stored), len(stored))
+    cap = lib.ZSTD_DStreamOutSize()
+    dst = ctypes.create_string_buffer(cap)
+    inb = Buffer(ctypes.cast(src, ctypes.c_void_p), len(stored), 0)
+    outb = Buffer(ctypes.cast(dst, ctypes.c_void_p), cap, 0)
+    stream = lib.ZSTD_createDStream()
+    out = []
+    try:
+        while True:
+            outb.pos = 0
+            ret = lib.ZSTD_decompressStream(stream, ctypes.byref(outb),
+                                            ctypes.byref(inb))
+            if lib.ZSTD_isError(ret):
+                raise ValueError("zstd: not valid compressed data")
+            out.append(dst.raw[:outb.pos])
+            if inb.pos == inb.size and outb.pos < outb.size:
+                if ret != 0 or not stored:
+                    raise ValueError("zstd: truncated compressed data")
+                return b"".join(out)
+    finally:
+        lib.ZSTD_freeDStream(stream)
 
 
 def zstd_compress(raw):
+    import subprocess
     return subprocess.run(["zstd", "-c", "-q", "-3"], input=raw,
                           stdout=subprocess.PIPE, check=True).stdout
 
@@ -340,9 +418,14 @@ def cmd_two_members(args):
 
 
 def xxh128_many(chunks):
-    """XXH3-128 of each of chunks (bytes), with one run of xxhsum."""
+    """XXH3-128 of each of chunks (bytes): in this process, or with one
+    run of xxhsum."""
     if not chunks:
         return []
+    if xxh3_128_function() is not None:
+        return [xxh128(chunk) for chunk in chunks]
+    import subprocess
+    import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         names = []
         for i, chunk in enumerate(chunks):
@@ -482,6 +565,8 @@ def cmd_variant(args):
 # hostile member comes first, followed by the genuine members of BASE: the
 # reader meets the hostile member before anything else.
 def tar_with(first, base_data, base_members):
+    import io
+    import tarfile
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
         first(t)
@@ -495,6 +580,9 @@ def tar_with(first, base_data, base_members):
 
 
 def add_file(name, payload=b"owned\n"):
+    import io
+    import tarfile
+
     def f(t):
         info = tarfile.TarInfo(name)
         info.size = len(payload)
@@ -503,6 +591,8 @@ def add_file(name, payload=b"owned\n"):
 
 
 def add_special(name, kind, linkname=""):
+    import tarfile
+
     def f(t):
         info = tarfile.TarInfo(name)
         info.type = kind
@@ -533,6 +623,8 @@ def hostile_huge(base_data, base_members, where):
 
 
 def cmd_hostile(args):
+    import io
+    import tarfile
     kind, base, dst, *rest = args
     data, members, _ = load(base)
     if kind == "huge-ustar":
@@ -613,6 +705,10 @@ BATCH = 500
 
 class Checker:
     def __init__(self, archive, tool, mode, extra_args=()):
+        import atexit
+        import shutil
+        import tempfile
+        import threading
         with open(archive, "rb") as f:
             self.original = f.read()
         self.tool = tool
@@ -635,6 +731,7 @@ class Checker:
             self.bad.append((desc, why))
 
     def single(self, index, desc, data):
+        import subprocess
         path = os.path.join(self.scratch, "s%d.ark" % index)
         with open(path, "wb") as f:
             f.write(data)
@@ -663,6 +760,7 @@ class Checker:
         os.unlink(path)
 
     def batch(self, cases):
+        import subprocess
         paths = []
         for i, (_, data) in enumerate(cases):
             path = os.path.join(self.scratch, "b%d.ark" % i)
@@ -707,6 +805,7 @@ class Checker:
             for i in range(0, len(cases), BATCH):
                 self.batch(cases[i:i + BATCH])
         else:
+            from concurrent.futures import ThreadPoolExecutor
             workers = max(2, os.cpu_count() or 2)
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(lambda a: self.single(*a),
@@ -714,6 +813,7 @@ class Checker:
         return self
 
     def finish(self, label):
+        import shutil
         shutil.rmtree(self.scratch, True)
         self.bad.sort(key=lambda b: str(b[0]))
         print("%s (%s): %d damaged copies, %d not rejected as corrupt"
@@ -731,9 +831,54 @@ def flipped(data, offset, mask):
     return bytes(b)
 
 
-def parse_offsets(spec, size):
-    """all | every:N | list:A,B,... | blocks:N (the first N bytes of every
-    512-byte block) - offsets inside [0, size)."""
+# The fields of a ustar header block: (start, end) of each.
+USTAR_FIELDS = [(0, 100), (100, 108), (108, 116), (116, 124), (124, 136),
+                (136, 148), (148, 156), (156, 157), (157, 257), (257, 263),
+                (263, 265), (265, 297), (297, 329), (329, 337), (337, 345),
+                (345, 500), (500, 512)]
+
+
+def structural_offsets(data):
+    """The offsets where the structure of an ark file changes: the first
+    two and last two bytes of every region (each member's pax header
+    block, pax records, their padding, ustar header block, data, data
+    padding; the end blocks), the first and last byte of every field of
+    every header block, and the first byte, the "=" and the newline of
+    every pax record."""
+    out = set()
+
+    def region(a, b):
+        if b > a:
+            out.update(o for o in (a, a + 1, b - 2, b - 1) if a <= o < b)
+
+    def header_block(at):
+        region(at, at + BLOCK)
+        for start, end in USTAR_FIELDS:
+            out.update((at + start, at + end - 1))
+
+    for _, header, body, size in walk(data):
+        header_block(header)
+        rec_end = body - BLOCK
+        records_at = header + BLOCK
+        rec_len = int(data[header + 124:header + 135], 8)
+        region(records_at, records_at + rec_len)
+        region(records_at + rec_len, rec_end)
+        at = records_at
+        while at < records_at + rec_len:
+            n = int(data[at:data.index(b" ", at)])
+            out.update((at, data.index(b"=", at), at + n - 1))
+            at += n
+        header_block(rec_end)
+        region(body, body + size)
+        region(body + size, body + size + len(pad(size)))
+    region(len(data) - 2 * BLOCK, len(data))
+    return out
+
+
+def parse_offsets(spec, data):
+    """all | every:N | list:A,B,... | structure+every:N (the offsets of
+    structural_offsets and every Nth) - offsets inside [0, len(data))."""
+    size = len(data)
     kind, _, arg = spec.partition(":")
     if kind == "all":
         return list(range(size))
@@ -741,6 +886,9 @@ def parse_offsets(spec, size):
         return list(range(0, size, int(arg)))
     if kind == "list":
         return [int(x, 0) for x in arg.split(",") if x]
+    if kind == "structure+every":
+        return sorted(structural_offsets(data) |
+                      set(range(0, size, int(arg))))
     raise SystemExit("bad offset spec " + spec)
 
 
@@ -751,25 +899,30 @@ def cmd_flipcheck(args):
     data = c.original
     for mask in [int(m, 0) for m in masks.split(",")]:
         c.run((("offset %d ^0x%02x" % (o, mask), flipped(data, o, mask))
-               for o in parse_offsets(spec, len(data))), "flip")
+               for o in parse_offsets(spec, data)), "flip")
     c.finish("flip %s %s" % (spec, masks))
 
 
 def cmd_truncheck(args):
     """truncheck MODE ARCHIVE TOOL LENGTHS [TOOL-ARG...]: LENGTHS is all
-    (1 .. size-1) or sample (every 512-byte boundary, 300 pseudo-random
-    lengths, 1 and size-1).  Never 0: the empty file is a case of its own."""
+    (1 .. size-1) or sample[:N] (every 512-byte boundary, N pseudo-random
+    lengths (300), 1 and size-1).  Never 0: the empty file is a case of
+    its own."""
     mode, archive, tool, spec = args[:4]
     c = Checker(archive, tool, mode, args[4:])
     size = len(c.original)
     if spec == "all":
         lengths = range(1, size)
-    else:
+    elif spec == "sample" or spec.startswith("sample:"):
+        import random
         rng = random.Random(20261123)
         lengths = set(range(BLOCK, size, BLOCK))
-        lengths |= {rng.randrange(1, size) for _ in range(300)}
+        count = int(spec[len("sample:"):]) if ":" in spec else 300
+        lengths |= {rng.randrange(1, size) for _ in range(count)}
         lengths |= {1, size - 1}
         lengths = sorted(lengths)
+    else:
+        raise SystemExit("bad length spec " + spec)
     c.run((("length %d" % n, c.original[:n]) for n in lengths), "truncate")
     c.finish("truncate %s" % spec)
 
@@ -800,6 +953,7 @@ def cmd_killwhen(args):
     and "exit N" (128+signal when killed by one); exits 0."""
     import re
     import signal
+    import subprocess
     import time
     sig = getattr(signal, "SIG" + args[0])
     where, pattern, delay = args[1], re.compile(args[2]), float(args[3])

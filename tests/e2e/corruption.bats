@@ -8,13 +8,36 @@
 #   * every offset XOR 0x01 and every offset XOR 0xff, checked in batches
 #     of 500 archives per ark-checksum-verify process (each must be listed
 #     as FAILED with its own error line, the process must exit 4);
-#   * every 5th offset XOR 0x01 (>= 2300 runs, spread over every header
-#     block, the data member, the manifest, the sums and the end blocks)
-#     with one process per damaged copy: exit status exactly 4;
+#   * XOR 0x01 at every structural offset (arkfmt.py structural_offsets:
+#     the first two and last two bytes of every region - each member's
+#     pax header block, pax records, padding, ustar header block, data,
+#     data padding, the end blocks -, the first and last byte of every
+#     header field, the first byte, "=" and newline of every pax record)
+#     and at every 23rd offset (~800 runs), one process per damaged copy:
+#     exit status exactly 4, one error line;
 #   * every 7th offset with --deep (batches), every 97th with ark-restore.
-# About 25 s with the default build, ~1 min under ASan.
+# Truncation: at every length (batches), and one process per length at
+# every 512-byte boundary and 300 pseudo-random lengths.
+#
+# Under ASan (make check-asan sets ARK_TEST_SWEEP=coarse) these sweeps are
+# coarser: the default pass has proved every outcome, the ASan pass looks
+# for memory errors, where one ASan process costs ~10 default ones.  Then
+# the batches flip the structural offsets and every 5th byte (both masks)
+# and truncate at the sampled lengths; the per-process flips take the
+# structural offsets and every 97th byte, ark-restore every 389th; the
+# per-process truncations 40 random lengths besides the boundaries.
 
 load helpers
+
+# sweep DEFAULT COARSE - the spec of a sweep: COARSE under
+# ARK_TEST_SWEEP=coarse (make check-asan), DEFAULT otherwise.
+sweep() {
+	if [[ ${ARK_TEST_SWEEP-} == coarse ]]; then
+		echo "$2"
+	else
+		echo "$1"
+	fi
+}
 
 setup_file() {
 	[[ -x $SNAPSHOT ]] || return 0
@@ -44,13 +67,14 @@ setup() {
 }
 
 @test "flip: every byte XOR 0x01 and XOR 0xff is detected (batched verify)" {
-	run arkfmt flipcheck batch small.ark "$VERIFY" all 0x01,0xff
+	run arkfmt flipcheck batch small.ark "$VERIFY" "$(sweep all structure+every:5)" 0x01,0xff
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
 
-@test "flip: every 5th byte, one verify run each: exit 4, one error line" {
-	run arkfmt flipcheck single small.ark "$VERIFY" every:5 0x01
+@test "flip: every structural offset and every 23rd byte, one verify run each: exit 4, one error line" {
+	run arkfmt flipcheck single small.ark "$VERIFY" \
+		"$(sweep structure+every:23 structure+every:97)" 0x01
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
@@ -74,13 +98,13 @@ setup() {
 }
 
 @test "truncate: at every length 1..size-1 (batched verify)" {
-	run arkfmt truncheck batch small.ark "$VERIFY" all
+	run arkfmt truncheck batch small.ark "$VERIFY" "$(sweep all sample)"
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 }
 
 @test "truncate: at 512-byte boundaries, random lengths, size-1: exit 4 each" {
-	run arkfmt truncheck single small.ark "$VERIFY" sample
+	run arkfmt truncheck single small.ark "$VERIFY" "$(sweep sample sample:40)"
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 	# and the message says so for a cut in the last block
@@ -154,12 +178,12 @@ STRUCTURAL=(data-after-manifest sums-before-manifest dropped-data
 }
 
 @test "ark-restore refuses damaged archives (4) and writes nothing" {
-	run arkfmt flipcheck restore small.ark "$RESTORE" every:97 0x01
+	run arkfmt flipcheck restore small.ark "$RESTORE" "$(sweep every:97 every:389)" 0x01
 	diag "${lines[0]}"
 	[[ $status == 0 ]] || fail "$output"
 	run arkfmt variantcheck restore small.ark "$RESTORE" "${STRUCTURAL[@]}"
 	[[ $status == 0 ]] || fail "$output"
-	run arkfmt truncheck restore small.ark "$RESTORE" sample
+	run arkfmt truncheck restore small.ark "$RESTORE" "$(sweep sample sample:40)"
 	[[ $status == 0 ]] || fail "$output"
 }
 

@@ -26,6 +26,18 @@ STAMP_RE='[0-9]{8}T[0-9]{6}Z'
 # (milliseconds, fixed width, so the names sort in creation order).
 ARCHIVE_STAMP_RE='[0-9]{8}T[0-9]{6}\.[0-9]{3}Z'
 
+# python3 - the suite starts it hundreds of times, so it is made cheap:
+#  - the interpreter `make check-e2e` resolved once (ARK_TEST_PYTHON), not
+#    a version manager's shim first on PATH (pyenv's took over 1 s of
+#    bash a start here, 8 times the CPU of the interpreter itself); unset
+#    (bats run by hand), python3 as PATH finds it;
+#  - -S: the tests use only the standard library, so site-packages and
+#    their start-up hooks (.pth files, which here imported certifi at
+#    every start) are left out.
+python3() {
+	command "${ARK_TEST_PYTHON:-python3}" -S "$@"
+}
+
 arkfmt() {
 	python3 "$ARKFMT" "$@"
 }
