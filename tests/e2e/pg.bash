@@ -25,3 +25,50 @@ pg_newdb() {
 psql_q() {
 	psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"
 }
+
+# assert_target_untouched - the test's database holds no relation outside
+# the system schemas and no schema but public and the system ones (no
+# staging schema left, no --schema created): a refused run wrote nothing.
+assert_target_untouched() {
+	local n
+	n=$(psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast')")
+	[[ $n == 0 ]] || fail "relations were created: $n"
+	n=$(psql_q "SELECT string_agg(nspname, ',') FROM pg_namespace WHERE nspname NOT IN ('public','pg_catalog','information_schema','pg_toast') AND nspname NOT LIKE 'pg\_temp\_%' AND nspname NOT LIKE 'pg\_toast\_temp\_%'")
+	[[ -z $n ]] || fail "a schema was created or left: $n"
+}
+
+# same_tables ARCHIVE DB - independent of ark: each table member as tar
+# and zstd unpack it, its lines sorted and hashed, equals psql's COPY of
+# the table's own rows in DB (FROM ONLY), sorted and hashed; prints one
+# line per table, in the manifest's order.
+same_tables() {
+	PGOPTIONS=$ARK_PGOPTIONS python3 - "$1" "$2" <<'PY'
+import hashlib, json, subprocess, sys
+archive, db = sys.argv[1], sys.argv[2]
+manifest = json.loads(subprocess.run(["tar", "-xOf", archive, "MANIFEST.json"],
+                                     stdout=subprocess.PIPE, check=True).stdout)
+q = lambda s: '"' + s.replace('"', '""') + '"'
+def digest(data):
+    lines = data.split(b"\n")
+    assert lines[-1] == b""
+    return hashlib.sha256(b"\n".join(sorted(lines[:-1]))).hexdigest(), len(lines) - 1
+bad = 0
+for m in manifest["members"]:
+    if m["role"] != "pg-table-data":
+        continue
+    t = m["table"]
+    stored = subprocess.run(["tar", "-xOf", archive, m["path"]],
+                            stdout=subprocess.PIPE, check=True).stdout
+    raw = subprocess.run(["zstd", "-dq"], input=stored, stdout=subprocess.PIPE,
+                         check=True).stdout
+    cols = ", ".join(q(c["name"]) for c in t["columns"])
+    sql = "COPY (SELECT %s FROM ONLY %s.%s) TO STDOUT" % (cols, q(t["schema"]), q(t["name"]))
+    live = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db,
+                           "-c", sql], stdout=subprocess.PIPE, check=True).stdout
+    a, b = digest(raw), digest(live)
+    print("%s %s.%s %d rows" % ("equal" if a == b else "DIFFERENT",
+                                 json.dumps(t["schema"]), json.dumps(t["name"]), a[1]))
+    bad += a != b
+sys.exit(1 if bad else 0)
+PY
+}

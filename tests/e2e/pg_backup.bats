@@ -72,37 +72,6 @@ SQL
 	unset PGDATABASE
 }
 
-# same_tables ARCHIVE DB - each table member as tar and zstd unpack it,
-# sorted and hashed, against psql's COPY of the table in DB.
-same_tables() {
-	PGOPTIONS=$ARK_PGOPTIONS python3 - "$1" "$2" <<'PY'
-import hashlib, json, subprocess, sys
-archive, db = sys.argv[1], sys.argv[2]
-manifest = json.loads(subprocess.run(["tar", "-xOf", archive, "MANIFEST.json"],
-                                     stdout=subprocess.PIPE, check=True).stdout)
-q = lambda s: '"' + s.replace('"', '""') + '"'
-def digest(data):
-    lines = data.split(b"\n")
-    assert lines[-1] == b""
-    return hashlib.sha256(b"\n".join(sorted(lines[:-1]))).hexdigest(), len(lines) - 1
-bad = 0
-for m in sorted(manifest["members"], key=lambda m: m["path"]):
-    if m["role"] != "pg-table-data":
-        continue
-    t = m["table"]
-    raw = subprocess.run("tar -xOf '%s' '%s' | zstd -dq" % (archive, m["path"]),
-                         shell=True, stdout=subprocess.PIPE, check=True).stdout
-    cols = ", ".join(q(c["name"]) for c in t["columns"])
-    sql = "COPY (SELECT %s FROM ONLY %s.%s) TO STDOUT" % (cols, q(t["schema"]), q(t["name"]))
-    live = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db,
-                           "-c", sql], stdout=subprocess.PIPE, check=True).stdout
-    a, b = digest(raw), digest(live)
-    print("%s %s.%s %d" % ("equal" if a == b else "DIFFERENT",
-                           json.dumps(t["schema"]), json.dumps(t["name"]), a[1]))
-    bad += a != b
-sys.exit(1 if bad else 0)
-PY
-}
 
 @test "a rich database: backed up, restored into a new database, equal by ark's digests, by pg_dump and by psql" {
 	rich_db

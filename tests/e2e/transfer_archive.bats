@@ -28,12 +28,6 @@ newdb() {
 }
 
 # No relation and no ark schema in the test's database.
-assert_target_untouched() {
-	run psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast')"
-	[[ $output == 0 ]] || fail "relations were created: $output"
-	run psql_q "SELECT count(*) FROM pg_namespace WHERE nspname NOT IN ('public','pg_catalog','information_schema','pg_toast')"
-	[[ $output == 0 ]] || fail "a schema was created: $output"
-}
 
 # the one archive in $OUT, named as ark-snapshot names them
 the_archive() {

@@ -15,12 +15,6 @@ setup() {
 	pg_newdb
 }
 
-assert_target_untouched() {
-	[[ $(psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast')") == 0 ]] ||
-		fail "relations were created"
-	[[ $(psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark_%'") == 0 ]] ||
-		fail "a staging schema is left"
-}
 
 # Keys SQLite holds apart that PostgreSQL would see equal: an untyped
 # column with 1 and '1' (text), 2.5 and '2.5'; a TIMESTAMP key written

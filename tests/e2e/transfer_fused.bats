@@ -17,12 +17,6 @@ setup() {
 	pg_newdb
 }
 
-assert_target_untouched() {
-	run psql_q "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname NOT IN ('pg_catalog','information_schema','pg_toast')"
-	[[ $output == 0 ]] || fail "relations were created: $output"
-	run psql_q "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ark_%'"
-	[[ $output == 0 ]] || fail "a staging schema is left: $output"
-}
 
 @test "an orphan foreign key alone (every value converts): listed as the check lists it, target untouched" {
 	db=$BATS_TEST_TMPDIR/orphan.sqlite
