@@ -1669,7 +1669,11 @@ static int profile_source(struct transfer *t, struct ark_error *err)
 	uint64_t *estimate = NULL;
 	int rc;
 
-	if (t->options->plan_only || t->options->jobs < 2 || n < 2)
+	/* Workers on the shared (serialized) connection only take turns on
+	 * its mutex: measured on the benchmark's 1.32M rows, 2.6-3.7 s
+	 * with two of them against 1.7 s in one thread. */
+	if (t->options->plan_only || t->options->jobs < 2 || n < 2 ||
+	    (!t->copy && shared_reader(t)))
 		return ark_profile_scan(t->db, t->schema, &t->profile, err);
 	if ((rc = ark_profile_new(t->schema, &t->profile, err)))
 		return rc;
