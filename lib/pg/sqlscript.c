@@ -204,6 +204,19 @@ static int is_word(const struct token *token, const char *word)
 	return 1;
 }
 
+/* Past "IF NOT EXISTS" when it follows position i; else i. */
+static size_t skip_if_not_exists(const char *s, size_t len, size_t i)
+{
+	struct token a, b, c;
+	size_t ja = next_token(s, len, i, &a);
+	size_t jb = next_token(s, len, ja, &b);
+	size_t jc = next_token(s, len, jb, &c);
+
+	if (is_word(&a, "if") && is_word(&b, "not") && is_word(&c, "exists"))
+		return jc;
+	return i;
+}
+
 static int is_char(const struct token *token, char c)
 {
 	return token->type == TOKEN_OTHER && token->start[0] == c;
@@ -367,16 +380,7 @@ size_t ark_sqlscript_created_schemas(const struct ark_sqlscript *script,
 		i = next_token(s, len, i, &t);
 		if (!is_word(&t, "schema"))
 			continue;
-		{
-			struct token a, b, c;
-			size_t j = next_token(s, len, i, &a);
-			size_t k = next_token(s, len, j, &b);
-			size_t l = next_token(s, len, k, &c);
-
-			if (is_word(&a, "if") && is_word(&b, "not") &&
-			    is_word(&c, "exists"))
-				i = l;
-		}
+		i = skip_if_not_exists(s, len, i);
 		i = next_token(s, len, i, &t);
 		if (t.type == TOKEN_WORD && !is_word(&t, "authorization")) {
 			for (size_t k = 0; k < t.len; k++) {
@@ -485,16 +489,7 @@ static int created_object(const char *s, size_t len,
 	}
 	if (!out->kind)
 		return 0;
-	{
-		struct token a, b, c;
-		size_t ja = next_token(s, len, i, &a);
-		size_t jb = next_token(s, len, ja, &b);
-		size_t jc = next_token(s, len, jb, &c);
-
-		if (is_word(&a, "if") && is_word(&b, "not") &&
-		    is_word(&c, "exists"))
-			i = jc;
-	}
+	i = skip_if_not_exists(s, len, i);
 	i = next_token(s, len, i, &first);
 	if ((first.type != TOKEN_WORD && first.type != TOKEN_QUOTED) ||
 	    is_word(&first, "authorization"))
