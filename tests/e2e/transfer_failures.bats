@@ -104,7 +104,11 @@ EOF
 	[[ $(psql_q "SELECT obj_description('public'::regnamespace, 'pg_namespace')") == 'standard public schema' ]]
 }
 
-@test "SIGKILL mid-load: target untouched; a plain rerun drops what the dead run left and completes" {
+# kill_mid_load - start a transfer of table after table, SIGKILL it while
+# it copies table b; the target's schema must be untouched; sets $staging
+# to the staging schema the dead run left.
+kill_mid_load() {
+	local job
 	"$TRANSFER" --jobs=1 "$DB" "$ARK_TEST_DB" >/dev/null 2>&1 &
 	job=$!
 	wait_for_copy b >/dev/null
@@ -112,6 +116,10 @@ EOF
 	wait "$job" || true
 	assert_public_empty
 	staging=$(staging_schema)
+}
+
+@test "SIGKILL mid-load: target untouched; a plain rerun drops what the dead run left and completes" {
+	kill_mid_load
 	[[ -n $staging ]]
 
 	run --separate-stderr "$TRANSFER" --jobs=1 "$DB" "$ARK_TEST_DB"
@@ -121,13 +129,7 @@ EOF
 }
 
 @test "SIGKILL mid-load, then --resume: completes; a source changed since is refused (exit 7)" {
-	"$TRANSFER" --jobs=1 "$DB" "$ARK_TEST_DB" >/dev/null 2>&1 &
-	job=$!
-	wait_for_copy b >/dev/null
-	kill -KILL "$job"
-	wait "$job" || true
-	assert_public_empty
-	staging=$(staging_schema)
+	kill_mid_load
 
 	cp "$DB" "$BATS_TEST_TMPDIR/changed.sqlite"
 	sqlite3 "$BATS_TEST_TMPDIR/changed.sqlite" "UPDATE a SET v = 'changed' WHERE id = 17"
