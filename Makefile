@@ -8,6 +8,7 @@
 #   make demo            snapshot -> verify -> restore of the bundled sample
 #   make bench           scripts/bench/snapshot on a generated ~1 GB database
 #   make bench-transfer  scripts/bench/transfer: ark-transfer vs pgloader vs psql
+#   make bench-pg        scripts/bench/pg: ark-pg-backup/ark-restore vs pg_dump/pg_restore
 #   make install PREFIX=/usr/local DESTDIR=
 #   make uninstall PREFIX=/usr/local DESTDIR=
 #
@@ -53,7 +54,7 @@ HELPER_SRC := $(filter-out tests/helpers/inject.c,$(sort $(wildcard tests/helper
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
 MANS     := $(wildcard docs/man/*.1)
 
-.PHONY: all deps check check-build check-unit check-e2e check-asan demo bench bench-transfer install \
+.PHONY: all deps check check-build check-unit check-e2e check-asan demo bench bench-transfer bench-pg install \
 	uninstall clean
 
 all: $(TOOL_BIN) $(LIBA)
@@ -199,6 +200,9 @@ bench: all
 
 bench-transfer: all
 	scripts/bench/transfer
+
+bench-pg: all
+	scripts/bench/pg
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
