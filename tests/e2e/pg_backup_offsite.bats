@@ -186,6 +186,24 @@ EOF
 		{ show_run >&2; fail "text"; }
 	[[ $output != *uploaded* ]] || fail "the command's stdout reached ark's"
 
+	# through cron's wrapper: ARK_COPY_TO_COMMAND reaches ark whole
+	{
+		printf 'ARK_REPO=%q\n' "$WORK/$dir"
+		printf 'ARK_CONNINFO=%q\n' "$CONN"
+		printf 'ARK_BIN=%q\n' "$ARK_BIN"
+		printf 'ARK_OPTIONS=%q\n' "--keep-last 3"
+		printf 'ARK_COPY_TO_COMMAND=%q\n' "$WORK/record {name}	{}"
+	} >backup.env
+	rm argv
+	ARK_LOG_STDERR=1 run --separate-stderr "$BATS_TEST_DIRNAME/../../cron/ark-pg-backup-run" backup.env
+	assert_status 0
+	ark=("$dir"/*.ark)
+	[[ ${#ark[@]} == 2 ]] || fail "local archives: ${ark[*]}"
+	name=${ark[1]##*/}
+	[[ $(cat argv) == "[$name]
+[$WORK/$dir/$name]" ]] || fail "argv: $(cat argv)"
+	assert_no_such pwned "$dir/pwned" "$WORK/pwned"
+
 	run --separate-stderr "$ARK_BIN/ark-pg-backup" "$CONN" -o "$dir" -q --copy-to-command "fails {}"
 	assert_status 18
 	[[ $stderr == "ark-pg-backup: error: offsite copy of '$dir/"*".ark' failed (the local archive is written and verified): --copy-to-command: 'fails' not found in PATH" ]] ||
@@ -201,7 +219,7 @@ o = json.loads(sys.argv[1])["offsite"]
 assert o["method"] == "command" and o["copied"] is False and o["retention_applied"] is False, o
 assert "verified" not in o, o
 PY
-	[[ $(ls "$dir" | wc -l) == 3 ]] || fail "local archives: $(ls "$dir")"
+	[[ $(ls "$dir" | wc -l) == 4 ]] || fail "local archives: $(ls "$dir")"
 	"$ARK_BIN/ark-checksum-verify" -q "$dir"/*.ark || fail "local archives do not verify"
 }
 
