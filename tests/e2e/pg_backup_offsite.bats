@@ -39,7 +39,7 @@ local_archive() {
 	printf '%s\n' "${a[0]}"
 }
 
-@test "rclone: the copy arrives as the same bytes and verifies; --json and --metrics say so" {
+@test "rclone: the copy arrives as the same bytes and verifies (by hash, or by size where the remote has none); --json, --metrics and the text say so" {
 	backup --json --copy-to "rclone:offsite:$WORK/remote/db" --metrics m.prom
 	assert_status 0
 	local ark name
@@ -63,6 +63,16 @@ assert o["program"].endswith("/rclone"), o
 assert o["copied"] is True and o["verified"] is True and o["hash_checked"] is True, o
 assert o["retention_applied"] is False and o["entries"] == [], o
 PY
+
+	# a remote without a hash both sides have (crypt): checked by size,
+	# and the text line says so
+	export RCLONE_CONFIG_SEALED_TYPE=crypt RCLONE_CONFIG_SEALED_REMOTE=$WORK/sealed \
+		RCLONE_CONFIG_SEALED_PASSWORD=$(rclone obscure not-a-secret)
+	backup --copy-to rclone:sealed:
+	assert_status 0
+	[[ $output == *$'\n'"offsite: copied to sealed:$DB-"*".ark (verified: size only, no hash both sides have) in "*" s" ]] ||
+		{ show_run >&2; fail "text line"; }
+	[[ $(ls sealed | wc -l) == 1 ]] || fail "sealed: $(ls sealed)"
 }
 
 @test "remote retention at crafted times: exactly the documented set survives remotely; --prune-dry-run deletes nothing; other files are left alone" {
