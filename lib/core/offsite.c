@@ -354,8 +354,8 @@ cleanup:
 	return rc;
 }
 
-static int apply_retention(struct run *r, const char *archive,
-			   const char *name, struct ark_error *err)
+static int apply_retention(struct run *r, const char *name,
+			   struct ark_error *err)
 {
 	struct ark_offsite_result *res = r->result;
 	char stem[512], remote[sizeof(res->remote)];
@@ -364,7 +364,6 @@ static int apply_retention(struct run *r, const char *archive,
 	size_t good = 0, i;
 	int rc;
 
-	(void)archive;
 	if (strlen(name) <= ARK_ARCHIVE_NAME_SUFFIX_LEN ||
 	    strlen(name) >= sizeof(stem))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
@@ -479,7 +478,7 @@ static int copy_by_rclone(struct run *r, const char *archive,
 			    !strstr(text, "No common hash");
 	if (!ark_retention_active(&r->options->retention))
 		return 0;
-	return apply_retention(r, archive, name, err);
+	return apply_retention(r, name, err);
 }
 
 int ark_offsite_run(const struct ark_offsite_options *options,
