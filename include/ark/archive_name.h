@@ -45,4 +45,15 @@ int ark_archive_name_next(void *ctx, char *path, size_t room);
 /* created_unix for the manifest: the stamp's second, or now for a file. */
 int64_t ark_archive_name_created(const struct ark_archive_name *name);
 
+/* The length of "-YYYYMMDDTHHMMSS.mmmZ.ark" after a name's stem. */
+#define ARK_ARCHIVE_NAME_SUFFIX_LEN 25
+
+/*
+ * name is exactly "<stem>-YYYYMMDDTHHMMSS.mmmZ.ark" with a valid UTC
+ * date and time (no directory): 0 and its time in *ms (unix
+ * milliseconds); -1 when it is not one (*ms untouched).  ark-pg-backup's
+ * repository and its offsite copies (ark/offsite.h) share it.
+ */
+int ark_archive_name_parse(const char *name, const char *stem, int64_t *ms);
+
 #endif

@@ -56,6 +56,8 @@
 	  "the two sides do not hold the same rows")                          \
 	X(ERR_REJECTED, -19, 17, "rows rejected",                             \
 	  "done, but rows were set aside in the reject file")                 \
+	X(ERR_OFFSITE, -20, 18, "offsite copy failed",                        \
+	  "the local archive is good, but its offsite copy failed")           \
 	X(ERR_INTERRUPTED, -11, 130, "interrupted",                           \
 	  "stopped by SIGINT, SIGTERM or SIGHUP")
 

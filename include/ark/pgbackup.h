@@ -42,6 +42,8 @@
 /* The repository's lock file, in REPO. */
 #define ARK_PGBACKUP_LOCK_NAME ".ark-pg-backup.lock"
 
+struct ark_pgbackup_result;
+
 struct ark_pgbackup_options {
 	const char *conninfo; /* NULL: DATABASE_URL, else libpq's PG* */
 	const char *repo_dir; /* must exist */
@@ -53,6 +55,12 @@ struct ark_pgbackup_options {
 	int large_objects;    /* 1 (default): back them up; 0: leave out */
 	int64_t now_ms;       /* the archive's time; 0: the clock (tests
 				 set it, see ark-pg-backup(1)) */
+	/* NULL, or called last, once the archive is written and verified and
+	 * retention applied, with the repository still locked (--copy-to:
+	 * ark/offsite.h); its non-zero result is the run's */
+	int (*after)(void *context, const struct ark_pgbackup_result *result,
+		     struct ark_error *err);
+	void *after_context;
 };
 
 void ark_pgbackup_options_init(struct ark_pgbackup_options *options);

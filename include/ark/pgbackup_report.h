@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "ark/error.h"
+#include "ark/offsite.h"
 #include "ark/pgbackup.h"
 
 /* The archive written, what it holds, and the repository's fate lines. */
@@ -34,5 +35,21 @@ int ark_report_pgbackup_metrics(const char *path,
 				const struct ark_pgbackup_result *result,
 				int code, double now_unix,
 				struct ark_error *err);
+/*
+ * The same, with the offsite copy's outcome when one was asked for
+ * (offsite NULL or not configured: none): ark_pg_backup_offsite_success,
+ * 1 when this run's archive was copied (and, with rclone, found equal
+ * remotely), else 0.
+ */
+int ark_report_pgbackup_metrics_offsite(
+	const char *path, const struct ark_pgbackup_result *result,
+	const struct ark_offsite_result *offsite, int code, double now_unix,
+	struct ark_error *err);
+
+/* --copy-to: "offsite: copied to REMOTE (verified ...)" and the remote's
+ * fate lines ("offsite removed: NAME", ...); nothing when not configured. */
+void ark_report_offsite(FILE *out, const struct ark_offsite_result *offsite);
+/* The same as the "offsite" object of --json; new reference. */
+json_t *ark_report_offsite_json(const struct ark_offsite_result *offsite);
 
 #endif

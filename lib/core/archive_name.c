@@ -155,3 +155,41 @@ int64_t ark_archive_name_created(const struct ark_archive_name *name)
 {
 	return name->file ? (int64_t)time(NULL) : name->ms / 1000;
 }
+
+int ark_archive_name_parse(const char *name, const char *stem, int64_t *ms)
+{
+	size_t len = strlen(name), stem_len = strlen(stem);
+	const char *s;
+	struct tm tm = { 0 };
+	int digits[17], k = 0;
+	time_t seconds;
+
+	if (len != stem_len + ARK_ARCHIVE_NAME_SUFFIX_LEN ||
+	    strncmp(name, stem, stem_len) != 0)
+		return -1;
+	s = name + stem_len;
+	if (s[0] != '-' || s[9] != 'T' || s[16] != '.' || s[20] != 'Z' ||
+	    strcmp(s + 21, ".ark") != 0)
+		return -1;
+	for (int i = 1; i < 20; i++) {
+		if (i == 9 || i == 16)
+			continue;
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		digits[k++] = s[i] - '0';
+	}
+	tm.tm_year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 +
+		     digits[3] - 1900;
+	tm.tm_mon = digits[4] * 10 + digits[5] - 1;
+	tm.tm_mday = digits[6] * 10 + digits[7];
+	tm.tm_hour = digits[8] * 10 + digits[9];
+	tm.tm_min = digits[10] * 10 + digits[11];
+	tm.tm_sec = digits[12] * 10 + digits[13];
+	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
+		return -1;
+	seconds = timegm(&tm);
+	*ms = (int64_t)seconds * 1000 + digits[14] * 100 + digits[15] * 10 +
+	      digits[16];
+	return 0;
+}

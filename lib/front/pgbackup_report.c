@@ -164,6 +164,124 @@ json_t *ark_report_pgbackup_json(const struct ark_pgbackup_result *result)
 	return root;
 }
 
+/* ---- the offsite copy ---- */
+
+static const char *offsite_fate_name(enum ark_offsite_fate fate)
+{
+	switch (fate) {
+	case ARK_OFFSITE_KEPT: return "kept";
+	case ARK_OFFSITE_REMOVED: return "removed";
+	case ARK_OFFSITE_WOULD_REMOVE: return "would remove";
+	case ARK_OFFSITE_PARTIAL: return "partial copy";
+	case ARK_OFFSITE_REMOVE_FAILED: return "cannot remove";
+	}
+	return "?";
+}
+
+static int offsite_ok(const struct ark_offsite_result *offsite)
+{
+	return offsite->copied && (!offsite->rclone || offsite->verified);
+}
+
+void ark_report_offsite(FILE *out, const struct ark_offsite_result *offsite)
+{
+	if (!offsite->configured)
+		return;
+	if (!offsite->copied) {
+		fputs("offsite: NOT copied to ", out);
+		ark_text_put_escaped(out, offsite->target);
+		fputc('\n', out);
+	} else if (offsite->rclone) {
+		fputs("offsite: copied to ", out);
+		ark_text_put_escaped(out, offsite->remote);
+		fputs(!offsite->verified ? " (NOT verified)"
+		      : offsite->hash_checked
+			      ? " (verified: size and hash)"
+			      : " (verified: size only, no hash both sides "
+				"have)",
+		      out);
+		fprintf(out, " in %.1f s\n", offsite->seconds);
+	} else {
+		fputs("offsite: copied by ", out);
+		ark_text_put_escaped(out, offsite->program);
+		fprintf(out, " (exit status 0) in %.1f s; no remote retention "
+			"(a command cannot list the remote)\n",
+			offsite->seconds);
+	}
+	for (size_t i = 0; i < offsite->entry_count; i++) {
+		const struct ark_offsite_entry *e = &offsite->entries[i];
+		char reasons[64];
+
+		fprintf(out, "offsite %s: ", offsite_fate_name(e->fate));
+		ark_text_put_escaped(out, e->name);
+		if (e->fate == ARK_OFFSITE_KEPT && e->reasons) {
+			ark_retention_describe(e->reasons, reasons,
+					       sizeof(reasons));
+			fprintf(out, " (%s)", reasons);
+		}
+		if (e->detail[0]) {
+			fputs(": ", out);
+			ark_text_put_escaped(out, e->detail);
+		}
+		if (e->fate == ARK_OFFSITE_PARTIAL)
+			fputs(" (left in place)", out);
+		fputc('\n', out);
+	}
+}
+
+json_t *ark_report_offsite_json(const struct ark_offsite_result *offsite)
+{
+	json_t *root = json_object(), *entries = json_array();
+
+	if (!root || !entries) {
+		json_decref(root);
+		json_decref(entries);
+		return NULL;
+	}
+	for (size_t i = 0; i < offsite->entry_count; i++) {
+		const struct ark_offsite_entry *e = &offsite->entries[i];
+		char reasons[64];
+		json_t *entry;
+
+		ark_retention_describe(e->reasons, reasons, sizeof(reasons));
+		entry = json_pack("{s:o, s:s}", "name",
+				  ark_text_json_string(e->name), "fate",
+				  offsite_fate_name(e->fate));
+		if (entry && reasons[0])
+			json_object_set_new(entry, "kept_by",
+					    json_string(reasons));
+		if (entry && e->detail[0])
+			json_object_set_new(entry, "detail",
+					    ark_text_json_string(e->detail));
+		json_array_append_new(entries, entry);
+	}
+	json_object_set_new(root, "method",
+			    json_string(offsite->rclone ? "rclone" : "command"));
+	json_object_set_new(root, "target",
+			    ark_text_json_string(offsite->target));
+	if (offsite->rclone && offsite->remote[0])
+		json_object_set_new(root, "remote",
+				    ark_text_json_string(offsite->remote));
+	if (offsite->program[0])
+		json_object_set_new(root, "program",
+				    ark_text_json_string(offsite->program));
+	json_object_set_new(root, "copied", json_boolean(offsite->copied));
+	if (offsite->rclone) {
+		json_object_set_new(root, "verified",
+				    json_boolean(offsite->verified));
+		json_object_set_new(root, "hash_checked",
+				    json_boolean(offsite->hash_checked));
+	}
+	json_object_set_new(root, "retention_applied",
+			    json_boolean(offsite->retention_applied));
+	json_object_set_new(root, "seconds",
+			    json_real((double)(int64_t)(offsite->seconds *
+							1000) /
+				      1000.0));
+	json_object_set_new(root, "entries", entries);
+	return root;
+}
+
 /* A Prometheus label value: backslash, quote and newline escaped. */
 static void append_label(struct ark_buf *out, const char *text)
 {
@@ -216,6 +334,15 @@ int ark_report_pgbackup_metrics(const char *path,
 				int code, double now_unix,
 				struct ark_error *err)
 {
+	return ark_report_pgbackup_metrics_offsite(path, result, NULL, code,
+						   now_unix, err);
+}
+
+int ark_report_pgbackup_metrics_offsite(
+	const char *path, const struct ark_pgbackup_result *result,
+	const struct ark_offsite_result *offsite, int code, double now_unix,
+	struct ark_error *err)
+{
 	struct ark_buf text = ARK_BUF_INIT, labels = ARK_BUF_INIT;
 	struct ark_atomic_file *file = NULL;
 	double success = code == 0 ? now_unix : previous_success(path);
@@ -253,6 +380,11 @@ int ark_report_pgbackup_metrics(const char *path,
 		       "Rows in the last archive.", 0,
 		       (double)result->rows);
 	}
+	if (offsite && offsite->configured)
+		metric(&text, labels.data, "ark_pg_backup_offsite_success",
+		       "1 when the last run's archive was copied offsite "
+		       "(--copy-to, --copy-to-command), else 0.", 0,
+		       offsite_ok(offsite) ? 1.0 : 0.0);
 	if (ark_buf_failed(&text) || ark_buf_failed(&labels)) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 		goto cleanup;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ark/archive.h"
+#include "ark/archive_name.h"
 #include "ark/buf.h"
 #include "ark/fsio.h"
 #include "ark/log.h"
@@ -30,8 +31,6 @@
 #define APPLICATION "ark-pg-backup"
 /* pre-data or post-data SQL held in memory (ark-restore reads 256 MiB) */
 #define SCHEMA_SQL_MAX (192u * 1024u * 1024u)
-/* "-YYYYMMDDTHHMMSS.mmmZ.ark" */
-#define STAMP_SUFFIX_LEN 25
 #define STEM_MAX 128
 #define JOBS_MAX 256
 /*
@@ -151,45 +150,6 @@ static int next_name(void *ctx, char *path, size_t room)
 
 	b->name_ms++;
 	return format_name(b, b->name_ms, path, room);
-}
-
-/* "<stem>-YYYYMMDDTHHMMSS.mmmZ.ark" -> its time; -1 when not one. */
-static int parse_name(const char *name, const char *stem, int64_t *ms)
-{
-	size_t len = strlen(name), stem_len = strlen(stem);
-	const char *s;
-	struct tm tm = { 0 };
-	int digits[17], k = 0;
-	time_t seconds;
-
-	if (len != stem_len + STAMP_SUFFIX_LEN ||
-	    strncmp(name, stem, stem_len) != 0)
-		return -1;
-	s = name + stem_len;
-	if (s[0] != '-' || s[9] != 'T' || s[16] != '.' || s[20] != 'Z' ||
-	    strcmp(s + 21, ".ark") != 0)
-		return -1;
-	for (int i = 1; i < 20; i++) {
-		if (i == 9 || i == 16)
-			continue;
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		digits[k++] = s[i] - '0';
-	}
-	tm.tm_year = digits[0] * 1000 + digits[1] * 100 + digits[2] * 10 +
-		     digits[3] - 1900;
-	tm.tm_mon = digits[4] * 10 + digits[5] - 1;
-	tm.tm_mday = digits[6] * 10 + digits[7];
-	tm.tm_hour = digits[8] * 10 + digits[9];
-	tm.tm_min = digits[10] * 10 + digits[11];
-	tm.tm_sec = digits[12] * 10 + digits[13];
-	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 59)
-		return -1;
-	seconds = timegm(&tm);
-	*ms = (int64_t)seconds * 1000 + digits[14] * 100 + digits[15] * 10 +
-	      digits[16];
-	return 0;
 }
 
 static struct ark_pgbackup_entry *add_entry(struct ark_pgbackup_result *res,
@@ -315,7 +275,7 @@ static int apply_retention(struct backup *b, struct ark_error *err)
 		char **grown;
 		int64_t ms;
 
-		if (parse_name(de->d_name, b->stem, &ms) != 0)
+		if (ark_archive_name_parse(de->d_name, b->stem, &ms) != 0)
 			continue;
 		grown = realloc(names, (count + 1) * sizeof(*names));
 		if (!grown || !(grown[count] = strdup(de->d_name))) {
@@ -349,7 +309,7 @@ static int apply_retention(struct backup *b, struct ark_error *err)
 			rc = oom(err);
 			goto cleanup;
 		}
-		(void)parse_name(names[i], b->stem, &e->time_ms);
+		(void)ark_archive_name_parse(names[i], b->stem, &e->time_ms);
 		if (check < 0) {
 			e->fate = ARK_PGBACKUP_BAD;
 			snprintf(e->detail, sizeof(e->detail), "%s", why);
@@ -970,7 +930,9 @@ static int backup(struct backup *b, struct ark_error *err)
 		return rc;
 	}
 	res->verified = 1;
-	return apply_retention(b, err);
+	if ((rc = apply_retention(b, err)) || !o->after)
+		return rc;
+	return o->after(o->after_context, res, err);
 }
 
 int ark_pgbackup_run(const struct ark_pgbackup_options *options,

@@ -36,7 +36,7 @@ for line in open(sys.argv[1]):
     if m:
         print(m.group(1), m.group(2))
 EOF
-	[[ $(wc -l <docs.txt) == 19 ]] || fail "docs table: $(cat docs.txt)"
+	[[ $(wc -l <docs.txt) == 20 ]] || fail "docs table: $(cat docs.txt)"
 	grep -qx '8 locked' docs.txt || fail "exit 8 not documented"
 	grep -qx '10 restored damaged' docs.txt || fail "exit 10 not documented"
 	local tool codes

@@ -12,9 +12,11 @@
 #include "ark/cli.h"
 #include "ark/fsio.h"
 #include "ark/log.h"
+#include "ark/offsite.h"
 #include "ark/pgbackup.h"
 #include "ark/pgbackup_report.h"
 #include "ark/report.h"
+#include "ark/text.h"
 
 static const char usage[] =
 	"Usage: ark-pg-backup [OPTION]... [CONNINFO] -o REPO_DIR\n"
@@ -41,6 +43,16 @@ static const char usage[] =
 	"                         server's version in /usr/lib/postgresql/*/bin\n"
 	"                         or PATH, else the oldest newer one)\n"
 	"      --no-large-objects leave large objects out (reported)\n"
+	"      --copy-to=rclone:REMOTE:PATH\n"
+	"                         then copy the verified archive there with\n"
+	"                         rclone (as NAME.partial, renamed, checked)\n"
+	"                         and apply the --keep-* rules there too\n"
+	"      --copy-to-command='PROGRAM ARG... {}'\n"
+	"                         or run this command (no shell: one argument\n"
+	"                         per word, no quoting; {} the archive's\n"
+	"                         absolute path, {name} its file name); no\n"
+	"                         remote retention\n"
+	"      --rclone=PATH      the rclone to run (default: rclone in PATH)\n"
 	"      --metrics=FILE     write Prometheus textfile metrics to FILE\n"
 	"                         (atomically; on failure too)\n"
 	"      --json             print the result as one JSON object\n"
@@ -62,6 +74,8 @@ static const struct ark_cli_exit exits[] = {
 	{ ARK_ERR_PG_AUTH, NULL },
 	{ ARK_ERR_PG_QUERY, "a statement or pg_dump failed, or the "
 			    "connection was lost" },
+	{ ARK_ERR_OFFSITE, "the archive is written and verified, but "
+			   "--copy-to or --copy-to-command failed" },
 	{ ARK_ERR_INTERRUPTED, NULL },
 };
 
@@ -69,6 +83,28 @@ static const struct ark_cli_tool tool = {
 	"ark-pg-backup", usage, exits, ARK_CLI_ARRAY_LEN(exits),
 	"See ark-pg-backup(1) and docs/repository.md.\n",
 };
+
+struct offsite_job {
+	struct ark_offsite_options options;
+	struct ark_offsite_result result;
+};
+
+/* The pgbackup run's last step, under the repository's lock. */
+static int copy_offsite(void *context, const struct ark_pgbackup_result *backup,
+			struct ark_error *err)
+{
+	struct offsite_job *job = context;
+	char shown[512];
+	int rc = ark_offsite_run(&job->options, backup->archive, &job->result,
+				 err);
+
+	if (rc && rc != ARK_ERR_INTERRUPTED)
+		ark_error_prefix(err, "offsite copy of '%s' failed (the local "
+				      "archive is written and verified)",
+				 ark_text_escape(backup->archive, shown,
+						 sizeof(shown)));
+	return rc;
+}
 
 static int keep_option(struct ark_cli_common *common, const char *name,
 		       int *out)
@@ -93,6 +129,9 @@ int main(int argc, char **argv)
 		{ "pg-dump", required_argument, NULL, 'd' },
 		{ "no-large-objects", no_argument, NULL, 'B' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "copy-to", required_argument, NULL, 'C' },
+		{ "copy-to-command", required_argument, NULL, 'X' },
+		{ "rclone", required_argument, NULL, 'R' },
 		ARK_CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -100,6 +139,8 @@ int main(int argc, char **argv)
 	struct ark_pgbackup_result result = { 0 };
 	struct ark_cli_common common = { .tool = &tool };
 	struct ark_error err, metrics_err;
+	struct offsite_job offsite = { 0 };
+	json_t *json;
 	const char *metrics = NULL, *now = getenv("ARK_PG_BACKUP_TEST_NOW");
 	struct timespec end;
 	int opt, rc;
@@ -130,6 +171,17 @@ int main(int argc, char **argv)
 		case 'd': options.pg_dump = optarg; break;
 		case 'B': options.large_objects = 0; break;
 		case 'm': metrics = optarg; break;
+		case 'C':
+			if (offsite.options.copy_to)
+				return ark_cli_usage_error(&common, "--copy-to may be given once");
+			offsite.options.copy_to = optarg;
+			break;
+		case 'X':
+			if (offsite.options.command)
+				return ark_cli_usage_error(&common, "--copy-to-command may be given once");
+			offsite.options.command = optarg;
+			break;
+		case 'R': offsite.options.rclone = optarg; break;
 		default: rc = ark_cli_common_option(opt, &common);
 		}
 		if (rc != ARK_CLI_CONTINUE)
@@ -140,15 +192,24 @@ int main(int argc, char **argv)
 	if (!options.repo_dir)
 		return ark_cli_usage_error(&common, "-o REPO_DIR is required");
 	options.conninfo = argc - optind == 1 ? argv[optind] : NULL;
+	if (ark_offsite_check_options(&offsite.options, &err))
+		return ark_cli_usage_error(&common, "%s", err.msg);
+	if (offsite.options.copy_to || offsite.options.command) {
+		offsite.options.retention = options.retention;
+		offsite.options.prune_dry_run = options.prune_dry_run;
+		options.after = copy_offsite;
+		options.after_context = &offsite;
+	}
 	/* tests only (ark-pg-backup(1), ENVIRONMENT): the archive's time */
 	if (now && *now)
 		options.now_ms = strtoll(now, NULL, 10) * 1000;
 	rc = ark_pgbackup_run(&options, &result, &err);
 	if (!common.quiet && !common.json) {
-		if (rc == 0)
+		if (result.verified)
 			ark_report_pgbackup(stdout, &result);
 		else
 			ark_report_pgbackup_repository(stdout, &result);
+		ark_report_offsite(stdout, &offsite.result);
 	}
 	for (size_t i = 0; i < result.entry_count; i++)
 		if (result.entries[i].fate == ARK_PGBACKUP_BAD ||
@@ -159,9 +220,21 @@ int main(int argc, char **argv)
 					  "(left in place)"
 					: "cannot remove",
 				result.entries[i].name, result.entries[i].detail);
+	for (size_t i = 0; i < offsite.result.entry_count; i++)
+		if (offsite.result.entries[i].fate == ARK_OFFSITE_PARTIAL ||
+		    offsite.result.entries[i].fate == ARK_OFFSITE_REMOVE_FAILED)
+			ark_log(ARK_LOG_WARN, "offsite: %s: %s%s%s",
+				offsite.result.entries[i].fate == ARK_OFFSITE_PARTIAL
+					? "a killed copy's partial file "
+					  "(left in place)"
+					: "cannot remove",
+				offsite.result.entries[i].name,
+				offsite.result.entries[i].detail[0] ? ": " : "",
+				offsite.result.entries[i].detail);
 	clock_gettime(CLOCK_REALTIME, &end);
 	if (metrics &&
-	    ark_report_pgbackup_metrics(metrics, &result, rc,
+	    ark_report_pgbackup_metrics_offsite(metrics, &result,
+						&offsite.result, rc,
 					(double)end.tv_sec +
 						(double)end.tv_nsec / 1e9,
 					&metrics_err) != 0 &&
@@ -169,8 +242,12 @@ int main(int argc, char **argv)
 		rc = metrics_err.code;
 		err = metrics_err;
 	}
-	rc = ark_cli_finish(&common, rc, &err,
-			    ark_report_pgbackup_json(&result));
+	json = ark_report_pgbackup_json(&result);
+	if (json && offsite.result.configured)
+		json_object_set_new(json, "offsite",
+				    ark_report_offsite_json(&offsite.result));
+	rc = ark_cli_finish(&common, rc, &err, json);
 	ark_pgbackup_result_free(&result);
+	ark_offsite_result_free(&offsite.result);
 	return rc;
 }
