@@ -142,6 +142,10 @@ enum {
 };
 /* Text that is not valid UTF-8 or holds a NUL has no shape at all (0). */
 unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len);
+/* The same, testing only the shapes in wanted (ARK_SHAPE_UTF8 always):
+ * the profile asks each column only what its plan can use. */
+unsigned ark_pgtext_shape_some(const unsigned char *bytes, size_t len,
+			       unsigned wanted);
 
 /* Append text escaped for COPY text format: backslash and \b \f \n \r
  * \t \v escaped, every other byte as it is (as PostgreSQL's COPY TO). */

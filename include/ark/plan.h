@@ -286,4 +286,20 @@ int ark_plan_data_only_post_sql(const struct ark_plan *plan,
  */
 int ark_plan_is_reserved_word(const char *name);
 
+/*
+ * The ARK_SHAPE_* bits of the text values of column c of table t that
+ * planning can use (its declared type decides): the profile tests only
+ * those (ark_pgtext_shape_some), e.g. no JSON parse of a TEXT column.
+ */
+unsigned ark_plan_shapes_needed(const struct ark_sqlite_table *t,
+				const struct ark_sqlite_column *c);
+
+/*
+ * Whether the type planned for column c depends on its values (no
+ * declared type, BOOLEAN, DATETIME/TIMESTAMP, UUID): the columns a light
+ * profile reads (ark_profile_scan_table_light).
+ */
+int ark_plan_needs_profile(const struct ark_sqlite_table *t,
+			   const struct ark_sqlite_column *c);
+
 #endif

@@ -44,9 +44,16 @@ struct ark_column_profile {
 };
 
 struct ark_table_profile {
-	uint64_t rows;
+	uint64_t rows;                         /* light: max(rowid) when no
+						  column was scanned */
 	size_t ncolumns;                       /* as the schema's table */
 	struct ark_column_profile *columns;
+	int light;                             /* ark_profile_scan_table_light:
+						  only the columns of
+						  ark_plan_needs_profile()
+						  hold counts */
+	int64_t max_rowid;                     /* light: max(rowid), 0 when
+						  none (WITHOUT ROWID) */
 };
 
 struct ark_profile {
@@ -72,5 +79,19 @@ int ark_profile_new(const struct ark_sqlite_schema *schema,
 int ark_profile_scan_table(sqlite3 *db, const struct ark_sqlite_schema *schema,
 			   struct ark_profile *profile, size_t table,
 			   struct ark_error *err);
+
+/*
+ * A light profile of one table, for a transfer whose load checks every
+ * value anyway (the fused load): only the columns whose planned type
+ * depends on their values (ark_plan_needs_profile: no declared type,
+ * BOOLEAN, DATETIME/TIMESTAMP, UUID) are read, and max(rowid) (the
+ * identity's position); rows is exact when a column was read, else
+ * max(rowid).  Anything else that reads a profile (the check phase)
+ * needs a full one.
+ */
+int ark_profile_scan_table_light(sqlite3 *db,
+				 const struct ark_sqlite_schema *schema,
+				 struct ark_profile *profile, size_t table,
+				 struct ark_error *err);
 
 #endif

@@ -125,6 +125,7 @@ struct ark_rows_stream {
 	/* out */
 	struct ark_digest digest;
 	uint64_t rows;
+	uint64_t converted;          /* values converted under a rule */
 	/* rows are added here as they go (progress), when not NULL */
 	_Atomic uint64_t *progress;
 };
@@ -138,5 +139,12 @@ struct ark_rows_stream {
  */
 int ark_rows_stream(struct ark_rows_stream *stream, struct ark_buf *buf,
 		    struct ark_error *err);
+
+/*
+ * A value "converted under a rule": one whose storage class is not the
+ * target type's own (0/1 into boolean, a number into a date, a number or
+ * blob into text...).  Counted for the summary.
+ */
+int ark_rows_converted_by_rule(int storage, enum ark_pgtype type);
 
 #endif

@@ -1373,7 +1373,8 @@ static int is_number_text(const unsigned char *p, size_t len)
 	return i == len;
 }
 
-unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
+unsigned ark_pgtext_shape_some(const unsigned char *bytes, size_t len,
+			       unsigned wanted)
 {
 	struct refusal refusal;
 	struct when w;
@@ -1391,16 +1392,20 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 	/* each test only where its first byte can start a match: most text
 	 * (names, words) is settled by the first byte */
 	first = bytes[0];
-	if ((first >= '0' && first <= '9') || first == '-' || first == '+' ||
-	    first == '.') {
+	if ((wanted & (ARK_SHAPE_INTEGER | ARK_SHAPE_NUMBER)) &&
+	    ((first >= '0' && first <= '9') || first == '-' || first == '+' ||
+	     first == '.')) {
 		if (is_sqlite_integer_text(bytes, len))
 			shape |= ARK_SHAPE_INTEGER;
 		if (is_number_text(bytes, len))
 			shape |= ARK_SHAPE_NUMBER;
 	}
-	if (len <= 5 && bool_word(bytes, len) >= 0)
+	if ((wanted & ARK_SHAPE_BOOL) && len <= 5 &&
+	    bool_word(bytes, len) >= 0)
 		shape |= ARK_SHAPE_BOOL;
-	if (len >= 10 && first >= '0' && first <= '9' &&
+	if ((wanted & (ARK_SHAPE_DATE | ARK_SHAPE_TIMESTAMP |
+		       ARK_SHAPE_TIMESTAMPTZ)) &&
+	    len >= 10 && first >= '0' && first <= '9' &&
 	    parse_datetime(bytes, len, &w, &refusal) == 0) {
 		if (w.has_zone)
 			shape |= ARK_SHAPE_TIMESTAMPTZ;
@@ -1409,8 +1414,10 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 		if (!w.has_time)
 			shape |= ARK_SHAPE_DATE;
 	}
-	for (i = 0; i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
-				bytes[i] == '\n' || bytes[i] == '\r');
+	/* JSON not wanted: i = len skips its test */
+	i = wanted & (ARK_SHAPE_JSON | ARK_SHAPE_JSON_DUPKEYS) ? 0 : len;
+	for (; i < len && (bytes[i] == ' ' || bytes[i] == '\t' ||
+			   bytes[i] == '\n' || bytes[i] == '\r');
 	     i++)
 		;
 	if (i < len && strchr("{[\"-0123456789tfn", bytes[i]) != NULL &&
@@ -1419,7 +1426,13 @@ unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
 		if (duplicates)
 			shape |= ARK_SHAPE_JSON_DUPKEYS;
 	}
-	if ((len == 32 || len == 36) && parse_uuid(bytes, len, uuid) == 0)
+	if ((wanted & ARK_SHAPE_UUID) && (len == 32 || len == 36) &&
+	    parse_uuid(bytes, len, uuid) == 0)
 		shape |= ARK_SHAPE_UUID;
 	return shape;
+}
+
+unsigned ark_pgtext_shape(const unsigned char *bytes, size_t len)
+{
+	return ark_pgtext_shape_some(bytes, len, ~0u);
 }

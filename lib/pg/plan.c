@@ -637,6 +637,70 @@ static struct ark_pgtype_spec choose_type(const struct ark_sqlite_table *t,
 	return spec_of(ARK_PGTYPE_NUMERIC);
 }
 
+int ark_plan_needs_profile(const struct ark_sqlite_table *t,
+			   const struct ark_sqlite_column *c)
+{
+	static const char *const bools[] = {"BOOL", "BOOLEAN", NULL};
+	static const char *const stamps[] = {
+		"DATETIME", "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE", NULL};
+	struct declared d;
+
+	/* the paths of choose_type() that read its profile */
+	parse_declared(c->declared_type ? c->declared_type : "", &d);
+	return d.base[0] == '\0' || (t->strict && strcmp(d.base, "ANY") == 0) ||
+	       base_is(&d, bools) || base_is(&d, stamps) ||
+	       strcmp(d.base, "UUID") == 0;
+}
+
+/* The text shapes profile_fits() reads to judge type. */
+static unsigned shapes_read(enum ark_pgtype type)
+{
+	switch (type) {
+	case ARK_PGTYPE_BOOL:
+		return ARK_SHAPE_BOOL;
+	case ARK_PGTYPE_TEXT:
+	case ARK_PGTYPE_VARCHAR:
+	case ARK_PGTYPE_BPCHAR:
+		return ARK_SHAPE_UTF8;
+	case ARK_PGTYPE_DATE:
+	case ARK_PGTYPE_TIMESTAMP:
+	case ARK_PGTYPE_TIMESTAMPTZ:
+		return ARK_SHAPE_DATE | ARK_SHAPE_TIMESTAMP |
+		       ARK_SHAPE_TIMESTAMPTZ;
+	case ARK_PGTYPE_JSON:
+	case ARK_PGTYPE_JSONB:
+		return ARK_SHAPE_JSON | ARK_SHAPE_JSON_DUPKEYS;
+	case ARK_PGTYPE_UUID:
+		return ARK_SHAPE_UUID;
+	default:
+		return 0;
+	}
+}
+
+unsigned ark_plan_shapes_needed(const struct ark_sqlite_table *t,
+				const struct ark_sqlite_column *c)
+{
+	static const int storages[] = { SQLITE_INTEGER, SQLITE_FLOAT,
+					SQLITE_TEXT, SQLITE_BLOB };
+	/* choose_type() without a profile gives the type a column starts
+	 * from (with one it may give a narrower one: BOOL -> bigint, UUID
+	 * -> the values' type, TIMESTAMP -> timestamptz, on the same paths
+	 * of next_wider()); --widen walks on from there */
+	struct ark_pgtype_spec start = choose_type(t, c, NULL);
+	unsigned mask = ARK_SHAPE_UTF8 | ARK_SHAPE_BOOL;
+
+	for (size_t k = 0; k < sizeof(storages) / sizeof(storages[0]); k++) {
+		struct ark_pgtype_spec type = start;
+
+		mask |= shapes_read(type.type);
+		for (int steps = 0; steps < 16 && next_wider(&type,
+							     storages[k]) == 0;
+		     steps++)
+			mask |= shapes_read(type.type);
+	}
+	return mask;
+}
+
 static char *type_text(struct ark_plan *plan, const struct ark_pgtype_spec *t)
 {
 	struct ark_buf buf = ARK_BUF_INIT;
@@ -875,8 +939,13 @@ static void plan_identity(struct builder *b, struct ark_plan_table *t,
 	if (st->rowid_alias < 0 || (size_t)st->rowid_alias >= t->ncolumns)
 		return;
 	cp = column_profile(b, t->source_index, (size_t)st->rowid_alias);
-	if (cp && cp->integers > 0 && cp->max_integer > last)
+	if (b->profile && b->profile->tables[t->source_index].light) {
+		/* the rowid alias is the rowid */
+		if (b->profile->tables[t->source_index].max_rowid > last)
+			last = b->profile->tables[t->source_index].max_rowid;
+	} else if (cp && cp->integers > 0 && cp->max_integer > last) {
 		last = cp->max_integer;
+	}
 	if (st->has_sequence && st->sequence > last)
 		last = st->sequence;
 	if (last == INT64_MAX) {

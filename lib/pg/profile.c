@@ -15,6 +15,7 @@
 #include "ark/buf.h"
 #include "ark/fsio.h"
 #include "ark/pgtext.h"
+#include "ark/plan.h"
 #include "ark/profile.h"
 #include "ark/text.h"
 
@@ -50,7 +51,7 @@ static uint64_t utf8_characters(const unsigned char *p, size_t len)
 }
 
 static void profile_value(struct ark_column_profile *column,
-			  sqlite3_stmt *stmt, int index)
+			  sqlite3_stmt *stmt, int index, unsigned shapes)
 {
 	const unsigned char *bytes;
 	uint64_t n;
@@ -95,7 +96,7 @@ static void profile_value(struct ark_column_profile *column,
 		n = (uint64_t)sqlite3_column_bytes(stmt, index);
 		if (bytes == NULL)
 			bytes = (const unsigned char *)"";
-		shape = ark_pgtext_shape(bytes, (size_t)n);
+		shape = ark_pgtext_shape_some(bytes, (size_t)n, shapes);
 		if (n > column->max_text_bytes)
 			column->max_text_bytes = n;
 		n = utf8_characters(bytes, (size_t)n);
@@ -121,11 +122,47 @@ static void profile_value(struct ark_column_profile *column,
 	}
 }
 
+/* max(rowid) of a rowid table (0 when empty or WITHOUT ROWID) */
+static int max_rowid(sqlite3 *db, const struct ark_sqlite_table *table,
+		     int64_t *out, struct ark_error *err)
+{
+	struct ark_buf sql = ARK_BUF_INIT;
+	sqlite3_stmt *stmt = NULL;
+	char shown[256];
+	int rc = 0;
+
+	*out = 0;
+	if (table->without_rowid)
+		return 0;
+	ark_buf_append_str(&sql, "SELECT max(rowid) FROM \"main\".");
+	append_sqlite_ident(&sql, table->name);
+	if (ark_buf_failed(&sql))
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "out of memory for a query");
+	if (sqlite3_prepare_v2(db, sql.data, -1, &stmt, NULL) != SQLITE_OK ||
+	    sqlite3_step(stmt) != SQLITE_ROW)
+		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
+				   "table \"%s\": cannot read its rows: %s",
+				   ark_text_escape(table->name, shown,
+						   sizeof(shown)),
+				   sqlite3_errmsg(db));
+	else if (sqlite3_column_type(stmt, 0) == SQLITE_INTEGER)
+		*out = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	ark_buf_free(&sql);
+	return rc;
+}
+
+/* Profile the columns of table for which wanted[i] (every column when
+ * wanted is NULL); a table none is wanted of is not read. */
 static int profile_table(sqlite3 *db, const struct ark_sqlite_table *table,
+			 const unsigned char *wanted,
 			 struct ark_table_profile *out, struct ark_error *err)
 {
 	struct ark_buf sql = ARK_BUF_INIT;
 	sqlite3_stmt *stmt = NULL;
+	unsigned *shapes = NULL;
+	size_t *read = NULL, nread = 0;
 	char shown[256];
 	size_t i;
 	int rc = 0, step;
@@ -133,18 +170,28 @@ static int profile_table(sqlite3 *db, const struct ark_sqlite_table *table,
 	out->ncolumns = table->ncolumns;
 	out->columns = calloc(table->ncolumns ? table->ncolumns : 1,
 			      sizeof(*out->columns));
-	if (out->columns == NULL) {
+	shapes = calloc(table->ncolumns ? table->ncolumns : 1,
+			sizeof(*shapes));
+	read = calloc(table->ncolumns ? table->ncolumns : 1, sizeof(*read));
+	if (out->columns == NULL || shapes == NULL || read == NULL) {
 		rc = ark_error_set(err, ARK_ERR_INTERNAL, 0,
 				   "out of memory for a table's profile");
 		goto cleanup;
 	}
-	if (table->ncolumns == 0)
+	for (i = 0; i < table->ncolumns; i++) {
+		if (wanted && !wanted[i])
+			continue;
+		shapes[nread] = ark_plan_shapes_needed(table,
+						       &table->columns[i]);
+		read[nread++] = i;
+	}
+	if (nread == 0)
 		goto cleanup;
 	ark_buf_append_str(&sql, "SELECT ");
-	for (i = 0; i < table->ncolumns; i++) {
+	for (i = 0; i < nread; i++) {
 		if (i > 0)
 			ark_buf_append_char(&sql, ',');
-		append_sqlite_ident(&sql, table->columns[i].name);
+		append_sqlite_ident(&sql, table->columns[read[i]].name);
 	}
 	ark_buf_append_str(&sql, " FROM \"main\".");
 	append_sqlite_ident(&sql, table->name);
@@ -162,8 +209,9 @@ static int profile_table(sqlite3 *db, const struct ark_sqlite_table *table,
 		goto cleanup;
 	}
 	while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (i = 0; i < table->ncolumns; i++)
-			profile_value(&out->columns[i], stmt, (int)i);
+		for (i = 0; i < nread; i++)
+			profile_value(&out->columns[read[i]], stmt, (int)i,
+				      shapes[i]);
 		out->rows++;
 		if (out->rows % PROFILE_INTERRUPT_ROWS == 0) {
 			rc = ark_fsio_check_interrupt(err);
@@ -183,6 +231,8 @@ static int profile_table(sqlite3 *db, const struct ark_sqlite_table *table,
 cleanup:
 	sqlite3_finalize(stmt);
 	ark_buf_free(&sql);
+	free(shapes);
+	free(read);
 	return rc;
 }
 
@@ -212,8 +262,36 @@ int ark_profile_scan_table(sqlite3 *db, const struct ark_sqlite_schema *schema,
 			   struct ark_profile *profile, size_t table,
 			   struct ark_error *err)
 {
-	return profile_table(db, &schema->tables[table], &profile->tables[table],
-			     err);
+	return profile_table(db, &schema->tables[table], NULL,
+			     &profile->tables[table], err);
+}
+
+int ark_profile_scan_table_light(sqlite3 *db,
+				 const struct ark_sqlite_schema *schema,
+				 struct ark_profile *profile, size_t table,
+				 struct ark_error *err)
+{
+	const struct ark_sqlite_table *st = &schema->tables[table];
+	struct ark_table_profile *out = &profile->tables[table];
+	unsigned char *wanted;
+	size_t n = 0;
+	int rc;
+
+	wanted = calloc(st->ncolumns ? st->ncolumns : 1, 1);
+	if (wanted == NULL)
+		return ark_error_set(err, ARK_ERR_INTERNAL, 0,
+				     "out of memory for the profile");
+	for (size_t i = 0; i < st->ncolumns; i++)
+		n += wanted[i] = (unsigned char)ark_plan_needs_profile(
+			st, &st->columns[i]);
+	out->light = 1;
+	rc = profile_table(db, st, wanted, out, err);
+	free(wanted);
+	if (rc == 0)
+		rc = max_rowid(db, st, &out->max_rowid, err);
+	if (rc == 0 && n == 0)
+		out->rows = out->max_rowid > 0 ? (uint64_t)out->max_rowid : 0;
+	return rc;
 }
 
 int ark_profile_scan(sqlite3 *db, const struct ark_sqlite_schema *schema,
@@ -237,8 +315,8 @@ int ark_profile_scan(sqlite3 *db, const struct ark_sqlite_schema *schema,
 	}
 	profile->ntables = schema->ntables;
 	for (i = 0; i < schema->ntables; i++) {
-		rc = profile_table(db, &schema->tables[i], &profile->tables[i],
-				   err);
+		rc = profile_table(db, &schema->tables[i], NULL,
+				   &profile->tables[i], err);
 		if (rc != 0)
 			goto cleanup;
 	}

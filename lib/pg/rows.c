@@ -405,6 +405,7 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 
 	ark_digest_init(&s->digest);
 	s->rows = 0;
+	s->converted = 0;
 	ark_buf_reset(buf);
 	/* the row's key first, to name a row whose value is refused; not
 	 * when it would pass SQLite's limit of columns (a table of 2000):
@@ -444,6 +445,8 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 					why.data ? why.data : reason, preview);
 				goto cleanup;
 			}
+			s->converted += (uint64_t)ark_rows_converted_by_rule(
+				value.storage, pt->columns[i].type.type);
 			n++;
 		}
 		if ((rc = ark_rows_line_end(&line, &s->digest, err)))
@@ -481,4 +484,24 @@ cleanup:
 	sqlite3_finalize(stmt);
 	ark_buf_free(&why);
 	return rc;
+}
+
+int ark_rows_converted_by_rule(int storage, enum ark_pgtype type)
+{
+	switch (type) {
+	case ARK_PGTYPE_BOOL:
+	case ARK_PGTYPE_DATE:
+	case ARK_PGTYPE_TIMESTAMP:
+	case ARK_PGTYPE_TIMESTAMPTZ:
+		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT ||
+		       (type == ARK_PGTYPE_BOOL && storage == SQLITE_TEXT);
+	case ARK_PGTYPE_TEXT:
+	case ARK_PGTYPE_VARCHAR:
+	case ARK_PGTYPE_BPCHAR:
+		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT;
+	case ARK_PGTYPE_BYTEA:
+		return storage != SQLITE_BLOB && storage != SQLITE_NULL;
+	default:
+		return 0;
+	}
 }

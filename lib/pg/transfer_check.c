@@ -74,30 +74,6 @@ static int sqlite_failed(sqlite3 *db, const char *doing,
 			     doing, table, sqlite3_errmsg(db));
 }
 
-/*
- * A value "converted under a rule": one whose storage class is not the
- * target type's own (0/1 into boolean, a number into a date, a number or
- * blob into text...).  Counted for the summary.
- */
-int ark_transfer_converted_by_rule(int storage, enum ark_pgtype type)
-{
-	switch (type) {
-	case ARK_PGTYPE_BOOL:
-	case ARK_PGTYPE_DATE:
-	case ARK_PGTYPE_TIMESTAMP:
-	case ARK_PGTYPE_TIMESTAMPTZ:
-		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT ||
-		       (type == ARK_PGTYPE_BOOL && storage == SQLITE_TEXT);
-	case ARK_PGTYPE_TEXT:
-	case ARK_PGTYPE_VARCHAR:
-	case ARK_PGTYPE_BPCHAR:
-		return storage == SQLITE_INTEGER || storage == SQLITE_FLOAT;
-	case ARK_PGTYPE_BYTEA:
-		return storage != SQLITE_BLOB && storage != SQLITE_NULL;
-	default:
-		return 0;
-	}
-}
 
 /* ---- phase 2: every value against its planned type ---- */
 
@@ -154,7 +130,7 @@ static int check_table_values(struct transfer *t, size_t plan_table,
 				goto cleanup;
 			if (!refused) {
 				converted += (uint64_t)
-					ark_transfer_converted_by_rule(
+					ark_rows_converted_by_rule(
 						value.storage,
 						pt->columns[i].type.type);
 				continue;

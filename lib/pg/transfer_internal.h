@@ -79,6 +79,10 @@ struct transfer {
 	atomic_size_t kept;               /* loaded and recorded by this run */
 	/* the check pass is the load itself (transfer.c, fused_eligible) */
 	int fused;
+	/* the profile is light (ark_profile_scan_table_light): what a
+	 * fused load needs; full_profile() before a check pass */
+	int profile_light;
+	int profile_full; /* full_profile() asked for it */
 	/* transfer_archive.c: --archive, and a sqlite archive as SOURCE */
 	struct transfer_archive *archive;
 	struct ark_sqlite_archive_image *image;
@@ -93,9 +97,6 @@ ark_transfer_source_table(const struct transfer *t, size_t plan_table);
 
 /* transfer_check.c */
 int ark_transfer_check_phase(struct transfer *t, struct ark_error *err);
-/* A value of this storage class (SQLITE_*) into this type is "converted
- * under a rule" (counted in the summary). */
-int ark_transfer_converted_by_rule(int storage, enum ark_pgtype type);
 int ark_transfer_reject_open(struct transfer *t, struct ark_error *err);
 int ark_transfer_reject_attach(struct transfer *t, sqlite3 *db,
 			       struct ark_error *err);

@@ -152,7 +152,7 @@ static void test_declared_types(void **state)
 		COLUMN("any", "", ARK_AFFINITY_BLOB),
 	};
 	struct ark_column_profile profiles[N(cols)];
-	struct ark_table_profile tp = {3, N(cols), profiles};
+	struct ark_table_profile tp = {3, N(cols), profiles, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, N(cols));
 	struct ark_sqlite_schema s = schema_of(&t, 1);
@@ -212,7 +212,7 @@ static void test_untyped_columns(void **state)
 		COLUMN("i", "ANY", ARK_AFFINITY_BLOB),
 	};
 	struct ark_column_profile p[N(cols)];
-	struct ark_table_profile tp = {3, N(cols), p};
+	struct ark_table_profile tp = {3, N(cols), p, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, N(cols));
 	struct ark_sqlite_schema s = schema_of(&t, 1);
@@ -261,7 +261,7 @@ static void test_boolean_and_fallbacks(void **state)
 		COLUMN("ts", "DATETIME", ARK_AFFINITY_NUMERIC),
 	};
 	struct ark_column_profile p[N(cols)];
-	struct ark_table_profile tp = {3, N(cols), p};
+	struct ark_table_profile tp = {3, N(cols), p, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, N(cols));
 	struct ark_sqlite_schema s = schema_of(&t, 1);
@@ -315,7 +315,7 @@ static void test_varchar_and_widen(void **state)
 		COLUMN("d", "DATE", ARK_AFFINITY_NUMERIC),
 	};
 	struct ark_column_profile p[N(cols)];
-	struct ark_table_profile tp = {3, N(cols), p};
+	struct ark_table_profile tp = {3, N(cols), p, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, N(cols));
 	struct ark_sqlite_schema s = schema_of(&t, 1);
@@ -999,8 +999,8 @@ static void test_keys_indexes_foreign_keys(void **state)
 	};
 	struct ark_column_profile pp[N(parent_cols)];
 	struct ark_column_profile cp[N(child_cols)];
-	struct ark_table_profile tps[2] = {{3, N(parent_cols), pp},
-					   {3, N(child_cols), cp}};
+	struct ark_table_profile tps[2] = {{3, N(parent_cols), pp, 0, 0},
+					   {3, N(child_cols), cp, 0, 0}};
 	struct ark_profile profile = {2, tps};
 	struct ark_sqlite_table tables[2];
 	struct ark_sqlite_schema s;
@@ -1127,7 +1127,7 @@ static void test_identity_positions(void **state)
 		COLUMN("id", "INTEGER", ARK_AFFINITY_INTEGER),
 	};
 	struct ark_column_profile p[1];
-	struct ark_table_profile tp = {3, 1, p};
+	struct ark_table_profile tp = {3, 1, p, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, 1);
 	struct ark_sqlite_schema s = schema_of(&t, 1);
@@ -1174,7 +1174,7 @@ static void test_nullable_primary_key_widen(void **state)
 		COLUMN("code", "TEXT", ARK_AFFINITY_TEXT),
 	};
 	struct ark_column_profile p[1];
-	struct ark_table_profile tp = {3, 1, p};
+	struct ark_table_profile tp = {3, 1, p, 0, 0};
 	struct ark_profile profile = {1, &tp};
 	struct ark_sqlite_table t = table_of("t", cols, 1);
 	struct ark_sqlite_schema s = schema_of(&t, 1);

@@ -185,9 +185,9 @@ static void test_rich_schema_executes(void **state)
 	struct ark_column_profile lower_profile[N(lower_cols)];
 	struct ark_column_profile orders_profile[N(orders_cols)];
 	struct ark_table_profile tps[3] = {
-		{3, N(users_cols), users_profile},
-		{3, N(lower_cols), lower_profile},
-		{3, N(orders_cols), orders_profile},
+		{3, N(users_cols), users_profile, 0, 0},
+		{3, N(lower_cols), lower_profile, 0, 0},
+		{3, N(orders_cols), orders_profile, 0, 0},
 	};
 	struct ark_profile profile = {3, tps};
 	struct ark_sqlite_table tables[3];
@@ -753,8 +753,8 @@ static void test_data_only_existing_tables(void **state)
 		COLUMN("rank", "INTEGER", ARK_AFFINITY_INTEGER),
 	};
 	struct ark_column_profile users_profile[3], tags_profile[3];
-	struct ark_table_profile tps[2] = {{2, 3, users_profile},
-					   {2, 3, tags_profile}};
+	struct ark_table_profile tps[2] = {{2, 3, users_profile, 0, 0},
+					   {2, 3, tags_profile, 0, 0}};
 	struct ark_profile profile = {2, tps};
 	struct ark_sqlite_table tables[2];
 	struct ark_sqlite_schema s;

@@ -97,7 +97,9 @@ static void test_storage_mix(void **state)
 	assert_int_equal(c->negative_zeros, 0);
 	assert_int_equal(c->reals_integral, 2);
 	assert_true(c->min_real == 0.0 && c->max_real == 2.0);
-	/* t: shapes of 'true', '2024-01-02', '日本語', 'F', invalid UTF-8 */
+	/* t: shapes of 'true', '2024-01-02', '日本語', 'F', invalid UTF-8;
+	 * no declared type here: its plan reads UTF-8 and booleans only
+	 * (ark_plan_shapes_needed; test_shapes_by_declared_type) */
 	c = &profile->tables[0].columns[2];
 	assert_int_equal(c->texts, 5);
 	assert_int_equal(c->nulls, 1);
@@ -105,9 +107,7 @@ static void test_storage_mix(void **state)
 	assert_int_equal(c->max_text_bytes, 10);
 	assert_int_equal(c->texts_bool, 2);
 	assert_int_equal(c->text_shapes_all, 0);
-	assert_int_equal(c->text_shapes_any,
-			 ARK_SHAPE_UTF8 | ARK_SHAPE_BOOL | ARK_SHAPE_JSON |
-				 ARK_SHAPE_DATE | ARK_SHAPE_TIMESTAMP);
+	assert_int_equal(c->text_shapes_any, ARK_SHAPE_UTF8 | ARK_SHAPE_BOOL);
 	/* b: BLOB affinity keeps everything as given */
 	c = &profile->tables[0].columns[3];
 	assert_int_equal(c->blobs, 3);
@@ -138,6 +138,45 @@ static void test_storage_mix(void **state)
 
 /* Names with quotes, spaces, newlines and unicode; WITHOUT ROWID; an
  * empty table; tables in schema order. */
+/*
+ * Each column's text is tested only for the shapes its plan can use: a
+ * DATETIME column for dates, a JSON column for JSON, a UUID column for
+ * UUIDs; a TEXT column for none of those (no JSON parse of every text).
+ */
+static void test_shapes_by_declared_type(void **state)
+{
+	static const char *const columns[] = {"d", "j", "u", "t"};
+	static const char *const types[] = {"DATETIME", "JSON", "UUID",
+					    "TEXT"};
+	struct one_table s;
+	struct ark_profile *profile = NULL;
+	struct ark_error err = {0};
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	exec_sql(db, "CREATE TABLE m (d DATETIME, j JSON, u UUID, t TEXT);"
+		     "INSERT INTO m VALUES ('2024-01-02', '{\"a\": [1]}', "
+		     "'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '{\"a\": 1}'),"
+		     " ('2024-01-02 03:04:05Z', '7', "
+		     "'a0eebc999c0b4ef8bb6d6bb9bd380a11', '2024-01-02');");
+	one_table(&s, "m", columns, 4);
+	for (size_t i = 0; i < 4; i++)
+		s.columns[i].declared_type = (char *)(uintptr_t)types[i];
+	assert_int_equal(ark_profile_scan(db, &s.schema, &profile, &err), 0);
+	assert_int_equal(profile->tables[0].columns[0].text_shapes_any,
+			 ARK_SHAPE_UTF8 | ARK_SHAPE_DATE |
+				 ARK_SHAPE_TIMESTAMP | ARK_SHAPE_TIMESTAMPTZ);
+	assert_int_equal(profile->tables[0].columns[1].text_shapes_all,
+			 ARK_SHAPE_UTF8 | ARK_SHAPE_JSON);
+	assert_int_equal(profile->tables[0].columns[2].text_shapes_all,
+			 ARK_SHAPE_UTF8 | ARK_SHAPE_UUID);
+	assert_int_equal(profile->tables[0].columns[3].text_shapes_any,
+			 ARK_SHAPE_UTF8);
+	ark_profile_free(profile);
+	sqlite3_close(db);
+}
+
 static void test_hostile_names(void **state)
 {
 	struct ark_sqlite_column c1[2], c2[1];
@@ -229,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_storage_mix),
+		cmocka_unit_test(test_shapes_by_declared_type),
 		cmocka_unit_test(test_hostile_names),
 		cmocka_unit_test(test_interrupted),
 	};
