@@ -52,8 +52,9 @@ struct ark_table_profile {
 						  only the columns of
 						  ark_plan_needs_profile()
 						  hold counts */
-	int64_t max_rowid;                     /* light: max(rowid), 0 when
-						  none (WITHOUT ROWID) */
+	int64_t max_rowid;                     /* light: max() of the rowid
+						  alias, else of _rowid_; 0
+						  when none (WITHOUT ROWID) */
 };
 
 struct ark_profile {

@@ -122,7 +122,12 @@ static void profile_value(struct ark_column_profile *column,
 	}
 }
 
-/* max(rowid) of a rowid table (0 when empty or WITHOUT ROWID) */
+/*
+ * The largest rowid: max() of the rowid alias (INTEGER PRIMARY KEY),
+ * which is the rowid (a column may be named "rowid": the alias is read
+ * by its own name); without one, max(_rowid_) as an estimate of the
+ * rows.  0 when empty or WITHOUT ROWID.
+ */
 static int max_rowid(sqlite3 *db, const struct ark_sqlite_table *table,
 		     int64_t *out, struct ark_error *err)
 {
@@ -134,7 +139,14 @@ static int max_rowid(sqlite3 *db, const struct ark_sqlite_table *table,
 	*out = 0;
 	if (table->without_rowid)
 		return 0;
-	ark_buf_append_str(&sql, "SELECT max(rowid) FROM \"main\".");
+	ark_buf_append_str(&sql, "SELECT max(");
+	if (table->rowid_alias >= 0 &&
+	    (size_t)table->rowid_alias < table->ncolumns)
+		append_sqlite_ident(&sql,
+				    table->columns[table->rowid_alias].name);
+	else
+		ark_buf_append_str(&sql, "_rowid_");
+	ark_buf_append_str(&sql, ") FROM \"main\".");
 	append_sqlite_ident(&sql, table->name);
 	if (ark_buf_failed(&sql))
 		return ark_error_set(err, ARK_ERR_INTERNAL, 0,

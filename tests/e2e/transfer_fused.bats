@@ -78,3 +78,22 @@ ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see
 	# affinity stored 5 and 2.5 as text); e: 1 and 3.5 into text
 	[[ $fused == "[('a', 4, 4, 5, '4:"*"', True), ('e', 4, 4, 2, '4:"*"', True)]" ]] || { echo "$fused"; false; }
 }
+
+@test "the fused run's light profile: types the values decide still decided by them, the identity after max(id) even when a column is named rowid" {
+	db=$BATS_TEST_TMPDIR/light.sqlite
+	# "rowid" is a user column here: max(rowid) would read it (1), not
+	# the ids (up to 100); flag BOOLEAN holds 0/1 only (boolean), at
+	# DATETIME with a zone (timestamptz), u UUID text (uuid), n no type
+	# holding integers only (bigint)
+	sqlite3 "$db" "CREATE TABLE t (id INTEGER PRIMARY KEY, rowid INTEGER, flag BOOLEAN, at DATETIME, u UUID, n);
+		INSERT INTO t VALUES (3, 1, 0, '2024-01-02 03:04:05Z', 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', 5),
+		                     (100, 1, 1, '2024-01-02T03:04:05+02:00', 'a0eebc999c0b4ef8bb6d6bb9bd380a12', 6);
+		CREATE TABLE g (k TEXT PRIMARY KEY, v) WITHOUT ROWID;
+		INSERT INTO g VALUES ('a', 1.5), ('b', 2);"
+	run --separate-stderr "$TRANSFER" --json "$db" "$ARK_TEST_DB"
+	[[ $status == 0 ]] || { show_run; echo "$stderr"; false; }
+	[[ $(psql_q "SELECT string_agg(column_name || ':' || data_type, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 't'") == 'id:bigint,rowid:bigint,flag:boolean,at:timestamp with time zone,u:uuid,n:bigint' ]]
+	[[ $(psql_q "SELECT data_type FROM information_schema.columns WHERE table_name = 'g' AND column_name = 'v'") == 'double precision' ]]
+	[[ $(psql_q "INSERT INTO t (rowid) VALUES (2) RETURNING id") == 101 ]]
+	[[ $(psql_q "SELECT string_agg(at::text, ',' ORDER BY id) FROM t WHERE id < 101") == '2024-01-02 03:04:05+00,2024-01-02 01:04:05+00' ]]
+}
