@@ -709,6 +709,9 @@ struct table_job {
 	size_t table;
 };
 
+static int verify_table(struct restore *r, struct ark_pg *pg, size_t t,
+			struct ark_error *err);
+
 static int load_job(struct ark_pool_job *job, void *arg,
 		    struct ark_error *err)
 {
@@ -719,6 +722,15 @@ static int load_job(struct ark_pool_job *job, void *arg,
 	if ((rc = slot_take(tj->r, &slot, err)))
 		return rc;
 	rc = load_table(tj->r, slot->pg, job, tj->table, err);
+	/*
+	 * Read back and digested at once, on the connection that loaded it
+	 * (its session is ark's: the scripts run on the main connection),
+	 * while the other workers still load: the small tables' checks cost
+	 * nothing beside the largest table's load.  Before post-data, which
+	 * changes no row (indexes, constraints, triggers, policies).
+	 */
+	if (rc == 0)
+		rc = verify_table(tj->r, slot->pg, tj->table, err);
 	slot_give(tj->r, slot);
 	return rc;
 }
@@ -772,21 +784,6 @@ static int verify_table(struct restore *r, struct ark_pg *pg, size_t t,
 	if (rc && rc != ARK_ERR_INTERRUPTED)
 		ark_error_prefix(err, "verifying table \"%s\".\"%s\"",
 				 shown[0], shown[1]);
-	return rc;
-}
-
-static int verify_job(struct ark_pool_job *job, void *arg,
-		      struct ark_error *err)
-{
-	struct table_job *tj = arg;
-	struct slot *slot;
-	int rc;
-
-	(void)job;
-	if ((rc = slot_take(tj->r, &slot, err)))
-		return rc;
-	rc = verify_table(tj->r, slot->pg, tj->table, err);
-	slot_give(tj->r, slot);
 	return rc;
 }
 
@@ -983,6 +980,35 @@ static double seconds_since(const struct timespec *start)
 	       (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/*
+ * Every table read back (res->tables[].equal): ARK_ERR_MISMATCH naming
+ * the first that differs from the archive.
+ */
+static int verified(struct restore *r, struct ark_error *err)
+{
+	struct ark_pgrestore_result *res = r->result;
+
+	res->verify_done = 1;
+	for (size_t t = 0; t < res->table_count; t++) {
+		const struct ark_pgrestore_table *table = &res->tables[t];
+		char want[ARK_DIGEST_TEXT_MAX], have[ARK_DIGEST_TEXT_MAX];
+		char shown[2][256];
+
+		if (table->equal)
+			continue;
+		ark_digest_format(&table->expected, want);
+		ark_digest_format(&table->actual, have);
+		display(shown[0], sizeof(shown[0]), table->schema);
+		display(shown[1], sizeof(shown[1]), table->name);
+		return ark_error_set(err, ARK_ERR_MISMATCH, 0,
+				   "table \"%s\".\"%s\": the restored rows "
+				   "differ from the archive's (digest %s, "
+				   "archive %s)", shown[0], shown[1], have,
+				   want);
+	}
+	return 0;
+}
+
 static int restore(struct restore *r, struct ark_error *err)
 {
 	struct timespec start;
@@ -1032,7 +1058,10 @@ static int restore(struct restore *r, struct ark_error *err)
 	}
 	if (rc)
 		goto cleanup;
-	ark_log(ARK_LOG_INFO, "data loaded: %.2f s", seconds_since(&start));
+	ark_log(ARK_LOG_INFO, "data loaded%s: %.2f s",
+		single ? "" : " and verified", seconds_since(&start));
+	if (!single && (rc = verified(r, err)))
+		goto cleanup;
 	if (!o->table_count && (rc = post_data(r, pool, err)))
 		goto cleanup;
 	ark_log(ARK_LOG_INFO, "post-data applied: %.2f s",
@@ -1043,34 +1072,8 @@ static int restore(struct restore *r, struct ark_error *err)
 			goto cleanup;
 		for (size_t t = 0; t < res->table_count && !rc; t++)
 			rc = verify_table(r, r->pg, t, err);
-	} else {
-		for (int i = 0; i < r->jobs && !rc; i++)
-			if (r->slots[i].pg)
-				rc = ark_pg_session_reset(r->slots[i].pg, err);
-		if (!rc)
-			rc = run_tables(r, pool, verify_job, err);
-	}
-	if (rc)
-		goto cleanup;
-	res->verify_done = 1;
-	ark_log(ARK_LOG_INFO, "verified: %.2f s", seconds_since(&start));
-	for (size_t t = 0; t < res->table_count; t++) {
-		const struct ark_pgrestore_table *table = &res->tables[t];
-		char want[ARK_DIGEST_TEXT_MAX], have[ARK_DIGEST_TEXT_MAX];
-		char shown[2][256];
-
-		if (table->equal)
-			continue;
-		ark_digest_format(&table->expected, want);
-		ark_digest_format(&table->actual, have);
-		display(shown[0], sizeof(shown[0]), table->schema);
-		display(shown[1], sizeof(shown[1]), table->name);
-		rc = ark_error_set(err, ARK_ERR_MISMATCH, 0,
-				   "table \"%s\".\"%s\": the restored rows "
-				   "differ from the archive's (digest %s, "
-				   "archive %s)", shown[0], shown[1], have,
-				   want);
-		goto cleanup;
+		if (rc || (rc = verified(r, err)))
+			goto cleanup;
 	}
 	if (single) {
 		if ((rc = ark_pg_exec(r->pg, "COMMIT", err)))
