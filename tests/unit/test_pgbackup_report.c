@@ -114,7 +114,7 @@ static void test_metrics_first_failure_has_no_success(void **state)
 static void test_text_report_escapes_names(void **state)
 {
 	struct ark_pgbackup_result result = { 0 };
-	struct ark_pgbackup_entry entry = { 0 };
+	struct ark_retention_entry entry = { 0 };
 	struct ark_pgbackup_skip skip = { "s\nx", "t\tq", "why" };
 	char *text = NULL;
 	size_t len = 0;
