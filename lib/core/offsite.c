@@ -166,16 +166,19 @@ struct run {
 
 /*
  * Run argv (argv[0] is result->program); a non-zero exit status is
- * ARK_ERR_OFFSITE "WHAT exited with status N: first error line".
+ * ARK_ERR_OFFSITE "WHAT exited with status N: first error line".  With
+ * whole (the caller needs all its output), output past out_max stops it
+ * and is the caller's to report (r->output.out_over).
  */
 static int run_program(struct run *r, const char *what,
-		       const char *const *argv, size_t out_max,
+		       const char *const *argv, size_t out_max, int whole,
 		       struct ark_error *err)
 {
-	int rc = ark_proc_run(r->result->program, argv, out_max, &r->output,
-			      err);
+	const struct ark_proc_options options = { .stop_when_over = whole };
+	int rc = ark_proc_run(r->result->program, argv, out_max, &options,
+			      &r->output, err);
 
-	if (rc == ARK_ERR_INTERNAL && err && err->sys_errno) {
+	if (rc && !r->output.started && err) {
 		/* it could not be started: still the copy's failure */
 		char message[ARK_ERROR_MSG_MAX];
 
@@ -183,7 +186,7 @@ static int run_program(struct run *r, const char *what,
 		ark_error_clear(err);
 		return ark_error_set(err, ARK_ERR_OFFSITE, 0, "%s", message);
 	}
-	if (rc)
+	if (rc || (whole && r->output.out_over))
 		return rc;
 	ark_proc_first_error_line(r->output.errtext.data, r->line,
 				  sizeof(r->line));
@@ -238,7 +241,7 @@ static int copy_by_command(struct run *r, const char *archive,
 	snprintf(what, sizeof(what), "--copy-to-command '%s'",
 		 ark_text_escape(argv[0], shown, sizeof(shown)));
 	if ((rc = run_program(r, what, (const char *const *)argv, 1u << 20,
-			      err)))
+			      0, err)))
 		goto cleanup;
 	r->result->copied = 1;
 cleanup:
@@ -267,7 +270,7 @@ static int list_remote(struct run *r, const char *stem, const char *name,
 	int rc, seen_new = 0;
 
 	if ((rc = run_program(r, "rclone lsjson", argv, ARK_OFFSITE_LIST_MAX,
-			      err)))
+			      1, err)))
 		return rc;
 	if (r->output.out_over)
 		return ark_error_set(err, ARK_ERR_OFFSITE, 0,
@@ -374,7 +377,7 @@ static int apply_retention(struct run *r, const char *name,
 				     sizeof(remote)) != 0)
 			return ark_error_set(err, ARK_ERR_USAGE, 0,
 					     "--copy-to target too long");
-		rc = run_program(r, "rclone deletefile", argv, 1u << 16,
+		rc = run_program(r, "rclone deletefile", argv, 1u << 16, 0,
 				 &del_err);
 		if (rc == ARK_ERR_INTERRUPTED) {
 			*err = del_err;
@@ -421,11 +424,11 @@ static int copy_by_rclone(struct run *r, const char *archive,
 			     sizeof(res->remote)) != 0)
 		return ark_error_set(err, ARK_ERR_USAGE, 0,
 				     "--copy-to target too long");
-	if ((rc = run_program(r, "rclone copyto", copy, 1u << 20, err)) ||
-	    (rc = run_program(r, "rclone moveto", move, 1u << 20, err)))
+	if ((rc = run_program(r, "rclone copyto", copy, 1u << 20, 0, err)) ||
+	    (rc = run_program(r, "rclone moveto", move, 1u << 20, 0, err)))
 		return rc;
 	res->copied = 1;
-	if ((rc = run_program(r, "rclone check", check, 1u << 20, err))) {
+	if ((rc = run_program(r, "rclone check", check, 1u << 20, 0, err))) {
 		ark_error_prefix(err, "the remote copy %s does not match the "
 				      "archive", res->remote);
 		return rc;

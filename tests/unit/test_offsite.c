@@ -5,6 +5,7 @@
  * a program without a shell (ark/proc.h): argv passed literally, exit
  * status, standard error's line worth showing.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,7 +197,7 @@ static void test_proc_run(void **state)
 
 	(void)state;
 	assert_int_equal(ark_proc_find("sh", path, sizeof(path)), 0);
-	assert_int_equal(ark_proc_run(path, argv, 1024, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 1024, NULL, &out, &err), 0);
 	/* the arguments as given; stdin is /dev/null (cat ends at once) */
 	assert_string_equal(out.out.data, "[a b][$(touch x)][]");
 	assert_int_equal(out.out_over, 0);
@@ -206,13 +207,60 @@ static void test_proc_run(void **state)
 	/* more output than kept: cut, flagged, the child still reaped */
 	argv[2] = "printf 0123456789";
 	argv[4] = NULL;
-	assert_int_equal(ark_proc_run(path, argv, 4, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 4, NULL, &out, &err), 0);
 	assert_string_equal(out.out.data, "0123");
 	assert_int_equal(out.out_over, 1);
 	assert_int_equal(out.status, 0);
 	argv[2] = "kill -9 $$";
-	assert_int_equal(ark_proc_run(path, argv, 4, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 4, NULL, &out, &err), 0);
 	assert_int_equal(out.status, 128 + 9);
+	/* an environment of the caller's choosing, nothing of its own */
+	{
+		const char *env[] = { "ARK_X=a b", "PGPASSWORD=s$t", NULL };
+		const struct ark_proc_options options = { .envp = env };
+
+		argv[2] = "printf '%s|%s|%s' \"$ARK_X\" \"$PGPASSWORD\" "
+			  "\"${HOME-none}\"";
+		assert_int_equal(ark_proc_run(path, argv, 1024, &options,
+					      &out, &err),
+				 0);
+		assert_string_equal(out.out.data, "a b|s$t|none");
+		assert_int_equal(out.started, 1);
+	}
+	/* stop_when_over: a program writing without end is stopped at the
+	 * limit (without it this would never return) */
+	{
+		const struct ark_proc_options options = { .stop_when_over = 1 };
+
+		argv[2] = "echo started >&2; while :; do echo 0123456789; done";
+		assert_int_equal(ark_proc_run(path, argv, 100000, &options,
+					      &out, &err),
+				 0);
+		assert_int_equal(out.out.len, 100000);
+		assert_memory_equal(out.out.data, "0123456789\n0123", 15);
+		assert_int_equal(out.out.data[out.out.len], '\0');
+		assert_int_equal(out.out_over, 1);
+		assert_int_equal(out.status, 128 + 15);
+		/* under the limit: as without it */
+		argv[2] = "printf 0123; exit 2";
+		assert_int_equal(ark_proc_run(path, argv, 4, &options, &out,
+					      &err),
+				 0);
+		assert_string_equal(out.out.data, "0123");
+		assert_int_equal(out.out_over, 0);
+		assert_int_equal(out.status, 2);
+	}
+	/* a program that cannot be started */
+	argv[0] = "/nonexistent/program";
+	assert_int_equal(ark_proc_run("/nonexistent/program", argv, 4, NULL,
+				      &out, &err),
+			 ARK_ERR_INTERNAL);
+	assert_string_equal(err.msg, "cannot run '/nonexistent/program': "
+				     "No such file or directory");
+	assert_int_equal(err.sys_errno, ENOENT);
+	assert_int_equal(out.started, 0);
+	assert_int_equal(out.status, -1);
+	ark_error_clear(&err);
 	ark_proc_output_free(&out);
 	/* not found: by name in PATH, by a path */
 	assert_int_equal(ark_proc_find("no-such-program-ark", path,
