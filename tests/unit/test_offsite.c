@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -272,6 +273,39 @@ static void test_proc_run(void **state)
 	assert_int_equal(ark_proc_find("/", path, sizeof(path)), -1);
 }
 
+/* An rclone whose lsjson never ends: stopped at the listing's limit, the
+ * run fails saying so (not with the status of the SIGTERM). */
+static void test_endless_listing_stopped(void **state)
+{
+	struct ark_offsite_options options = { 0 };
+	struct ark_offsite_result result;
+	struct ark_error err = { 0 };
+	char dir[256], rclone[512], archive[512];
+
+	(void)state;
+	unit_make_temp_dir(dir, sizeof(dir));
+	snprintf(rclone, sizeof(rclone), "%s/rclone", dir);
+	snprintf(archive, sizeof(archive), "%s/db-20260105T100000.000Z.ark",
+		 dir);
+	unit_write_file(rclone, "#!/bin/sh\n"
+				"[ \"$1\" = lsjson ] && exec cat /dev/zero\n"
+				"exit 0\n");
+	assert_int_equal(chmod(rclone, 0755), 0);
+	unit_write_file(archive, "x");
+	options.copy_to = "rclone:remote:path";
+	options.rclone = rclone;
+	options.retention.keep_last = 1;
+	assert_int_equal(ark_offsite_run(&options, archive, &result, &err),
+			 ARK_ERR_OFFSITE);
+	assert_string_equal(err.msg, "rclone lsjson: the listing of the "
+				     "remote is larger than 64 MiB");
+	assert_true(result.copied);
+	assert_true(result.verified);
+	assert_false(result.retention_applied);
+	ark_offsite_result_free(&result);
+	unit_remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_archive_name_parse),
 		cmocka_unit_test(test_first_error_line),
 		cmocka_unit_test(test_proc_run),
+		cmocka_unit_test(test_endless_listing_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
