@@ -52,20 +52,14 @@ struct ark_offsite_options {
 	int prune_dry_run;       /* list what would go, delete nothing */
 };
 
+/* What happened to one file of the remote (an entry's fate). */
 enum ark_offsite_fate {
-	ARK_OFFSITE_KEPT,          /* kept by retention (reasons say why) */
+	ARK_OFFSITE_KEPT = ARK_RETENTION_KEPT, /* kept by retention (reasons
+						  say why) */
 	ARK_OFFSITE_REMOVED,       /* deleted by retention */
 	ARK_OFFSITE_WOULD_REMOVE,  /* prune_dry_run: would be deleted */
 	ARK_OFFSITE_PARTIAL,       /* a killed copy's NAME.partial: left */
 	ARK_OFFSITE_REMOVE_FAILED, /* rclone deletefile failed (detail) */
-};
-
-struct ark_offsite_entry {
-	char name[512];   /* file name in REMOTE:PATH */
-	int64_t time_ms;  /* from the name */
-	enum ark_offsite_fate fate;
-	unsigned reasons; /* ARK_RETAIN_* bits when kept */
-	char detail[512];
 };
 
 struct ark_offsite_result {
@@ -79,7 +73,8 @@ struct ark_offsite_result {
 	int verified;          /* rclone check found it equal */
 	int hash_checked;      /* ... by hash, not only by size */
 	int retention_applied; /* the remote was listed and the rules run */
-	struct ark_offsite_entry *entries; /* the remote's, by name */
+	/* the remote's, by name; fate: enum ark_offsite_fate */
+	struct ark_retention_entry *entries;
 	size_t entry_count;
 	double seconds;
 };

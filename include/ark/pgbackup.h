@@ -65,23 +65,16 @@ struct ark_pgbackup_options {
 
 void ark_pgbackup_options_init(struct ark_pgbackup_options *options);
 
-/* What happened to one file of the repository. */
+/* What happened to one file of the repository (an entry's fate). */
 enum ark_pgbackup_fate {
-	ARK_PGBACKUP_KEPT,          /* kept by retention (reasons say why) */
+	ARK_PGBACKUP_KEPT = ARK_RETENTION_KEPT, /* kept by retention
+						   (reasons say why) */
 	ARK_PGBACKUP_REMOVED,       /* removed by retention */
 	ARK_PGBACKUP_WOULD_REMOVE,  /* --prune-dry-run: would be removed */
 	ARK_PGBACKUP_BAD,           /* fails to open as a pg archive: left
 				       in place, reported (detail) */
 	ARK_PGBACKUP_LEFTOVER,      /* a dead run's temporary: removed */
 	ARK_PGBACKUP_REMOVE_FAILED, /* retention could not remove it */
-};
-
-struct ark_pgbackup_entry {
-	char name[512];   /* file name in the repository */
-	int64_t time_ms;  /* from the name; 0 for a leftover */
-	enum ark_pgbackup_fate fate;
-	unsigned reasons; /* ARK_RETAIN_* bits when kept */
-	char detail[512]; /* why it is bad, or the removal's error */
 };
 
 struct ark_pgbackup_skip {
@@ -111,7 +104,8 @@ struct ark_pgbackup_result {
 	double seconds;
 	struct ark_pgbackup_skip *skipped;
 	size_t skipped_count;
-	struct ark_pgbackup_entry *entries; /* the repository, by name */
+	/* the repository, by name; fate: enum ark_pgbackup_fate */
+	struct ark_retention_entry *entries;
 	size_t entry_count;
 	int retention_applied;
 };

@@ -50,4 +50,45 @@ int ark_retention_apply(const int64_t *times_ms, size_t n,
 /* "daily, weekly" and the like for reasons, into out (room bytes). */
 void ark_retention_describe(unsigned reasons, char *out, size_t room);
 
+/* An entry's fate that retention decides on: every owner's enum of fates
+ * (ark_pgbackup_fate, ark_offsite_fate) gives it this value. */
+#define ARK_RETENTION_KEPT 0
+
+/*
+ * One file retention saw: an archive of a repository (ark/pgbackup.h) or
+ * of an offsite copy's remote (ark/offsite.h).  fate is a value of the
+ * owner's enum of fates, named by the owner's report.
+ */
+struct ark_retention_entry {
+	char name[512];   /* file name in the repository or remote */
+	int64_t time_ms;  /* from the name; 0 when it has none (a leftover) */
+	int fate;         /* the owner's enum; ARK_RETENTION_KEPT: kept */
+	unsigned reasons; /* ARK_RETAIN_* bits when kept */
+	char detail[512]; /* why it is bad, or the removal's error */
+};
+
+/*
+ * Append an entry for name (fate ARK_RETENTION_KEPT, the rest zero) to
+ * the array *entries of *count entries; the new entry, or NULL when out
+ * of memory (the array then unchanged).
+ */
+struct ark_retention_entry *
+ark_retention_entry_add(struct ark_retention_entry **entries, size_t *count,
+			const char *name);
+
+/* qsort's comparison of two (const) char * elements, bytewise. */
+int ark_retention_compare_names(const void *a, const void *b);
+
+/*
+ * Run the policy over the entries of fate ARK_RETENTION_KEPT (in name
+ * order: of one time, the later is the newer): each one's reasons set,
+ * 0 for one to remove; the entry named newest (the archive just written)
+ * is kept even when older ones look newer (the clock went back).  The
+ * other entries are left alone.  0, or -1 when out of memory (nothing
+ * set).
+ */
+int ark_retention_judge(struct ark_retention_entry *entries, size_t n,
+			const struct ark_retention_policy *policy,
+			const char *newest);
+
 #endif

@@ -166,16 +166,19 @@ struct run {
 
 /*
  * Run argv (argv[0] is result->program); a non-zero exit status is
- * ARK_ERR_OFFSITE "WHAT exited with status N: first error line".
+ * ARK_ERR_OFFSITE "WHAT exited with status N: first error line".  With
+ * whole (the caller needs all its output), output past out_max stops it
+ * and is the caller's to report (r->output.out_over).
  */
 static int run_program(struct run *r, const char *what,
-		       const char *const *argv, size_t out_max,
+		       const char *const *argv, size_t out_max, int whole,
 		       struct ark_error *err)
 {
-	int rc = ark_proc_run(r->result->program, argv, out_max, &r->output,
-			      err);
+	const struct ark_proc_options options = { .stop_when_over = whole };
+	int rc = ark_proc_run(r->result->program, argv, out_max, &options,
+			      &r->output, err);
 
-	if (rc == ARK_ERR_INTERNAL && err && err->sys_errno) {
+	if (rc && !r->output.started && err) {
 		/* it could not be started: still the copy's failure */
 		char message[ARK_ERROR_MSG_MAX];
 
@@ -183,7 +186,7 @@ static int run_program(struct run *r, const char *what,
 		ark_error_clear(err);
 		return ark_error_set(err, ARK_ERR_OFFSITE, 0, "%s", message);
 	}
-	if (rc)
+	if (rc || (whole && r->output.out_over))
 		return rc;
 	ark_proc_first_error_line(r->output.errtext.data, r->line,
 				  sizeof(r->line));
@@ -238,7 +241,7 @@ static int copy_by_command(struct run *r, const char *archive,
 	snprintf(what, sizeof(what), "--copy-to-command '%s'",
 		 ark_text_escape(argv[0], shown, sizeof(shown)));
 	if ((rc = run_program(r, what, (const char *const *)argv, 1u << 20,
-			      err)))
+			      0, err)))
 		goto cleanup;
 	r->result->copied = 1;
 cleanup:
@@ -247,26 +250,6 @@ cleanup:
 }
 
 /* ---- rclone ---- */
-
-static struct ark_offsite_entry *add_entry(struct ark_offsite_result *res,
-					   const char *name)
-{
-	struct ark_offsite_entry *e;
-
-	e = realloc(res->entries, (res->entry_count + 1) * sizeof(*e));
-	if (!e)
-		return NULL;
-	res->entries = e;
-	e = &res->entries[res->entry_count++];
-	memset(e, 0, sizeof(*e));
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	return e;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 /*
  * The names in REMOTE:PATH that are archives of stem (and the partial
@@ -287,7 +270,7 @@ static int list_remote(struct run *r, const char *stem, const char *name,
 	int rc, seen_new = 0;
 
 	if ((rc = run_program(r, "rclone lsjson", argv, ARK_OFFSITE_LIST_MAX,
-			      err)))
+			      1, err)))
 		return rc;
 	if (r->output.out_over)
 		return ark_error_set(err, ARK_ERR_OFFSITE, 0,
@@ -315,11 +298,11 @@ static int list_remote(struct run *r, const char *stem, const char *name,
 			continue;
 		names[count++] = n;
 	}
-	qsort(names, count, sizeof(*names), compare_names);
+	qsort(names, count, sizeof(*names), ark_retention_compare_names);
 	for (i = 0; i < count; i++) {
 		size_t len = strlen(names[i]), suffix =
 			strlen(ARK_OFFSITE_PARTIAL_SUFFIX);
-		struct ark_offsite_entry *e;
+		struct ark_retention_entry *e;
 		char base[512];
 		int64_t ms;
 		int partial = 0;
@@ -335,7 +318,9 @@ static int list_remote(struct run *r, const char *stem, const char *name,
 				continue;
 			partial = 1;
 		}
-		if (!(e = add_entry(res, names[i]))) {
+		if (!(e = ark_retention_entry_add(&res->entries,
+						  &res->entry_count,
+						  names[i]))) {
 			rc = oom(err);
 			goto cleanup;
 		}
@@ -359,9 +344,7 @@ static int apply_retention(struct run *r, const char *name,
 {
 	struct ark_offsite_result *res = r->result;
 	char stem[512], remote[sizeof(res->remote)];
-	int64_t *times = NULL;
-	unsigned *reasons = NULL;
-	size_t good = 0, i;
+	size_t i;
 	int rc;
 
 	if (strlen(name) <= ARK_ARCHIVE_NAME_SUFFIX_LEN ||
@@ -372,51 +355,33 @@ static int apply_retention(struct run *r, const char *name,
 	stem[strlen(name) - ARK_ARCHIVE_NAME_SUFFIX_LEN] = '\0';
 	if ((rc = list_remote(r, stem, name, err)))
 		return rc;
-	times = calloc(res->entry_count + 1, sizeof(*times));
-	reasons = calloc(res->entry_count + 1, sizeof(*reasons));
-	if (!times || !reasons) {
-		rc = oom(err);
-		goto cleanup;
-	}
-	for (i = 0; i < res->entry_count; i++)
-		if (res->entries[i].fate == ARK_OFFSITE_KEPT)
-			times[good++] = res->entries[i].time_ms;
-	if (ark_retention_apply(times, good, &r->options->retention,
-				reasons) != 0) {
-		rc = oom(err);
-		goto cleanup;
-	}
+	if (ark_retention_judge(res->entries, res->entry_count,
+				&r->options->retention, name) != 0)
+		return oom(err);
 	res->retention_applied = 1;
-	for (i = 0, good = 0; i < res->entry_count; i++) {
-		struct ark_offsite_entry *e = &res->entries[i];
+	for (i = 0; i < res->entry_count; i++) {
+		struct ark_retention_entry *e = &res->entries[i];
 		const char *argv[] = { "rclone", "deletefile",
 				       "--ask-password=false", "--", remote,
 				       NULL };
 		struct ark_error del_err = { 0 };
 		size_t len;
 
-		if (e->fate != ARK_OFFSITE_KEPT)
-			continue;
-		e->reasons = reasons[good++];
-		if (strcmp(e->name, name) == 0 && !e->reasons)
-			e->reasons = ARK_RETAIN_NEWEST; /* clock went back */
-		if (e->reasons)
+		if (e->fate != ARK_OFFSITE_KEPT || e->reasons)
 			continue;
 		if (r->options->prune_dry_run) {
 			e->fate = ARK_OFFSITE_WOULD_REMOVE;
 			continue;
 		}
 		if (ark_offsite_join(res->target, e->name, remote,
-				     sizeof(remote)) != 0) {
-			rc = ark_error_set(err, ARK_ERR_USAGE, 0,
-					   "--copy-to target too long");
-			goto cleanup;
-		}
-		rc = run_program(r, "rclone deletefile", argv, 1u << 16,
+				     sizeof(remote)) != 0)
+			return ark_error_set(err, ARK_ERR_USAGE, 0,
+					     "--copy-to target too long");
+		rc = run_program(r, "rclone deletefile", argv, 1u << 16, 0,
 				 &del_err);
 		if (rc == ARK_ERR_INTERRUPTED) {
 			*err = del_err;
-			goto cleanup;
+			return rc;
 		}
 		if (rc == 0) {
 			e->fate = ARK_OFFSITE_REMOVED;
@@ -426,12 +391,8 @@ static int apply_retention(struct run *r, const char *name,
 		len = strnlen(del_err.msg, sizeof(e->detail) - 1);
 		memcpy(e->detail, del_err.msg, len);
 		e->detail[len] = '\0';
-		rc = 0;
 	}
-cleanup:
-	free(times);
-	free(reasons);
-	return rc;
+	return 0;
 }
 
 static int copy_by_rclone(struct run *r, const char *archive,
@@ -463,11 +424,11 @@ static int copy_by_rclone(struct run *r, const char *archive,
 			     sizeof(res->remote)) != 0)
 		return ark_error_set(err, ARK_ERR_USAGE, 0,
 				     "--copy-to target too long");
-	if ((rc = run_program(r, "rclone copyto", copy, 1u << 20, err)) ||
-	    (rc = run_program(r, "rclone moveto", move, 1u << 20, err)))
+	if ((rc = run_program(r, "rclone copyto", copy, 1u << 20, 0, err)) ||
+	    (rc = run_program(r, "rclone moveto", move, 1u << 20, 0, err)))
 		return rc;
 	res->copied = 1;
-	if ((rc = run_program(r, "rclone check", check, 1u << 20, err))) {
+	if ((rc = run_program(r, "rclone check", check, 1u << 20, 0, err))) {
 		ark_error_prefix(err, "the remote copy %s does not match the "
 				      "archive", res->remote);
 		return rc;

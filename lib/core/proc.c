@@ -77,11 +77,13 @@ void ark_proc_output_free(struct ark_proc_output *output)
 	ark_buf_free(&output->out);
 	ark_buf_free(&output->errtext);
 	output->out_over = 0;
+	output->started = 0;
 	output->status = 0;
 }
 
-static int spawn(const char *path, const char *const *argv, pid_t *pid,
-		 int *out_fd, int *err_fd, struct ark_error *err)
+static int spawn(const char *path, const char *const *argv,
+		 const char *const *envp, pid_t *pid, int *out_fd,
+		 int *err_fd, struct ark_error *err)
 {
 	posix_spawn_file_actions_t actions;
 	posix_spawnattr_t attr;
@@ -114,7 +116,8 @@ static int spawn(const char *path, const char *const *argv, pid_t *pid,
 					       POSIX_SPAWN_SETSIGDEF);
 	/* posix_spawn takes char *const[]: the strings are not written to */
 	rc = posix_spawn(pid, path, &actions, &attr,
-			 (char *const *)(uintptr_t)argv, environ);
+			 (char *const *)(uintptr_t)argv,
+			 envp ? (char *const *)(uintptr_t)envp : environ);
 	posix_spawn_file_actions_destroy(&actions);
 	posix_spawnattr_destroy(&attr);
 	close(out[1]);
@@ -154,19 +157,26 @@ static int reap(pid_t pid)
 }
 
 int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
+		 const struct ark_proc_options *options,
 		 struct ark_proc_output *output, struct ark_error *err)
 {
+	static const struct ark_proc_options defaults = { 0 };
 	char chunk[65536];
 	int fds_open[2] = { -1, -1 };
 	pid_t pid = -1;
 	int rc;
 
+	if (!options)
+		options = &defaults;
 	ark_buf_reset(&output->out);
 	ark_buf_reset(&output->errtext);
 	output->out_over = 0;
+	output->started = 0;
 	output->status = -1;
-	if ((rc = spawn(path, argv, &pid, &fds_open[0], &fds_open[1], err)))
+	if ((rc = spawn(path, argv, options->envp, &pid, &fds_open[0],
+			&fds_open[1], err)))
 		return rc;
+	output->started = 1;
 	while (fds_open[0] >= 0 || fds_open[1] >= 0) {
 		struct pollfd fds[2] = { { fds_open[0], POLLIN, 0 },
 					 { fds_open[1], POLLIN, 0 } };
@@ -206,6 +216,14 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 				got = (ssize_t)(limit - into->len);
 			}
 			ark_buf_append(into, chunk, (size_t)got);
+			if (i == 0 && output->out_over &&
+			    options->stop_when_over) {
+				/* nothing it writes now is of use: stop it,
+				 * the rest of its stderr unread */
+				kill(pid, SIGTERM);
+				rc = 0;
+				goto done;
+			}
 		}
 	}
 	rc = 0;

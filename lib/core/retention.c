@@ -133,3 +133,56 @@ void ark_retention_describe(unsigned reasons, char *out, size_t room)
 		used += (size_t)len;
 	}
 }
+
+struct ark_retention_entry *
+ark_retention_entry_add(struct ark_retention_entry **entries, size_t *count,
+			const char *name)
+{
+	struct ark_retention_entry *e;
+
+	e = realloc(*entries, (*count + 1) * sizeof(*e));
+	if (!e)
+		return NULL;
+	*entries = e;
+	e = &e[(*count)++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return e;
+}
+
+int ark_retention_compare_names(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int ark_retention_judge(struct ark_retention_entry *entries, size_t n,
+			const struct ark_retention_policy *policy,
+			const char *newest)
+{
+	int64_t *times = calloc(n + 1, sizeof(*times));
+	unsigned *reasons = calloc(n + 1, sizeof(*reasons));
+	size_t good = 0, i;
+	int rc = -1;
+
+	if (!times || !reasons)
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		if (entries[i].fate == ARK_RETENTION_KEPT)
+			times[good++] = entries[i].time_ms;
+	if (ark_retention_apply(times, good, policy, reasons) != 0)
+		goto cleanup;
+	for (i = 0, good = 0; i < n; i++) {
+		struct ark_retention_entry *e = &entries[i];
+
+		if (e->fate != ARK_RETENTION_KEPT)
+			continue;
+		e->reasons = reasons[good++];
+		if (!e->reasons && strcmp(e->name, newest) == 0)
+			e->reasons = ARK_RETAIN_NEWEST; /* clock went back */
+	}
+	rc = 0;
+cleanup:
+	free(times);
+	free(reasons);
+	return rc;
+}

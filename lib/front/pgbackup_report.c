@@ -17,29 +17,64 @@
 #include "ark/retention.h"
 #include "ark/text.h"
 
-static const char *fate_name(enum ark_pgbackup_fate fate)
+/* How a report names one owner's fates (ark/retention.h's entries). */
+struct fates {
+	const char *const *names; /* by fate */
+	size_t count;
+	int left_in_place;        /* the fate whose lines say so */
+};
+
+static const char *const repository_fate_names[] = {
+	[ARK_PGBACKUP_KEPT] = "kept",
+	[ARK_PGBACKUP_REMOVED] = "removed",
+	[ARK_PGBACKUP_WOULD_REMOVE] = "would remove",
+	[ARK_PGBACKUP_BAD] = "bad archive",
+	[ARK_PGBACKUP_LEFTOVER] = "removed leftover",
+	[ARK_PGBACKUP_REMOVE_FAILED] = "cannot remove",
+};
+
+static const struct fates repository_fates = {
+	repository_fate_names,
+	sizeof(repository_fate_names) / sizeof(repository_fate_names[0]),
+	ARK_PGBACKUP_BAD,
+};
+
+static const char *const offsite_fate_names[] = {
+	[ARK_OFFSITE_KEPT] = "kept",
+	[ARK_OFFSITE_REMOVED] = "removed",
+	[ARK_OFFSITE_WOULD_REMOVE] = "would remove",
+	[ARK_OFFSITE_PARTIAL] = "partial copy",
+	[ARK_OFFSITE_REMOVE_FAILED] = "cannot remove",
+};
+
+static const struct fates offsite_fates = {
+	offsite_fate_names,
+	sizeof(offsite_fate_names) / sizeof(offsite_fate_names[0]),
+	ARK_OFFSITE_PARTIAL,
+};
+
+static const char *fate_name(const struct fates *fates, int fate)
 {
-	switch (fate) {
-	case ARK_PGBACKUP_KEPT: return "kept";
-	case ARK_PGBACKUP_REMOVED: return "removed";
-	case ARK_PGBACKUP_WOULD_REMOVE: return "would remove";
-	case ARK_PGBACKUP_BAD: return "bad archive";
-	case ARK_PGBACKUP_LEFTOVER: return "removed leftover";
-	case ARK_PGBACKUP_REMOVE_FAILED: return "cannot remove";
-	}
-	return "?";
+	if (fate < 0 || (size_t)fate >= fates->count || !fates->names[fate])
+		return "?";
+	return fates->names[fate];
 }
 
-void ark_report_pgbackup_repository(FILE *out,
-				    const struct ark_pgbackup_result *result)
+/*
+ * One line per entry: "PREFIXFATE: NAME (kept by)[: detail]", with
+ * " (left in place)" for the fate that is.
+ */
+static void put_entries(FILE *out, const char *prefix,
+			const struct ark_retention_entry *entries,
+			size_t count, const struct fates *fates)
 {
-	for (size_t i = 0; i < result->entry_count; i++) {
-		const struct ark_pgbackup_entry *e = &result->entries[i];
+	for (size_t i = 0; i < count; i++) {
+		const struct ark_retention_entry *e = &entries[i];
 		char reasons[64];
 
-		fprintf(out, "%s: ", fate_name(e->fate));
+		fprintf(out, "%s%s: ", prefix, fate_name(fates, e->fate));
 		ark_text_put_escaped(out, e->name);
-		if (e->fate == ARK_PGBACKUP_KEPT && e->reasons) {
+		if (e->fate == ARK_RETENTION_KEPT && e->reasons) {
 			ark_retention_describe(e->reasons, reasons,
 					       sizeof(reasons));
 			fprintf(out, " (%s)", reasons);
@@ -48,10 +83,44 @@ void ark_report_pgbackup_repository(FILE *out,
 			fputs(": ", out);
 			ark_text_put_escaped(out, e->detail);
 		}
-		if (e->fate == ARK_PGBACKUP_BAD)
+		if (e->fate == fates->left_in_place)
 			fputs(" (left in place)", out);
 		fputc('\n', out);
 	}
+}
+
+/* The entries as a JSON array (name, fate, kept_by, detail); NULL when
+ * out of memory. */
+static json_t *entries_json(const struct ark_retention_entry *entries,
+			    size_t count, const struct fates *fates)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; array && i < count; i++) {
+		const struct ark_retention_entry *e = &entries[i];
+		char reasons[64];
+		json_t *entry;
+
+		ark_retention_describe(e->reasons, reasons, sizeof(reasons));
+		entry = json_pack("{s:o, s:s}", "name",
+				  ark_text_json_string(e->name), "fate",
+				  fate_name(fates, e->fate));
+		if (entry && reasons[0])
+			json_object_set_new(entry, "kept_by",
+					    json_string(reasons));
+		if (entry && e->detail[0])
+			json_object_set_new(entry, "detail",
+					    ark_text_json_string(e->detail));
+		json_array_append_new(array, entry);
+	}
+	return array;
+}
+
+void ark_report_pgbackup_repository(FILE *out,
+				    const struct ark_pgbackup_result *result)
+{
+	put_entries(out, "", result->entries, result->entry_count,
+		    &repository_fates);
 }
 
 void ark_report_pgbackup(FILE *out, const struct ark_pgbackup_result *result)
@@ -87,7 +156,9 @@ void ark_report_pgbackup(FILE *out, const struct ark_pgbackup_result *result)
 
 json_t *ark_report_pgbackup_json(const struct ark_pgbackup_result *result)
 {
-	json_t *root = json_object(), *entries = json_array(),
+	json_t *root = json_object(),
+	       *entries = entries_json(result->entries, result->entry_count,
+				       &repository_fates),
 	       *skipped = json_array();
 	char created[32];
 
@@ -96,23 +167,6 @@ json_t *ark_report_pgbackup_json(const struct ark_pgbackup_result *result)
 		json_decref(entries);
 		json_decref(skipped);
 		return NULL;
-	}
-	for (size_t i = 0; i < result->entry_count; i++) {
-		const struct ark_pgbackup_entry *e = &result->entries[i];
-		char reasons[64];
-		json_t *entry;
-
-		ark_retention_describe(e->reasons, reasons, sizeof(reasons));
-		entry = json_pack("{s:o, s:s}", "name",
-				  ark_text_json_string(e->name), "fate",
-				  fate_name(e->fate));
-		if (entry && reasons[0])
-			json_object_set_new(entry, "kept_by",
-					    json_string(reasons));
-		if (entry && e->detail[0])
-			json_object_set_new(entry, "detail",
-					    ark_text_json_string(e->detail));
-		json_array_append_new(entries, entry);
 	}
 	for (size_t i = 0; i < result->skipped_count; i++)
 		json_array_append_new(
@@ -166,18 +220,6 @@ json_t *ark_report_pgbackup_json(const struct ark_pgbackup_result *result)
 
 /* ---- the offsite copy ---- */
 
-static const char *offsite_fate_name(enum ark_offsite_fate fate)
-{
-	switch (fate) {
-	case ARK_OFFSITE_KEPT: return "kept";
-	case ARK_OFFSITE_REMOVED: return "removed";
-	case ARK_OFFSITE_WOULD_REMOVE: return "would remove";
-	case ARK_OFFSITE_PARTIAL: return "partial copy";
-	case ARK_OFFSITE_REMOVE_FAILED: return "cannot remove";
-	}
-	return "?";
-}
-
 static int offsite_ok(const struct ark_offsite_result *offsite)
 {
 	return offsite->copied && (!offsite->rclone || offsite->verified);
@@ -208,52 +250,20 @@ void ark_report_offsite(FILE *out, const struct ark_offsite_result *offsite)
 			"(a command cannot list the remote)\n",
 			offsite->seconds);
 	}
-	for (size_t i = 0; i < offsite->entry_count; i++) {
-		const struct ark_offsite_entry *e = &offsite->entries[i];
-		char reasons[64];
-
-		fprintf(out, "offsite %s: ", offsite_fate_name(e->fate));
-		ark_text_put_escaped(out, e->name);
-		if (e->fate == ARK_OFFSITE_KEPT && e->reasons) {
-			ark_retention_describe(e->reasons, reasons,
-					       sizeof(reasons));
-			fprintf(out, " (%s)", reasons);
-		}
-		if (e->detail[0]) {
-			fputs(": ", out);
-			ark_text_put_escaped(out, e->detail);
-		}
-		if (e->fate == ARK_OFFSITE_PARTIAL)
-			fputs(" (left in place)", out);
-		fputc('\n', out);
-	}
+	put_entries(out, "offsite ", offsite->entries, offsite->entry_count,
+		    &offsite_fates);
 }
 
 json_t *ark_report_offsite_json(const struct ark_offsite_result *offsite)
 {
-	json_t *root = json_object(), *entries = json_array();
+	json_t *root = json_object(),
+	       *entries = entries_json(offsite->entries, offsite->entry_count,
+				       &offsite_fates);
 
 	if (!root || !entries) {
 		json_decref(root);
 		json_decref(entries);
 		return NULL;
-	}
-	for (size_t i = 0; i < offsite->entry_count; i++) {
-		const struct ark_offsite_entry *e = &offsite->entries[i];
-		char reasons[64];
-		json_t *entry;
-
-		ark_retention_describe(e->reasons, reasons, sizeof(reasons));
-		entry = json_pack("{s:o, s:s}", "name",
-				  ark_text_json_string(e->name), "fate",
-				  offsite_fate_name(e->fate));
-		if (entry && reasons[0])
-			json_object_set_new(entry, "kept_by",
-					    json_string(reasons));
-		if (entry && e->detail[0])
-			json_object_set_new(entry, "detail",
-					    ark_text_json_string(e->detail));
-		json_array_append_new(entries, entry);
 	}
 	json_object_set_new(root, "method",
 			    json_string(offsite->rclone ? "rclone" : "command"));

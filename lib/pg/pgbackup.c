@@ -152,19 +152,10 @@ static int next_name(void *ctx, char *path, size_t room)
 	return format_name(b, b->name_ms, path, room);
 }
 
-static struct ark_pgbackup_entry *add_entry(struct ark_pgbackup_result *res,
-					    const char *name)
+static struct ark_retention_entry *add_entry(struct ark_pgbackup_result *res,
+					     const char *name)
 {
-	struct ark_pgbackup_entry *e;
-
-	e = realloc(res->entries, (res->entry_count + 1) * sizeof(*e));
-	if (!e)
-		return NULL;
-	res->entries = e;
-	e = &res->entries[res->entry_count++];
-	memset(e, 0, sizeof(*e));
-	snprintf(e->name, sizeof(e->name), "%s", name);
-	return e;
+	return ark_retention_entry_add(&res->entries, &res->entry_count, name);
 }
 
 /*
@@ -191,7 +182,7 @@ static int remove_leftovers(struct backup *b, struct ark_error *err)
 		return ark_error_set(err, ARK_ERR_WRITE, errno,
 				     "cannot list '%s'", b->dir);
 	while ((de = readdir(dir)) != NULL) {
-		struct ark_pgbackup_entry *e;
+		struct ark_retention_entry *e;
 
 		if (!is_leftover(de->d_name, b->stem))
 			continue;
@@ -209,11 +200,6 @@ static int remove_leftovers(struct backup *b, struct ark_error *err)
 	}
 	closedir(dir);
 	return 0;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* Does the archive at path open as a pg archive of this database? */
@@ -262,9 +248,7 @@ static int apply_retention(struct backup *b, struct ark_error *err)
 	DIR *dir = opendir(b->dir);
 	struct dirent *de;
 	char **names = NULL;
-	int64_t *times = NULL;
-	unsigned *reasons = NULL;
-	size_t count = 0, good = 0, i, first;
+	size_t count = 0, i, first;
 	char path[4096 + 512];
 	int rc = 0;
 
@@ -286,16 +270,10 @@ static int apply_retention(struct backup *b, struct ark_error *err)
 		names = grown;
 		count++;
 	}
-	qsort(names, count, sizeof(*names), compare_names);
-	times = calloc(count + 1, sizeof(*times));
-	reasons = calloc(count + 1, sizeof(*reasons));
-	if (!times || !reasons) {
-		rc = oom(err);
-		goto cleanup;
-	}
+	qsort(names, count, sizeof(*names), ark_retention_compare_names);
 	first = res->entry_count;
 	for (i = 0; i < count; i++) {
-		struct ark_pgbackup_entry *e;
+		struct ark_retention_entry *e;
 		char why[512];
 		int check;
 
@@ -313,27 +291,20 @@ static int apply_retention(struct backup *b, struct ark_error *err)
 		if (check < 0) {
 			e->fate = ARK_PGBACKUP_BAD;
 			snprintf(e->detail, sizeof(e->detail), "%s", why);
-			continue;
 		}
-		e->fate = ARK_PGBACKUP_KEPT;
-		times[good++] = e->time_ms;
 	}
 	if (!ark_retention_active(&o->retention))
 		goto cleanup; /* all kept: nothing to decide */
-	if (ark_retention_apply(times, good, &o->retention, reasons) != 0) {
+	if (ark_retention_judge(res->entries + first, res->entry_count - first,
+				&o->retention, new_name) != 0) {
 		rc = oom(err);
 		goto cleanup;
 	}
 	res->retention_applied = 1;
-	for (i = first, good = 0; i < res->entry_count; i++) {
-		struct ark_pgbackup_entry *e = &res->entries[i];
+	for (i = first; i < res->entry_count; i++) {
+		struct ark_retention_entry *e = &res->entries[i];
 
-		if (e->fate != ARK_PGBACKUP_KEPT)
-			continue;
-		e->reasons = reasons[good++];
-		if (strcmp(e->name, new_name) == 0 && !e->reasons)
-			e->reasons = ARK_RETAIN_NEWEST; /* clock went back */
-		if (e->reasons)
+		if (e->fate != ARK_PGBACKUP_KEPT || e->reasons)
 			continue;
 		if (o->prune_dry_run) {
 			e->fate = ARK_PGBACKUP_WOULD_REMOVE;
@@ -356,8 +327,6 @@ cleanup:
 	for (i = 0; i < count; i++)
 		free(names[i]);
 	free(names);
-	free(times);
-	free(reasons);
 	return rc;
 }
 

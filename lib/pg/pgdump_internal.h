@@ -3,8 +3,8 @@
  * ark-pg-backup (lib/pg/pgbackup.c): the schema sections at an exported
  * snapshot, so the DDL stays exact across server versions.
  *
- * pg_dump runs from an argv array (no shell), its output read through a
- * pipe into memory up to a limit.  The connection reaches it as the user
+ * pg_dump runs from an argv array (no shell, ark/proc.h), its output read
+ * through a pipe into memory up to a limit.  The connection reaches it as the user
  * gave it to ark, without its password: "-d <scrubbed conninfo>" and the
  * password, when the conninfo held one, in the child's PGPASSWORD (never
  * on its argv, which other users can read in /proc); .pgpass, PGPASSFILE,
@@ -39,10 +39,12 @@ int ark_pgdump_find(const char *explicit_path, int server_major,
 /*
  * Run pg_dump with args (NULL-terminated, after the connection options)
  * for the database conninfo (NULL: DATABASE_URL when set, else libpq's
- * PG* defaults); its standard output appended to out, at most max bytes
- * (more: ARK_ERR_UNSUPPORTED, what says what it was dumping).  A failure
- * of pg_dump is ARK_ERR_PG_QUERY with its first error line; a stop
- * signal ends it (ARK_ERR_INTERRUPTED).
+ * PG* defaults); its standard output, NUL-terminated, replaces what out
+ * held (out untouched on failure).  At most max bytes: more stops
+ * pg_dump there (ARK_ERR_UNSUPPORTED, what says what it was dumping).
+ * A failure of pg_dump is ARK_ERR_PG_QUERY with its first error line;
+ * one that cannot be started ARK_ERR_UNSUPPORTED; a stop signal ends it
+ * (ARK_ERR_INTERRUPTED).
  */
 int ark_pgdump_run(const struct ark_pgdump *dump, const char *conninfo,
 		   const char *const *args, const char *what,

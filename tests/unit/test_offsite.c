@@ -5,6 +5,7 @@
  * a program without a shell (ark/proc.h): argv passed literally, exit
  * status, standard error's line worth showing.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -196,7 +198,7 @@ static void test_proc_run(void **state)
 
 	(void)state;
 	assert_int_equal(ark_proc_find("sh", path, sizeof(path)), 0);
-	assert_int_equal(ark_proc_run(path, argv, 1024, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 1024, NULL, &out, &err), 0);
 	/* the arguments as given; stdin is /dev/null (cat ends at once) */
 	assert_string_equal(out.out.data, "[a b][$(touch x)][]");
 	assert_int_equal(out.out_over, 0);
@@ -206,13 +208,60 @@ static void test_proc_run(void **state)
 	/* more output than kept: cut, flagged, the child still reaped */
 	argv[2] = "printf 0123456789";
 	argv[4] = NULL;
-	assert_int_equal(ark_proc_run(path, argv, 4, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 4, NULL, &out, &err), 0);
 	assert_string_equal(out.out.data, "0123");
 	assert_int_equal(out.out_over, 1);
 	assert_int_equal(out.status, 0);
 	argv[2] = "kill -9 $$";
-	assert_int_equal(ark_proc_run(path, argv, 4, &out, &err), 0);
+	assert_int_equal(ark_proc_run(path, argv, 4, NULL, &out, &err), 0);
 	assert_int_equal(out.status, 128 + 9);
+	/* an environment of the caller's choosing, nothing of its own */
+	{
+		const char *env[] = { "ARK_X=a b", "PGPASSWORD=s$t", NULL };
+		const struct ark_proc_options options = { .envp = env };
+
+		argv[2] = "printf '%s|%s|%s' \"$ARK_X\" \"$PGPASSWORD\" "
+			  "\"${HOME-none}\"";
+		assert_int_equal(ark_proc_run(path, argv, 1024, &options,
+					      &out, &err),
+				 0);
+		assert_string_equal(out.out.data, "a b|s$t|none");
+		assert_int_equal(out.started, 1);
+	}
+	/* stop_when_over: a program writing without end is stopped at the
+	 * limit (without it this would never return) */
+	{
+		const struct ark_proc_options options = { .stop_when_over = 1 };
+
+		argv[2] = "echo started >&2; while :; do echo 0123456789; done";
+		assert_int_equal(ark_proc_run(path, argv, 100000, &options,
+					      &out, &err),
+				 0);
+		assert_int_equal(out.out.len, 100000);
+		assert_memory_equal(out.out.data, "0123456789\n0123", 15);
+		assert_int_equal(out.out.data[out.out.len], '\0');
+		assert_int_equal(out.out_over, 1);
+		assert_int_equal(out.status, 128 + 15);
+		/* under the limit: as without it */
+		argv[2] = "printf 0123; exit 2";
+		assert_int_equal(ark_proc_run(path, argv, 4, &options, &out,
+					      &err),
+				 0);
+		assert_string_equal(out.out.data, "0123");
+		assert_int_equal(out.out_over, 0);
+		assert_int_equal(out.status, 2);
+	}
+	/* a program that cannot be started */
+	argv[0] = "/nonexistent/program";
+	assert_int_equal(ark_proc_run("/nonexistent/program", argv, 4, NULL,
+				      &out, &err),
+			 ARK_ERR_INTERNAL);
+	assert_string_equal(err.msg, "cannot run '/nonexistent/program': "
+				     "No such file or directory");
+	assert_int_equal(err.sys_errno, ENOENT);
+	assert_int_equal(out.started, 0);
+	assert_int_equal(out.status, -1);
+	ark_error_clear(&err);
 	ark_proc_output_free(&out);
 	/* not found: by name in PATH, by a path */
 	assert_int_equal(ark_proc_find("no-such-program-ark", path,
@@ -224,6 +273,39 @@ static void test_proc_run(void **state)
 	assert_int_equal(ark_proc_find("/", path, sizeof(path)), -1);
 }
 
+/* An rclone whose lsjson never ends: stopped at the listing's limit, the
+ * run fails saying so (not with the status of the SIGTERM). */
+static void test_endless_listing_stopped(void **state)
+{
+	struct ark_offsite_options options = { 0 };
+	struct ark_offsite_result result;
+	struct ark_error err = { 0 };
+	char dir[256], rclone[512], archive[512];
+
+	(void)state;
+	unit_make_temp_dir(dir, sizeof(dir));
+	snprintf(rclone, sizeof(rclone), "%s/rclone", dir);
+	snprintf(archive, sizeof(archive), "%s/db-20260105T100000.000Z.ark",
+		 dir);
+	unit_write_file(rclone, "#!/bin/sh\n"
+				"[ \"$1\" = lsjson ] && exec cat /dev/zero\n"
+				"exit 0\n");
+	assert_int_equal(chmod(rclone, 0755), 0);
+	unit_write_file(archive, "x");
+	options.copy_to = "rclone:remote:path";
+	options.rclone = rclone;
+	options.retention.keep_last = 1;
+	assert_int_equal(ark_offsite_run(&options, archive, &result, &err),
+			 ARK_ERR_OFFSITE);
+	assert_string_equal(err.msg, "rclone lsjson: the listing of the "
+				     "remote is larger than 64 MiB");
+	assert_true(result.copied);
+	assert_true(result.verified);
+	assert_false(result.retention_applied);
+	ark_offsite_result_free(&result);
+	unit_remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -233,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_archive_name_parse),
 		cmocka_unit_test(test_first_error_line),
 		cmocka_unit_test(test_proc_run),
+		cmocka_unit_test(test_endless_listing_stopped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

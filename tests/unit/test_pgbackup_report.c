@@ -8,6 +8,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -114,7 +117,7 @@ static void test_metrics_first_failure_has_no_success(void **state)
 static void test_text_report_escapes_names(void **state)
 {
 	struct ark_pgbackup_result result = { 0 };
-	struct ark_pgbackup_entry entry = { 0 };
+	struct ark_retention_entry entry = { 0 };
 	struct ark_pgbackup_skip skip = { "s\nx", "t\tq", "why" };
 	char *text = NULL;
 	size_t len = 0;
@@ -141,12 +144,107 @@ static void test_text_report_escapes_names(void **state)
 	free(text);
 }
 
+/* One entry of each fate for the repository and the remote: each owner's
+ * names, " (left in place)" only for its own fate, exact text and JSON. */
+static void test_every_fate_text_and_json(void **state)
+{
+	struct ark_retention_entry repo[6], remote[5];
+	struct ark_pgbackup_result result = { 0 };
+	struct ark_offsite_result offsite = { 0 };
+	const int repo_fates[6] = { ARK_PGBACKUP_KEPT, ARK_PGBACKUP_REMOVED,
+				    ARK_PGBACKUP_WOULD_REMOVE,
+				    ARK_PGBACKUP_BAD, ARK_PGBACKUP_LEFTOVER,
+				    ARK_PGBACKUP_REMOVE_FAILED };
+	const int remote_fates[5] = { ARK_OFFSITE_KEPT, ARK_OFFSITE_REMOVED,
+				      ARK_OFFSITE_WOULD_REMOVE,
+				      ARK_OFFSITE_PARTIAL,
+				      ARK_OFFSITE_REMOVE_FAILED };
+	char *text = NULL, *dumped;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	json_t *json;
+
+	(void)state;
+	memset(repo, 0, sizeof(repo));
+	memset(remote, 0, sizeof(remote));
+	for (int i = 0; i < 6; i++) {
+		snprintf(repo[i].name, sizeof(repo[i].name), "r%d.ark", i);
+		repo[i].fate = repo_fates[i];
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(remote[i].name, sizeof(remote[i].name), "o%d.ark", i);
+		remote[i].fate = remote_fates[i];
+	}
+	repo[0].reasons = ARK_RETAIN_NEWEST | ARK_RETAIN_DAILY;
+	snprintf(repo[3].detail, sizeof(repo[3].detail), "not \"ark\"\n");
+	snprintf(repo[5].detail, sizeof(repo[5].detail), "Permission denied");
+	remote[0].reasons = ARK_RETAIN_LAST;
+	snprintf(remote[4].detail, sizeof(remote[4].detail), "exited 1");
+	result.entries = repo;
+	result.entry_count = 6;
+	offsite.configured = offsite.rclone = offsite.copied = 1;
+	offsite.verified = offsite.hash_checked = 1;
+	snprintf(offsite.remote, sizeof(offsite.remote), "r:p/n.ark");
+	offsite.entries = remote;
+	offsite.entry_count = 5;
+	ark_report_pgbackup_repository(out, &result);
+	ark_report_offsite(out, &offsite);
+	fclose(out);
+	assert_string_equal(text,
+		"kept: r0.ark (newest, daily)\n"
+		"removed: r1.ark\n"
+		"would remove: r2.ark\n"
+		"bad archive: r3.ark: not \"ark\"\\n (left in place)\n"
+		"removed leftover: r4.ark\n"
+		"cannot remove: r5.ark: Permission denied\n"
+		"offsite: copied to r:p/n.ark (verified: size and hash) in 0.0 s\n"
+		"offsite kept: o0.ark (last)\n"
+		"offsite removed: o1.ark\n"
+		"offsite would remove: o2.ark\n"
+		"offsite partial copy: o3.ark (left in place)\n"
+		"offsite cannot remove: o4.ark: exited 1\n");
+	free(text);
+	json = ark_report_pgbackup_json(&result);
+	dumped = json_dumps(json_object_get(json, "repository"),
+			    JSON_COMPACT);
+	assert_string_equal(dumped,
+		"[{\"name\":\"r0.ark\",\"fate\":\"kept\",\"kept_by\":\"newest, daily\"},"
+		"{\"name\":\"r1.ark\",\"fate\":\"removed\"},"
+		"{\"name\":\"r2.ark\",\"fate\":\"would remove\"},"
+		"{\"name\":\"r3.ark\",\"fate\":\"bad archive\",\"detail\":\"not \\\"ark\\\"\\n\"},"
+		"{\"name\":\"r4.ark\",\"fate\":\"removed leftover\"},"
+		"{\"name\":\"r5.ark\",\"fate\":\"cannot remove\",\"detail\":\"Permission denied\"}]");
+	free(dumped);
+	json_decref(json);
+	json = ark_report_offsite_json(&offsite);
+	dumped = json_dumps(json_object_get(json, "entries"), JSON_COMPACT);
+	assert_string_equal(dumped,
+		"[{\"name\":\"o0.ark\",\"fate\":\"kept\",\"kept_by\":\"last\"},"
+		"{\"name\":\"o1.ark\",\"fate\":\"removed\"},"
+		"{\"name\":\"o2.ark\",\"fate\":\"would remove\"},"
+		"{\"name\":\"o3.ark\",\"fate\":\"partial copy\"},"
+		"{\"name\":\"o4.ark\",\"fate\":\"cannot remove\",\"detail\":\"exited 1\"}]");
+	free(dumped);
+	json_decref(json);
+	/* a fate no owner has */
+	repo[0].fate = 99;
+	result.entry_count = 1;
+	json = ark_report_pgbackup_json(&result);
+	dumped = json_dumps(json_object_get(json, "repository"),
+			    JSON_COMPACT);
+	assert_string_equal(dumped, "[{\"name\":\"r0.ark\",\"fate\":\"?\","
+				    "\"kept_by\":\"newest, daily\"}]");
+	free(dumped);
+	json_decref(json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_success_then_failure),
 		cmocka_unit_test(test_metrics_first_failure_has_no_success),
 		cmocka_unit_test(test_text_report_escapes_names),
+		cmocka_unit_test(test_every_fate_text_and_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

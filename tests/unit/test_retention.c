@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <cmocka.h>
@@ -281,6 +283,85 @@ static void test_describe(void **state)
 	assert_string_equal(text, "last");
 }
 
+static void test_entries_add_and_sort(void **state)
+{
+	struct ark_retention_entry *entries = NULL, *e;
+	const char *names[] = { "b-2.ark", "a\n.ark", "b-10.ark", "B.ark" };
+	char long_name[700];
+	size_t count = 0;
+
+	(void)state;
+	qsort(names, 4, sizeof(*names), ark_retention_compare_names);
+	assert_string_equal(names[0], "B.ark");
+	assert_string_equal(names[1], "a\n.ark");
+	assert_string_equal(names[2], "b-10.ark");
+	assert_string_equal(names[3], "b-2.ark");
+	for (size_t i = 0; i < 4; i++) {
+		assert_non_null(e = ark_retention_entry_add(&entries, &count,
+							    names[i]));
+		assert_ptr_equal(e, &entries[i]);
+		e->fate = 3;
+		e->reasons = ARK_RETAIN_LAST;
+		e->time_ms = 7;
+		snprintf(e->detail, sizeof(e->detail), "x");
+	}
+	assert_int_equal(count, 4);
+	/* a name longer than the entry holds is cut, NUL-terminated */
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_non_null(e = ark_retention_entry_add(&entries, &count,
+						    long_name));
+	assert_int_equal(count, 5);
+	assert_int_equal(strlen(e->name), sizeof(e->name) - 1);
+	/* a new entry starts kept, with nothing else set */
+	assert_int_equal(e->fate, ARK_RETENTION_KEPT);
+	assert_int_equal(e->reasons, 0);
+	assert_int_equal(e->time_ms, 0);
+	assert_string_equal(e->detail, "");
+	assert_string_equal(entries[3].name, "b-2.ark");
+	assert_int_equal(entries[3].fate, 3);
+	free(entries);
+}
+
+static void test_judge_entries(void **state)
+{
+	struct ark_retention_policy p = { 1, 0, 0, 0 };
+	struct ark_retention_entry *entries = NULL, *e;
+	size_t count = 0;
+
+	(void)state;
+	/* by name: old (kept), bad (another fate: ignored, though its time
+	 * is the newest), a second of one time (the later: newer), new (the
+	 * archive just written, its time older than the rest: the clock
+	 * went back) */
+	e = ark_retention_entry_add(&entries, &count, "a");
+	e->time_ms = MONDAY;
+	e = ark_retention_entry_add(&entries, &count, "b");
+	e->time_ms = MONDAY + 5 * DAY;
+	e->fate = 4;
+	e = ark_retention_entry_add(&entries, &count, "c");
+	e->time_ms = MONDAY + DAY;
+	e = ark_retention_entry_add(&entries, &count, "d");
+	e->time_ms = MONDAY + DAY;
+	e = ark_retention_entry_add(&entries, &count, "e");
+	e->time_ms = MONDAY - DAY;
+	assert_non_null(entries);
+	assert_int_equal(ark_retention_judge(entries, count, &p, "e"), 0);
+	assert_int_equal(entries[0].reasons, 0);
+	assert_int_equal(entries[1].reasons, 0);
+	assert_int_equal(entries[1].fate, 4);
+	assert_int_equal(entries[2].reasons, 0);
+	assert_int_equal(entries[3].reasons,
+			 ARK_RETAIN_NEWEST | ARK_RETAIN_LAST);
+	assert_int_equal(entries[4].reasons, ARK_RETAIN_NEWEST);
+	/* none kept: nothing to judge */
+	for (size_t i = 0; i < count; i++)
+		entries[i].fate = 1;
+	assert_int_equal(ark_retention_judge(entries, count, &p, "e"), 0);
+	assert_int_equal(ark_retention_judge(entries, 0, &p, "e"), 0);
+	free(entries);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +375,8 @@ int main(void)
 		cmocka_unit_test(test_rules_combine),
 		cmocka_unit_test(test_random_histories_match_the_model),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_entries_add_and_sort),
+		cmocka_unit_test(test_judge_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
