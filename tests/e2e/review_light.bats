@@ -93,3 +93,21 @@ ark-transfer: error: 2 values cannot be carried exactly; nothing was written (se
 	[[ $status == 15 ]] || { show_run; echo "$stderr"; false; }
 	[[ $stderr == "$expected" ]] || { diff <(echo "$expected") <(echo "$stderr"); false; }
 }
+
+@test "no CREATE privilege (no fused load): the check pass gets the full profile, duplicates only conversion makes in a column the light profile does not read are listed" {
+	# guards full_profile() before the separate check pass: a light
+	# profile holds no counts for the JSON column, and key_converted
+	# would not look at its unique index
+	db=$BATS_TEST_TMPDIR/nocreate.sqlite
+	sqlite3 "$db" "CREATE TABLE t (id INTEGER PRIMARY KEY, j JSON, n TEXT);
+		CREATE UNIQUE INDEX tj ON t (j);
+		INSERT INTO t VALUES (1, '{\"a\":1}', 'x'), (2, '{\"a\": 1}', 'y');"
+	psql_q "CREATE ROLE light_$$ LOGIN; REVOKE CREATE ON DATABASE \"$PGDATABASE\" FROM PUBLIC" >/dev/null
+	run --separate-stderr "$TRANSFER" "$db" "host=$PGHOST port=$PGPORT user=light_$$ dbname=$PGDATABASE"
+	psql_q "DROP ROLE light_$$" >/dev/null
+	[[ $status == 15 ]] || { show_run; echo "$stderr"; false; }
+	expected='ark-transfer: refused: table "t", rowid 2: a duplicate of rowid 1 under unique index "tj" once converted: (j)=({"a": 1})
+ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see the list above; --widen or --reject choose what to do)'
+	[[ $stderr == "$expected" ]] || { diff <(echo "$expected") <(echo "$stderr"); false; }
+	assert_target_untouched
+}
