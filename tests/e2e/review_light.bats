@@ -111,3 +111,27 @@ ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see
 	[[ $stderr == "$expected" ]] || { diff <(echo "$expected") <(echo "$stderr"); false; }
 	assert_target_untouched
 }
+
+# FAILS (bug of the fused load, before the light profile too):
+# check_after_fused() resets rows_read and converted of every table, not
+# what the load of a table that finished before the failure recorded
+# (rows_loaded, source/target digests, verified): --json says table "a"
+# was loaded and verified, though nothing was written.  Fix: reset
+# rows_loaded, the digests and verified (-1) there too.
+@test "a failed fused run's --json: a table loaded before another one failed is not reported loaded and verified (nothing was written), as the separate check pass reports it" {
+	db=$BATS_TEST_TMPDIR/stale.sqlite
+	# a (50 rows) is loaded first (largest first, one job), b fails
+	sqlite3 "$db" "CREATE TABLE a (id INTEGER PRIMARY KEY, v INT);
+		WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) INSERT INTO a SELECT i, i FROM c;
+		CREATE TABLE b (id INTEGER PRIMARY KEY, v INT); INSERT INTO b VALUES (1, 'x');"
+	counts='[(t["target"], t["rows_read"], t["rows_loaded"], t["converted"], t["refused"], t["source_digest"], t.get("target_digest"), t["verified"]) for t in j["tables"]]'
+	run --separate-stderr "$TRANSFER" --json --plan "$db"
+	[[ $status == 15 ]] || { show_run; echo "$stderr"; false; }
+	checked=$(json_get <(printf '%s' "$output") "$counts")
+	[[ $checked == "[('a', 50, 0, 0, 0, '0:00000000000000000000000000000000', None, None), ('b', 1, 0, 0, 1, '0:00000000000000000000000000000000', None, None)]" ]] || { echo "$checked"; false; }
+	run --separate-stderr "$TRANSFER" --json --jobs=1 "$db" "$ARK_TEST_DB"
+	[[ $status == 15 ]] || { show_run; echo "$stderr"; false; }
+	assert_target_untouched
+	fused=$(json_get <(printf '%s' "$output") "$counts")
+	[[ $fused == "$checked" ]] || { echo "fused:   $fused"; echo "checked: $checked"; false; }
+}
