@@ -135,3 +135,23 @@ ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see
 	fused=$(json_get <(printf '%s' "$output") "$counts")
 	[[ $fused == "$checked" ]] || { echo "fused:   $fused"; echo "checked: $checked"; false; }
 }
+
+# FAILS (minor, new with the light profile): a generated column whose
+# expression fails on a row (json_extract of text that is not JSON) was
+# found by the full profile, which names the row ('table "t": reading row
+# 2: malformed JSON', as --plan still says); the light profile does not
+# read a TEXT column, so the fused load meets it and says only 'loading
+# table "t": cannot read table "t": malformed JSON'.  Fix: name the row
+# (ark_rows_stream: s->rows + 1) when sqlite3_step fails.
+@test "a source row SQLite cannot read (a generated column the light profile does not read): the fused run names the row, as --plan does" {
+	db=$BATS_TEST_TMPDIR/unreadable.sqlite
+	sqlite3 "$db" "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);
+		INSERT INTO t VALUES (1, '{\"a\":1}'), (2, 'not json');
+		ALTER TABLE t ADD COLUMN g TEXT GENERATED ALWAYS AS (json_extract(v, '\$.a')) VIRTUAL;"
+	run --separate-stderr "$TRANSFER" --plan "$db"
+	[[ $status == 6 && $stderr == 'ark-transfer: error: table "t": reading row 2: malformed JSON' ]] || { show_run; echo "$stderr"; false; }
+	run --separate-stderr "$TRANSFER" "$db" "$ARK_TEST_DB"
+	[[ $status == 6 ]] || { show_run; echo "$stderr"; false; }
+	assert_target_untouched
+	[[ $stderr == *'row 2'*'malformed JSON' ]] || { echo "$stderr"; false; }
+}
