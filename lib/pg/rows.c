@@ -467,9 +467,13 @@ int ark_rows_stream(struct ark_rows_stream *s, struct ark_buf *buf,
 		}
 	}
 	if (step != SQLITE_DONE) {
+		/* the row after the last read (a generated column's
+		 * expression that fails on it, a damaged page...) */
 		rc = ark_error_set(err, ARK_ERR_SOURCE, 0,
-				   "cannot read table \"%s\": %s",
-				   s->table->name, sqlite3_errmsg(s->db));
+				   "table \"%s\": reading row %" PRIu64 ": %s",
+				   ark_text_escape(s->table->name, row,
+						   sizeof(row)),
+				   s->rows + 1, sqlite3_errmsg(s->db));
 		goto cleanup;
 	}
 	if (buf->len && s->sink &&

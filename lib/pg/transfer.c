@@ -1816,9 +1816,16 @@ static int check_after_fused(struct transfer *t, int rc,
 	int check_rc;
 
 	t->fused = 0;
+	/* nothing of the fused load was kept: the check's counts only */
 	for (i = 0; i < t->plan->ntables; i++) {
-		t->result->tables[i].rows_read = 0;
-		t->result->tables[i].converted = 0;
+		struct ark_transfer_table *tr = &t->result->tables[i];
+
+		tr->rows_read = 0;
+		tr->converted = 0;
+		tr->rows_loaded = 0;
+		tr->verified = -1;
+		ark_digest_init(&tr->source_digest);
+		ark_digest_init(&tr->target_digest);
 	}
 	ark_error_clear(err);
 	check_rc = full_profile(t, err);

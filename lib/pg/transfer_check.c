@@ -195,6 +195,20 @@ static int refuse_rows(struct transfer *t, size_t plan_table,
 	return 0;
 }
 
+/*
+ * "typeof(c) = 'null'" (or <>): SQLite folds "c IS NULL" to false, and
+ * "c IS NOT NULL" to true, when c is declared NOT NULL, even where a NULL
+ * is stored (a schema edited with writable_schema, or a column made NOT
+ * NULL after the fact): the check must see what is stored.
+ */
+static void append_null_test(struct ark_buf *sql, const char *column,
+			     int is_null)
+{
+	ark_buf_append_str(sql, "typeof(");
+	ark_rows_append_sqlite_ident(sql, column);
+	ark_buf_append_str(sql, is_null ? ") = 'null'" : ") <> 'null'");
+}
+
 /* NULLs in NOT NULL columns (SQLite allows NULL in a non-INTEGER primary
  * key, and a NOT NULL added by hand may be broken). */
 static int check_not_null(struct transfer *t, size_t plan_table,
@@ -221,8 +235,8 @@ static int check_not_null(struct transfer *t, size_t plan_table,
 		}
 		ark_buf_reset(&sql);
 		ark_buf_append_str(&sql, " WHERE ");
-		ark_rows_append_sqlite_ident(&sql, source_column(t, plan_table, i)->name);
-		ark_buf_append_str(&sql, " IS NULL");
+		append_null_test(&sql, source_column(t, plan_table, i)->name,
+				 1);
 		if (ark_buf_failed(&sql)) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, 0, "out of memory");
 			break;
@@ -257,9 +271,9 @@ static int check_null_key(struct transfer *t, size_t plan_table, size_t u,
 	ark_buf_append_str(&tail, " WHERE 0");
 	for (c = 0; c < unique->ncolumns; c++) {
 		ark_buf_append_str(&tail, " OR ");
-		ark_rows_append_sqlite_ident(&tail,
-			source_column(t, plan_table, unique->columns[c])->name);
-		ark_buf_append_str(&tail, " IS NULL");
+		append_null_test(&tail,
+			source_column(t, plan_table, unique->columns[c])->name,
+			1);
 	}
 	if (t->options->widen)
 		ark_buf_append_str(&tail, " LIMIT 1");
@@ -456,9 +470,9 @@ static int check_unique_rows(struct transfer *t, size_t plan_table,
 	ark_buf_append_str(&tail, " NOT INDEXED WHERE 1");
 	for (c = 0; c < unique->ncolumns; c++) {
 		ark_buf_append_str(&tail, " AND ");
-		ark_rows_append_sqlite_ident(&tail,
-			source_column(t, plan_table, unique->columns[c])->name);
-		ark_buf_append_str(&tail, " IS NOT NULL");
+		append_null_test(&tail,
+			source_column(t, plan_table, unique->columns[c])->name,
+			0);
 	}
 	if (unique->where)
 		ark_buf_appendf(&tail, " AND (%s)", unique->where);
@@ -653,9 +667,9 @@ static int check_unique_groups(struct transfer *t, size_t plan_table,
 	ark_buf_append_str(&sql, " WHERE 1");
 	for (c = 0; c < unique->ncolumns; c++) {
 		ark_buf_append_str(&sql, " AND ");
-		ark_rows_append_sqlite_ident(&sql,
-			source_column(t, plan_table, unique->columns[c])->name);
-		ark_buf_append_str(&sql, " IS NOT NULL");
+		append_null_test(&sql,
+			source_column(t, plan_table, unique->columns[c])->name,
+			0);
 	}
 	ark_buf_appendf(&sql, " GROUP BY %s HAVING count(*) > 1",
 			cols.data ? cols.data : "1");
@@ -873,8 +887,7 @@ static int refuse_orphans_by_key(struct transfer *t, size_t plan_table,
 	ark_buf_append_str(&tail, " WHERE 1");
 	for (i = 0; i < fk->ncolumns; i++) {
 		ark_buf_append_str(&tail, " AND ");
-		ark_rows_append_sqlite_ident(&tail, fk->from[i]);
-		ark_buf_append_str(&tail, " IS NOT NULL");
+		append_null_test(&tail, fk->from[i], 0);
 	}
 	ark_buf_append_str(&tail, " AND NOT EXISTS (SELECT 1 FROM main.");
 	ark_rows_append_sqlite_ident(&tail, parent->name);

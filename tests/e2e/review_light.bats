@@ -69,7 +69,7 @@ ark-transfer: error: 2 values cannot be carried exactly; nothing was written (se
 	assert_target_untouched
 }
 
-# FAILS (bug, before and after the light profile): SQLite folds "c IS NULL"
+# Was a bug (before and after the light profile; fixed): SQLite folds "c IS NULL"
 # to false when c is declared NOT NULL, so check_not_null's
 # "WHERE c IS NULL" finds no row of a NOT NULL column that holds NULL (a
 # NOT NULL added by editing the schema, as its comment foresees): the
@@ -112,7 +112,7 @@ ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see
 	assert_target_untouched
 }
 
-# FAILS (bug of the fused load, before the light profile too):
+# Was a bug of the fused load (before the light profile too; fixed):
 # check_after_fused() resets rows_read and converted of every table, not
 # what the load of a table that finished before the failure recorded
 # (rows_loaded, source/target digests, verified): --json says table "a"
@@ -136,7 +136,7 @@ ark-transfer: error: 1 value cannot be carried exactly; nothing was written (see
 	[[ $fused == "$checked" ]] || { echo "fused:   $fused"; echo "checked: $checked"; false; }
 }
 
-# FAILS (minor, new with the light profile): a generated column whose
+# Was a bug (minor, new with the light profile; fixed): a generated column whose
 # expression fails on a row (json_extract of text that is not JSON) was
 # found by the full profile, which names the row ('table "t": reading row
 # 2: malformed JSON', as --plan still says); the light profile does not
