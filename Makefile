@@ -142,7 +142,7 @@ PROVE_FLAGS ?= --timer -j2
 slow_first = $(foreach n,$(1),$(filter $(subst %,$(n),$(2)),$(3))) \
 	$(filter-out $(foreach n,$(1),$(subst %,$(n),$(2))),$(3))
 UNIT_SLOW := compare pg sqlite_schema pgtext_server
-E2E_SLOW := review6 transfer_failures transfer_archive pg_backup pg_backup_standby \
+E2E_SLOW := review6 transfer_failures transfer_archive pg_backup review_light pg_backup_standby \
 	pg_backup_consistency transfer_checks ux transfer_modes snapshot_hardening \
 	signals pg_restore roundtrip corruption hostile manifest_hostile \
 	transfer_values pg_archive transfer failure live
