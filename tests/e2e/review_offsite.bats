@@ -32,7 +32,9 @@ teardown() {
 	for f in "$WORK"/*.pid; do
 		[[ -f $f ]] || continue
 		pid=$(<"$f")
-		[[ $pid =~ ^[0-9]+$ ]] && kill -KILL "$pid" 2>/dev/null
+		# still the stand-in's sleep (not a reused pid)
+		[[ $pid =~ ^[0-9]+$ && $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == "sleep "* ]] &&
+			kill -KILL "$pid" 2>/dev/null
 	done
 	return 0
 }
@@ -108,8 +110,12 @@ EOF
 	[[ $status == 130 ]] || fail "exit $status: $(cat err)"
 	[[ $(cat err) == "ark-pg-backup: error: interrupted by signal" ]] || fail "$(cat err)"
 	sleep 0.3
-	! kill -0 "$uploader" 2>/dev/null ||
-		fail "the uploader (pid $uploader) still runs after ark-pg-backup exited: $(ps -o pid,ppid,args -p "$uploader" | tail -1)"
+	# running: /proc has it and it is not a zombie (the container's init
+	# may not reap orphans)
+	local state
+	state=$(awk '{ print $3 }' "/proc/$uploader/stat" 2>/dev/null)
+	[[ -z $state || $state == Z ]] ||
+		fail "the uploader (pid $uploader, state $state) still runs after ark-pg-backup exited: $(ps -o pid,ppid,args -p "$uploader" | tail -1)"
 }
 
 # Finding 3.  ark reads the program's stdout and stderr until EOF, not
@@ -123,7 +129,7 @@ EOF
 # copies, then leaves a helper running with the same stdout and stderr
 # (as ssh -o ControlPersist=yes does)
 cp "\$1" "$WORK/remote/"
-sleep 10 &
+sleep 6 &
 echo \$! >"$WORK/helper.pid"
 date +%s.%N >"$WORK/exited"
 EOF
