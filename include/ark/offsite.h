@@ -103,6 +103,14 @@ int ark_offsite_join(const char *target, const char *name, char *out,
 		     size_t room);
 
 /*
+ * The result before a run (configured, rclone, target from options;
+ * nothing copied): what --metrics and the report show when the backup
+ * fails before its copy.
+ */
+void ark_offsite_result_init(const struct ark_offsite_options *options,
+			     struct ark_offsite_result *result);
+
+/*
  * Copy the archive at path (written and verified) as options say, then
  * apply remote retention.  0, or ARK_ERR_OFFSITE (message: what failed,
  * the program's exit status and first error line; the caller says that

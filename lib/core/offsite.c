@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "ark/archive_name.h"
+#include "ark/log.h"
 #include "ark/buf.h"
 #include "ark/offsite.h"
 #include "ark/proc.h"
@@ -59,6 +60,21 @@ int ark_offsite_check_options(const struct ark_offsite_options *options,
 			return ark_error_set(err, ARK_ERR_USAGE, 0,
 					     "--copy-to: the rclone target "
 					     "must not start with '-'");
+		/* "remote,key=value:path" or ":backend,key=value:path":
+		 * parameters (a crypt password...) would be in every report,
+		 * log line and rclone error ark shows */
+		const char *colon = strchr(target + (target[0] == ':'), ':');
+		const char *comma = strchr(target, ',');
+
+		if (colon && comma && comma < colon)
+			return ark_error_set(err, ARK_ERR_USAGE, 0,
+					     "--copy-to: rclone connection "
+					     "string parameters (',key=value') "
+					     "are refused: they would be shown "
+					     "in reports and logs; define the "
+					     "remote in rclone's config file or "
+					     "as RCLONE_CONFIG_<REMOTE>_<KEY> "
+					     "variables");
 	}
 	if (options->command) {
 		const char *p = options->command;
@@ -259,16 +275,26 @@ static int list_remote(struct run *r, const char *stem, const char *name,
 		       struct ark_error *err)
 {
 	struct ark_offsite_result *res = r->result;
+	char archives[512 + 16];
+	char partials[512 + 32];
+	/* only this database's names are listed (and held in memory): a
+	 * stem is [A-Za-z0-9_.-] only (make_stem), nothing an rclone
+	 * filter reads specially; the names are still parsed exactly
+	 * below */
 	const char *argv[] = { "rclone", "lsjson", "--files-only",
 			       "--no-modtime", "--no-mimetype",
-			       "--ask-password=false", "--", res->target,
-			       NULL };
+			       "--ask-password=false", "--progress=false",
+			       "--include", archives, "--include", partials,
+			       "--", res->target, NULL };
 	const char **names = NULL;
 	json_t *list = NULL;
 	json_error_t jerr;
 	size_t count = 0, i;
 	int rc, seen_new = 0;
 
+	snprintf(archives, sizeof(archives), "/%s-*.ark", stem);
+	snprintf(partials, sizeof(partials), "/%s-*.ark%s", stem,
+		 ARK_OFFSITE_PARTIAL_SUFFIX);
 	if ((rc = run_program(r, "rclone lsjson", argv, ARK_OFFSITE_LIST_MAX,
 			      1, err)))
 		return rc;
@@ -362,7 +388,7 @@ static int apply_retention(struct run *r, const char *name,
 	for (i = 0; i < res->entry_count; i++) {
 		struct ark_retention_entry *e = &res->entries[i];
 		const char *argv[] = { "rclone", "deletefile",
-				       "--ask-password=false", "--", remote,
+				       "--ask-password=false", "--progress=false", "--", remote,
 				       NULL };
 		struct ark_error del_err = { 0 };
 		size_t len;
@@ -401,12 +427,12 @@ static int copy_by_rclone(struct run *r, const char *archive,
 	struct ark_offsite_result *res = r->result;
 	char partial_name[512], partial[sizeof(res->remote)];
 	const char *copy[] = { "rclone", "copyto", "--checksum",
-			       "--ask-password=false", "--", archive, partial,
+			       "--ask-password=false", "--progress=false", "--", archive, partial,
 			       NULL };
-	const char *move[] = { "rclone", "moveto", "--ask-password=false",
+	const char *move[] = { "rclone", "moveto", "--ask-password=false", "--progress=false",
 			       "--", partial, res->remote, NULL };
 	const char *check[] = { "rclone", "check", "--one-way",
-				"--ask-password=false", "--", archive,
+				"--ask-password=false", "--progress=false", "--", archive,
 				res->target, NULL };
 	const char *text;
 	int rc;
@@ -429,6 +455,23 @@ static int copy_by_rclone(struct run *r, const char *archive,
 		return rc;
 	res->copied = 1;
 	if ((rc = run_program(r, "rclone check", check, 1u << 20, 0, err))) {
+		/* never a bad copy under a final name: back to .partial
+		 * (reported by the next run's listing, not counted) */
+		const char *back[] = { "rclone", "moveto",
+				       "--ask-password=false",
+				       "--progress=false", "--", res->remote,
+				       partial, NULL };
+		struct ark_error back_err = { 0 };
+
+		res->copied = 0;
+		if (run_program(r, "rclone moveto", back, 1u << 20, 0,
+				&back_err) != 0)
+			ark_log(ARK_LOG_WARN, "the remote copy %s failed its "
+				"check and could not be renamed back to %s: "
+				"%s", res->remote, partial, back_err.msg);
+		else
+			ark_log(ARK_LOG_INFO, "the remote copy that failed its "
+				"check is renamed back to %s", partial);
 		ark_error_prefix(err, "the remote copy %s does not match the "
 				      "archive", res->remote);
 		return rc;
@@ -442,6 +485,22 @@ static int copy_by_rclone(struct run *r, const char *archive,
 	return apply_retention(r, name, err);
 }
 
+void ark_offsite_result_init(const struct ark_offsite_options *options,
+			     struct ark_offsite_result *result)
+{
+	memset(result, 0, sizeof(*result));
+	if (!options->copy_to && !options->command)
+		return;
+	result->configured = 1;
+	result->rclone = options->copy_to != NULL;
+	snprintf(result->target, sizeof(result->target), "%s",
+		 options->copy_to && strlen(options->copy_to) >=
+						strlen(RCLONE_PREFIX)
+			 ? options->copy_to + strlen(RCLONE_PREFIX)
+			 : options->copy_to ? options->copy_to
+					    : options->command);
+}
+
 int ark_offsite_run(const struct ark_offsite_options *options,
 		    const char *archive, struct ark_offsite_result *result,
 		    struct ark_error *err)
@@ -452,17 +511,12 @@ int ark_offsite_run(const struct ark_offsite_options *options,
 	const char *name;
 	int rc;
 
-	memset(result, 0, sizeof(*result));
+	ark_offsite_result_init(options, result);
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	if ((rc = ark_offsite_check_options(options, err)))
 		return rc;
 	if (!options->copy_to && !options->command)
 		return 0;
-	result->configured = 1;
-	result->rclone = options->copy_to != NULL;
-	snprintf(result->target, sizeof(result->target), "%s",
-		 options->copy_to ? options->copy_to + strlen(RCLONE_PREFIX)
-				  : options->command);
 	if (!realpath(archive, absolute))
 		return ark_error_set(err, ARK_ERR_OFFSITE, errno,
 				     "cannot resolve '%s'", archive);

@@ -112,8 +112,11 @@ static int spawn(const char *path, const char *const *argv,
 	sigaddset(&defaults, SIGHUP);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defaults);
+	/* its own process group: a stop ends what it started too */
+	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-					       POSIX_SPAWN_SETSIGDEF);
+					       POSIX_SPAWN_SETSIGDEF |
+					       POSIX_SPAWN_SETPGROUP);
 	/* posix_spawn takes char *const[]: the strings are not written to */
 	rc = posix_spawn(pid, path, &actions, &attr,
 			 (char *const *)(uintptr_t)argv,
@@ -144,6 +147,13 @@ fail:
 	return rc;
 }
 
+static int exit_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 static int reap(pid_t pid)
 {
 	int status = 0;
@@ -151,9 +161,34 @@ static int reap(pid_t pid)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return exit_status(status);
+}
+
+/*
+ * Stop the program and what it started (its process group): SIGTERM,
+ * up to STOP_WAIT_MS for it to go, then SIGKILL to whatever of the group
+ * is left (within the stop watchdog's second, ark/fsio.h).  Its status,
+ * reaped.
+ */
+#define STOP_WAIT_MS 500
+static int stop_group(pid_t pid)
+{
+	int status = 0;
+
+	kill(-pid, SIGTERM);
+	for (int waited = 0; waited < STOP_WAIT_MS; waited += 20) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+
+		if (got == pid) {
+			kill(-pid, SIGKILL); /* what it left behind */
+			return exit_status(status);
+		}
+		if (got < 0 && errno != EINTR)
+			return -1;
+		poll(NULL, 0, 20);
+	}
+	kill(-pid, SIGKILL);
+	return reap(pid);
 }
 
 int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
@@ -164,7 +199,7 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 	char chunk[65536];
 	int fds_open[2] = { -1, -1 };
 	pid_t pid = -1;
-	int rc;
+	int rc, status = -1, exited = 0, stopped = 0, after_exit = 0;
 
 	if (!options)
 		options = &defaults;
@@ -180,18 +215,35 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 	while (fds_open[0] >= 0 || fds_open[1] >= 0) {
 		struct pollfd fds[2] = { { fds_open[0], POLLIN, 0 },
 					 { fds_open[1], POLLIN, 0 } };
-		int n = poll(fds, 2, 200);
+		int n = poll(fds, 2, exited ? 0 : 200);
 
 		if (ark_fsio_interrupted()) {
-			kill(pid, SIGTERM);
+			stopped = 1;
 			rc = ark_fsio_check_interrupt(err);
 			goto done;
 		}
 		if (n < 0 && errno != EINTR) {
 			rc = ark_error_set(err, ARK_ERR_INTERNAL, errno,
 					   "poll");
-			kill(pid, SIGTERM);
+			stopped = 1;
 			goto done;
+		}
+		/*
+		 * It exited, but something it started in the background may
+		 * hold its output open (ssh's ControlPersist...): what is
+		 * already written is read (n > 0), then no more is waited
+		 * for.
+		 */
+		if (exited && (n <= 0 || ++after_exit > 64))
+			break;
+		if (!exited) {
+			int st;
+			pid_t got = waitpid(pid, &st, WNOHANG);
+
+			if (got == pid) {
+				exited = 1;
+				status = exit_status(st);
+			}
 		}
 		for (int i = 0; i < 2 && n > 0; i++) {
 			struct ark_buf *into = i == 0 ? &output->out
@@ -220,7 +272,7 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 			    options->stop_when_over) {
 				/* nothing it writes now is of use: stop it,
 				 * the rest of its stderr unread */
-				kill(pid, SIGTERM);
+				stopped = 1;
 				rc = 0;
 				goto done;
 			}
@@ -228,10 +280,18 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 	}
 	rc = 0;
 done:
+	/* the stop first: closing its pipes first would end it by SIGPIPE */
+	if (stopped && !exited)
+		kill(-pid, SIGTERM);
 	for (int i = 0; i < 2; i++)
 		if (fds_open[i] >= 0)
 			close(fds_open[i]);
-	output->status = reap(pid);
+	if (exited)
+		output->status = status;
+	else if (stopped)
+		output->status = stop_group(pid);
+	else
+		output->status = reap(pid);
 	ark_buf_append_char(&output->out, '\0');
 	ark_buf_append_char(&output->errtext, '\0');
 	if (ark_buf_failed(&output->out) || ark_buf_failed(&output->errtext))

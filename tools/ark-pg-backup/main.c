@@ -195,6 +195,9 @@ int main(int argc, char **argv)
 	if (ark_offsite_check_options(&offsite.options, &err))
 		return ark_cli_usage_error(&common, "%s", err.msg);
 	if (offsite.options.copy_to || offsite.options.command) {
+		/* the run may fail before the copy: --metrics still says
+		 * the offsite copy did not succeed (0) */
+		ark_offsite_result_init(&offsite.options, &offsite.result);
 		offsite.options.retention = options.retention;
 		offsite.options.prune_dry_run = options.prune_dry_run;
 		options.after = copy_offsite;
