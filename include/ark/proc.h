@@ -8,9 +8,12 @@
  * standard input from /dev/null (it never waits for a person: cron), the
  * stop signals and SIGPIPE at their defaults and unblocked.  Its standard
  * output is kept up to a limit (past it: read and dropped, or the program
- * stopped), the start of its standard error for the message.  A stop
- * signal (ark_fsio_interrupted()) sends it SIGTERM, waits for it and ends
- * the run with ARK_ERR_INTERRUPTED.
+ * stopped), the start of its standard error for the message.  It runs
+ * in a process group of its own: a stop signal (ark_fsio_interrupted())
+ * sends the group SIGTERM, SIGKILL to what is left half a second later,
+ * and ends the run with ARK_ERR_INTERRUPTED (a stop that came before
+ * starts nothing).  Once it exited, what it started in the background is
+ * left alone and not waited for, even when it holds the output open.
  */
 #ifndef ARK_PROC_H
 #define ARK_PROC_H

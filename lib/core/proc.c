@@ -208,6 +208,9 @@ int ark_proc_run(const char *path, const char *const *argv, size_t out_max,
 	output->out_over = 0;
 	output->started = 0;
 	output->status = -1;
+	/* a stop signal already arrived: start nothing more */
+	if ((rc = ark_fsio_check_interrupt(err)))
+		return rc;
 	if ((rc = spawn(path, argv, options->envp, &pid, &fds_open[0],
 			&fds_open[1], err)))
 		return rc;
