@@ -72,3 +72,22 @@ for m in manifest["members"]:
 sys.exit(1 if bad else 0)
 PY
 }
+
+# The setup of the --copy-to tests (pg_backup_offsite.bats,
+# review_offsite.bats): a work directory, rclone's remote "offsite:" a
+# local directory ($WORK/remote) under an empty config file (nothing of
+# the machine's own rclone config read), a repository, and a database
+# $DB with a table of 50 rows; CONN connects to it.
+offsite_setup() {
+	command -v rclone >/dev/null || fail "rclone is not installed (scripts/install-deps)"
+	pg_require
+	enter_workdir
+	: >"$WORK/rclone.conf"
+	export RCLONE_CONFIG=$WORK/rclone.conf RCLONE_CONFIG_OFFSITE_TYPE=local
+	mkdir -p "$WORK/remote" repo
+	pg_newdb
+	DB=$PGDATABASE
+	psql_q "CREATE TABLE t (a int, b text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 50) i" >/dev/null
+	unset PGDATABASE
+	CONN="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$DB"
+}

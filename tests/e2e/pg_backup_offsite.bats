@@ -13,19 +13,7 @@ load pg
 
 setup() {
 	require_tool ark-pg-backup ark-checksum-verify
-	command -v rclone >/dev/null || fail "rclone is not installed (scripts/install-deps)"
-	pg_require
-	enter_workdir
-	# rclone's remote "offsite:" is a local directory; an empty config
-	# file, so nothing of the machine's own rclone config is read
-	: >"$WORK/rclone.conf"
-	export RCLONE_CONFIG=$WORK/rclone.conf RCLONE_CONFIG_OFFSITE_TYPE=local
-	mkdir -p "$WORK/remote" repo
-	pg_newdb
-	DB=$PGDATABASE
-	psql_q "CREATE TABLE t (a int, b text); INSERT INTO t SELECT i, 'row ' || i FROM generate_series(1, 50) i" >/dev/null
-	unset PGDATABASE
-	CONN="host=$PGHOST port=$PGPORT user=$PGUSER dbname=$DB"
+	offsite_setup
 }
 
 backup() {
